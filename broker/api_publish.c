@@ -1,0 +1,215 @@
+/* api_publish.c - topics.publish: validation with Pub/Sub's limits, then
+ * one atomic store step for the whole request. 200 only after Redis
+ * answered, so a 200 is a promise that every message is stored. */
+#include "api.h"
+
+#include "broker.h"
+#include "codec.h"
+#include "mem.h"
+#include "pull.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MESSAGES_PER_PUBLISH 1000
+#define MAX_REQUEST_DATA (10 * 1000 * 1000)
+#define MAX_ATTRIBUTES 100
+#define MAX_ATTR_KEY 256
+#define MAX_ATTR_VALUE 1024
+#define MAX_ORDERING_KEY 1024
+
+struct pub_msg {
+	unsigned char *data;
+	size_t len;
+	char *attrs; /* compact JSON object or NULL */
+	const char *key;
+};
+
+static void on_published(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status(r);
+	if (st == NULL) {
+		api_store_failed(c, r);
+		return;
+	}
+	if (strcmp(st, "NOT_FOUND") == 0) {
+		call_not_found(c, c->params[1]);
+		return;
+	}
+	/* {"messageIds":["...",...]}: ids are digits only, no escaping. */
+	size_t n = r->elements - 1;
+	char *text = mem_alloc(32 + n * 24);
+	size_t o = (size_t)sprintf(text, "{\"messageIds\":[");
+	for (size_t i = 0; i < n; i++) {
+		char mid[32];
+		if (api_message_id(r->element[i + 1]->str, mid, sizeof(mid)) != 0)
+			snprintf(mid, sizeof(mid), "0");
+		o += (size_t)sprintf(text + o, "%s\"%s\"", i ? "," : "", mid);
+	}
+	o += (size_t)sprintf(text + o, "]}");
+	char key[API_KEY_MAX];
+	api_key(key, c->params[0], c->params[1]);
+	struct broker *b = c->b;
+	call_reply_text(c, 200, text, o);
+	mem_free(text);
+	pull_wake_topic(b, key);
+}
+
+/* Validates one PubsubMessage into m; replies 400 and returns -1. */
+static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_msg *m,
+			    size_t *total)
+{
+	if (!json_is_object(jm)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'messages[%zu]': expected "
+			   "a PubsubMessage object", idx);
+		return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(jm, k, v) {
+		if (strcmp(k, "data") == 0) {
+			if (!json_is_string(v)) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
+					   "'messages[%zu].data': expected a base64 string", idx);
+				return -1;
+			}
+			size_t tl = json_string_length(v);
+			if (tl / 4 * 3 > MAX_REQUEST_DATA + 3) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Message too large: "
+					   "messages[%zu].data exceeds %d bytes", idx,
+					   MAX_REQUEST_DATA);
+				return -1;
+			}
+			m->data = mem_alloc(tl / 4 * 3 + 3);
+			long dl = codec_base64_decode(json_string_value(v), tl, m->data);
+			if (dl < 0) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
+					   "'messages[%zu].data' (TYPE_BYTES): invalid base64", idx);
+				return -1;
+			}
+			m->len = (size_t)dl;
+			*total += m->len;
+		} else if (strcmp(k, "attributes") == 0) {
+			if (!json_is_object(v)) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
+					   "'messages[%zu].attributes': expected an object", idx);
+				return -1;
+			}
+			if (json_object_size(v) > MAX_ATTRIBUTES) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Too many attributes in "
+					   "messages[%zu]: %zu, at most %d are allowed", idx,
+					   json_object_size(v), MAX_ATTRIBUTES);
+				return -1;
+			}
+			const char *ak;
+			json_t *av;
+			json_object_foreach(v, ak, av) {
+				size_t kl = strlen(ak);
+				if (kl == 0 || kl > MAX_ATTR_KEY || !json_is_string(av) ||
+				    json_string_length(av) > MAX_ATTR_VALUE) {
+					call_error(c, RPC_INVALID_ARGUMENT, "Invalid attribute "
+						   "in messages[%zu]: keys are 1-%d bytes and values "
+						   "strings of at most %d bytes", idx, MAX_ATTR_KEY,
+						   MAX_ATTR_VALUE);
+					return -1;
+				}
+				*total += kl + json_string_length(av);
+			}
+			if (json_object_size(v))
+				m->attrs = json_dumps(v, JSON_COMPACT);
+		} else if (strcmp(k, "orderingKey") == 0) {
+			if (!json_is_string(v) || json_string_length(v) > MAX_ORDERING_KEY) {
+				call_error(c, RPC_INVALID_ARGUMENT, "Invalid orderingKey in "
+					   "messages[%zu]: a string of at most %d bytes", idx,
+					   MAX_ORDERING_KEY);
+				return -1;
+			}
+			m->key = json_string_value(v);
+		} else if (strcmp(k, "messageId") != 0 && strcmp(k, "publishTime") != 0) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Unknown "
+				   "name \"%.64s\" at 'messages[%zu]'", k, idx);
+			return -1;
+		}
+	}
+	if (m->len == 0 && m->attrs == NULL) {
+		call_error(c, RPC_INVALID_ARGUMENT, "One or more messages in the publish request "
+			   "is empty. Each message must contain either non-empty data, or at "
+			   "least one attribute.");
+		return -1;
+	}
+	return 0;
+}
+
+void api_topics_publish(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "topics"))
+		return;
+	json_t *msgs = c->body ? json_object_get(c->body, "messages") : NULL;
+	if (c->body && json_object_size(c->body) != (msgs ? 1u : 0u)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received: a publish "
+			   "request has only \"messages\"");
+		return;
+	}
+	size_t n = json_is_array(msgs) ? json_array_size(msgs) : 0;
+	if (n == 0) {
+		call_error(c, RPC_INVALID_ARGUMENT, "The value for message_count is too small. You "
+			   "passed 0 in the request, but the minimum value is 1.");
+		return;
+	}
+	if (n > MAX_MESSAGES_PER_PUBLISH) {
+		call_error(c, RPC_INVALID_ARGUMENT, "The value for message_count is too large. "
+			   "You passed %zu in the request, but the maximum value is %d.", n,
+			   MAX_MESSAGES_PER_PUBLISH);
+		return;
+	}
+	struct pub_msg *m = mem_calloc(n, sizeof(*m));
+	size_t total = 0, i;
+	const char *okey = NULL;
+	int failed = 0;
+	for (i = 0; i < n && !failed; i++) {
+		if (message_or_reply(c, json_array_get(msgs, i), i, &m[i], &total)) {
+			failed = 1;
+		} else if (total > MAX_REQUEST_DATA) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Request payload size exceeds the "
+				   "limit: %d bytes.", MAX_REQUEST_DATA);
+			failed = 1;
+		} else if (i > 0 && strcmp(m[i].key ? m[i].key : "", okey ? okey : "") != 0) {
+			call_error(c, RPC_INVALID_ARGUMENT, "All messages in a publish request must "
+				   "have the same orderingKey");
+			failed = 1;
+		}
+		if (i == 0)
+			okey = m[0].key;
+	}
+	if (!failed) {
+		char key[API_KEY_MAX], count[16];
+		api_key(key, c->params[0], c->params[1]);
+		snprintf(count, sizeof(count), "%zu", n);
+		int argc = (int)(2 + 3 * n);
+		const char **argv = mem_alloc(sizeof(*argv) * (size_t)argc);
+		size_t *lens = mem_alloc(sizeof(*lens) * (size_t)argc);
+		argv[0] = key;
+		lens[0] = strlen(key);
+		argv[1] = count;
+		lens[1] = strlen(count);
+		for (i = 0; i < n; i++) {
+			argv[2 + i * 3] = m[i].data ? (const char *)m[i].data : "";
+			lens[2 + i * 3] = m[i].len;
+			argv[3 + i * 3] = m[i].attrs ? m[i].attrs : "";
+			lens[3 + i * 3] = m[i].attrs ? strlen(m[i].attrs) : 0;
+			argv[4 + i * 3] = m[i].key ? m[i].key : "";
+			lens[4 + i * 3] = m[i].key ? strlen(m[i].key) : 0;
+		}
+		/* hiredis formats (copies) the command here; buffers can go. */
+		api_script(c, SCRIPT_PUBLISH, on_published, argc, argv, lens);
+		mem_free(argv);
+		mem_free(lens);
+	}
+	for (i = 0; i < n; i++) {
+		mem_free(m[i].data);
+		free(m[i].attrs);
+	}
+	mem_free(m);
+}

@@ -1,0 +1,305 @@
+/* api_topics.c - topics.create/get/list/patch/delete, topics.publish and
+ * topics.subscriptions.list. */
+#include "api.h"
+
+#include "broker.h"
+#include "mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_topic_created(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "ALREADY_EXISTS") == 0)
+		call_error(c, RPC_ALREADY_EXISTS, "Resource already exists in the project "
+			   "(resource=%s).", c->params[1]);
+	else
+		call_reply_text(c, 200, c->state, strlen(c->state));
+}
+
+void api_topics_create(struct call *c)
+{
+	char err[512];
+	struct topic_cfg cfg;
+	if (api_names_or_reply(c, 2, "topics"))
+		return;
+	if (resource_topic_from_json(c->body, &cfg, err, sizeof(err))) {
+		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
+		return;
+	}
+	json_t *o = resource_topic_to_json(c->params[0], c->params[1], &cfg);
+	c->state = json_dumps(o, JSON_COMPACT);
+	c->state_free = free;
+	json_decref(o);
+	char key[API_KEY_MAX], ret[32], now[32];
+	api_key(key, c->params[0], c->params[1]);
+	snprintf(ret, sizeof(ret), "%lld", (long long)cfg.retention_ms);
+	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
+	resource_topic_cleanup(&cfg);
+	const char *argv[] = {key, c->params[0], c->params[1], c->state, ret, now};
+	size_t lens[6];
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
+	api_script(c, SCRIPT_TOPIC_CREATE, on_topic_created, 6, argv, lens);
+}
+
+static void on_topic_get(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		api_store_failed(c, r);
+	else if (r->type != REDIS_REPLY_STRING)
+		call_not_found(c, c->params[1]);
+	else
+		call_reply_text(c, 200, r->str, r->len);
+}
+
+/* HGET rn:v1:{P/T}:topic cfg with cb. */
+static void get_topic_cfg(struct call *c, redis_cb cb)
+{
+	char key[API_KEY_MAX], hkey[API_KEY_MAX + 32];
+	api_key(key, c->params[0], c->params[1]);
+	snprintf(hkey, sizeof(hkey), "rn:v1:{%s}:topic", key);
+	const char *argv[] = {"HGET", hkey, "cfg"};
+	size_t lens[] = {4, strlen(hkey), 3};
+	if (redis_conn_argv(c->b->redis, cb, c, 3, argv, lens) != 0)
+		call_unavailable(c);
+}
+
+void api_topics_get(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "topics") == 0)
+		get_topic_cfg(c, on_topic_get);
+}
+
+/* Shared by topics.list and subscriptions.list: the list script's reply
+ * becomes {"<field>":[...],"nextPageToken"}. */
+struct list_state {
+	long page_size;
+	const char *field;
+	int is_subs;
+};
+
+static void on_list(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	struct list_state *ls = c->state;
+	const char *st = api_status(r);
+	if (st == NULL || strcmp(st, "OK") != 0) {
+		api_store_failed(c, r);
+		return;
+	}
+	json_t *arr = json_array();
+	size_t n = (r->elements - 1) / 3;
+	const char *last = NULL;
+	for (size_t i = 0; i < n && (long)i < ls->page_size; i++) {
+		redisReply *id = r->element[1 + i * 3], *cfg = r->element[2 + i * 3],
+			   *topic = r->element[3 + i * 3];
+		json_t *o = json_loadb(cfg->str, cfg->len, 0, NULL);
+		if (o == NULL)
+			continue;
+		if (ls->is_subs && topic->len == 0)
+			json_object_set_new(o, "topic", json_string(RESOURCE_DELETED_TOPIC));
+		json_array_append_new(arr, o);
+		last = id->str;
+	}
+	json_t *out = json_object();
+	if (json_array_size(arr))
+		json_object_set(out, ls->field, arr);
+	if ((long)n > ls->page_size && last)
+		json_object_set_new(out, "nextPageToken", json_string(last));
+	json_decref(arr);
+	call_reply(c, 200, out);
+}
+
+void api_list(struct call *c, int is_subs)
+{
+	char token[RESOURCE_ID_MAX + 2];
+	long ps;
+	if (api_names_or_reply(c, 1, "") || api_page_or_reply(c, &ps, token, sizeof(token)))
+		return;
+	struct list_state *ls = mem_calloc(1, sizeof(*ls));
+	ls->page_size = ps;
+	ls->is_subs = is_subs;
+	ls->field = is_subs ? "subscriptions" : "topics";
+	c->state = ls;
+	c->state_free = mem_free;
+	char start[RESOURCE_ID_MAX + 3], count[32];
+	snprintf(start, sizeof(start), "%s%s", token[0] ? "(" : "-", token);
+	snprintf(count, sizeof(count), "%ld", ps + 1);
+	const char *argv[] = {is_subs ? "subs" : "topics", c->params[0], start, count};
+	size_t lens[4];
+	for (int i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
+	api_script(c, SCRIPT_LIST, on_list, 4, argv, lens);
+}
+
+void api_topics_list(struct call *c)
+{
+	api_list(c, 0);
+}
+
+static void on_topic_patched(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "NOT_FOUND") == 0)
+		call_not_found(c, c->params[1]);
+	else
+		call_reply_text(c, 200, c->state, strlen(c->state));
+}
+
+static void on_topic_patch_read(redisReply *r, void *arg)
+{
+	static const char *const allowed[] = {"labels", "messageRetentionDuration", NULL};
+	struct call *c = arg;
+	char err[512];
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		api_store_failed(c, r);
+		return;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		call_not_found(c, c->params[1]);
+		return;
+	}
+	json_t *stored = json_loadb(r->str, r->len, 0, NULL);
+	json_t *patch = json_object_get(c->body, "topic");
+	json_t *mask = json_object_get(c->body, "updateMask");
+	struct topic_cfg cfg;
+	if (stored == NULL) {
+		call_error(c, RPC_INTERNAL, "stored topic is not valid JSON");
+		return;
+	}
+	if (!json_is_object(patch) || !json_is_string(mask)) {
+		json_decref(stored);
+		call_error(c, RPC_INVALID_ARGUMENT, "A topic update needs \"topic\" (object) and "
+			   "\"updateMask\" (string)");
+		return;
+	}
+	if (resource_apply_mask(stored, patch, json_string_value(mask), allowed, err,
+				sizeof(err)) ||
+	    resource_topic_from_json(stored, &cfg, err, sizeof(err))) {
+		json_decref(stored);
+		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
+		return;
+	}
+	json_decref(stored);
+	json_t *o = resource_topic_to_json(c->params[0], c->params[1], &cfg);
+	c->state = json_dumps(o, JSON_COMPACT);
+	c->state_free = free;
+	json_decref(o);
+	char key[API_KEY_MAX], ret[32];
+	api_key(key, c->params[0], c->params[1]);
+	snprintf(ret, sizeof(ret), "%lld", (long long)cfg.retention_ms);
+	resource_topic_cleanup(&cfg);
+	const char *argv[] = {key, c->state, ret};
+	size_t lens[] = {strlen(key), strlen(c->state), strlen(ret)};
+	api_script(c, SCRIPT_TOPIC_PATCH, on_topic_patched, 3, argv, lens);
+}
+
+void api_topics_patch(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "topics"))
+		return;
+	if (c->body == NULL) {
+		call_error(c, RPC_INVALID_ARGUMENT, "A topic update needs a JSON body with "
+			   "\"topic\" and \"updateMask\"");
+		return;
+	}
+	get_topic_cfg(c, on_topic_patch_read);
+}
+
+static void on_deleted(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "NOT_FOUND") == 0)
+		call_not_found(c, c->params[1]);
+	else
+		call_reply_text(c, 200, "{}", 2);
+}
+
+void api_topics_delete(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "topics"))
+		return;
+	char key[API_KEY_MAX];
+	api_key(key, c->params[0], c->params[1]);
+	const char *argv[] = {key, c->params[0], c->params[1]};
+	size_t lens[] = {strlen(key), strlen(c->params[0]), strlen(c->params[1])};
+	api_script(c, SCRIPT_TOPIC_DELETE, on_deleted, 3, argv, lens);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void on_topic_subs(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	struct list_state *ls = c->state;
+	const char *st = api_status(r);
+	if (st == NULL) {
+		api_store_failed(c, r);
+		return;
+	}
+	if (strcmp(st, "NOT_FOUND") == 0) {
+		call_not_found(c, c->params[1]);
+		return;
+	}
+	size_t n = r->elements - 1;
+	const char **names = mem_calloc(n ? n : 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = r->element[i + 1]->str;
+	qsort(names, n, sizeof(*names), cmp_str);
+	char tok[512] = "", name[RESOURCE_NAME_MAX + 1];
+	call_query(c, "pageToken", tok, sizeof(tok));
+	json_t *arr = json_array();
+	const char *last = NULL;
+	size_t i = 0;
+	while (i < n && tok[0] && strcmp(names[i], tok) <= 0)
+		i++;
+	for (; i < n && (long)json_array_size(arr) < ls->page_size; i++) {
+		const char *slash = strchr(names[i], '/');
+		if (slash == NULL)
+			continue;
+		snprintf(name, sizeof(name), "projects/%.*s/subscriptions/%s",
+			 (int)(slash - names[i]), names[i], slash + 1);
+		json_array_append_new(arr, json_string(name));
+		last = names[i];
+	}
+	json_t *out = json_object();
+	if (json_array_size(arr))
+		json_object_set(out, "subscriptions", arr);
+	if (i < n && last)
+		json_object_set_new(out, "nextPageToken", json_string(last));
+	json_decref(arr);
+	mem_free(names);
+	call_reply(c, 200, out);
+}
+
+void api_topics_subscriptions(struct call *c)
+{
+	long ps;
+	if (api_names_or_reply(c, 2, "topics") || api_page_size_or_reply(c, &ps))
+		return;
+	struct list_state *ls = mem_calloc(1, sizeof(*ls));
+	ls->page_size = ps > 1000 ? 1000 : ps;
+	c->state = ls;
+	c->state_free = mem_free;
+	char key[API_KEY_MAX];
+	api_key(key, c->params[0], c->params[1]);
+	const char *argv[] = {key};
+	size_t lens[] = {strlen(key)};
+	api_script(c, SCRIPT_TOPIC_SUBS, on_topic_subs, 1, argv, lens);
+}

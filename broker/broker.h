@@ -1,0 +1,41 @@
+/* broker.h - the broker: one libevent loop that owns every piece of state
+ * below. Nothing here is touched from another thread. */
+#ifndef RN_BROKER_H
+#define RN_BROKER_H
+
+#include "config.h"
+
+#include <stdint.h>
+
+struct event_base;
+struct event;
+struct evhttp;
+struct evhttp_bound_socket;
+struct redis_conn;
+struct redis_embed;
+struct pull_waiters;
+struct sweeper;
+
+struct broker {
+	struct config cfg;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *listener;
+	struct redis_conn *redis;
+	struct redis_embed *embed;
+	struct pull_waiters *waiters;
+	struct sweeper *sweeper;
+	struct event *sigterm_ev, *sigint_ev, *shutdown_timer;
+	int shutting_down;
+	long inflight; /* HTTP requests accepted and not yet answered */
+	int exit_code;
+};
+
+/* Milliseconds since the Unix epoch (wall clock: publish times, leases). */
+int64_t broker_now_ms(void);
+
+/* Called whenever an HTTP request finishes; completes a pending shutdown
+ * once the last in-flight request is answered. Loop thread. */
+void broker_request_done(struct broker *b);
+
+#endif

@@ -1,0 +1,270 @@
+/* http_server.c - the evhttp front end. Every request becomes a struct call
+ * that a handler answers exactly once, possibly later from a Redis reply
+ * callback. libevent 2.1 keeps such a deferred request alive when the peer
+ * goes away (evcon set to NULL) and frees it on evhttp_send_reply, so a
+ * late reply is always safe. */
+#include "http_server.h"
+
+#include "broker.h"
+#include "log.h"
+#include "mem.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* evhttp refuses bodies above this before any handler runs (with its own
+ * 413); route limits below it answer a JSON 413. */
+#define HTTP_HARD_BODY_MAX (16u * 1024 * 1024 + 4096)
+#define HTTP_PATH_MAX 2048
+
+static const struct {
+	int http;
+	const char *name;
+} rpc_codes[] = {
+    [RPC_INVALID_ARGUMENT] = {400, "INVALID_ARGUMENT"},
+    [RPC_FAILED_PRECONDITION] = {400, "FAILED_PRECONDITION"},
+    [RPC_NOT_FOUND] = {404, "NOT_FOUND"},
+    [RPC_ALREADY_EXISTS] = {409, "ALREADY_EXISTS"},
+    [RPC_UNAVAILABLE] = {503, "UNAVAILABLE"},
+    [RPC_INTERNAL] = {500, "INTERNAL"},
+    [RPC_UNIMPLEMENTED] = {501, "UNIMPLEMENTED"},
+    [RPC_METHOD_NOT_ALLOWED] = {405, "UNIMPLEMENTED"},
+    [RPC_PAYLOAD_TOO_LARGE] = {413, "INVALID_ARGUMENT"},
+    [RPC_DEADLINE_EXCEEDED] = {504, "DEADLINE_EXCEEDED"},
+};
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Error";
+	}
+}
+
+static void call_free(struct call *c)
+{
+	struct broker *b = c->b;
+	if (c->state_free)
+		c->state_free(c->state);
+	json_decref(c->body);
+	mem_free(c);
+	b->inflight--;
+	broker_request_done(b);
+}
+
+static void free_text(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+static void send_text(struct call *c, int status, char *text, size_t len, int owned)
+{
+	struct evhttp_request *req = c->req;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Content-Type", "application/json; charset=UTF-8");
+	if (c->b->shutting_down)
+		evhttp_add_header(h, "Connection", "close");
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	if (owned)
+		evbuffer_add_reference(out, text, len, free_text, NULL);
+	else
+		evbuffer_add(out, text, len);
+	evhttp_send_reply(req, status, reason(status), NULL);
+	if (status >= 500)
+		log_warn("%s %s -> %d", c->route ? c->route->name : "-",
+			 evhttp_request_get_uri(req), status);
+	else
+		log_debug("%s %s -> %d", c->route ? c->route->name : "-",
+			  evhttp_request_get_uri(req), status);
+}
+
+void call_reply(struct call *c, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		call_error(c, RPC_INTERNAL, "could not encode the response");
+		return;
+	}
+	send_text(c, status, text, strlen(text), 1);
+	call_free(c);
+}
+
+void call_reply_text(struct call *c, int status, const char *text, size_t len)
+{
+	send_text(c, status, (char *)text, len, 0);
+	call_free(c);
+}
+
+void call_error(struct call *c, enum rpc_code code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *e = json_object();
+	json_object_set_new(e, "code", json_integer(rpc_codes[code].http));
+	json_object_set_new(e, "message", json_string(msg));
+	json_object_set_new(e, "status", json_string(rpc_codes[code].name));
+	json_t *o = json_object();
+	json_object_set_new(o, "error", e);
+	if (rpc_codes[code].http >= 500)
+		log_warn("%s: %s", c->route ? c->route->name : "http", msg);
+	call_reply(c, rpc_codes[code].http, o);
+}
+
+void call_not_found(struct call *c, const char *id)
+{
+	call_error(c, RPC_NOT_FOUND, "Resource not found (resource=%s).", id);
+}
+
+void call_unavailable(struct call *c)
+{
+	call_error(c, RPC_UNAVAILABLE, "The service is currently unavailable: the message store "
+		   "(Redis) is not reachable. Retry with backoff.");
+}
+
+const char *call_query(struct call *c, const char *key, char *buf, size_t buflen)
+{
+	if (c->query == NULL)
+		return NULL;
+	struct evkeyvalq q;
+	const char *res = NULL;
+	if (evhttp_parse_query_str(c->query, &q) != 0)
+		return NULL;
+	const char *v = evhttp_find_header(&q, key);
+	if (v) {
+		snprintf(buf, buflen, "%s", v);
+		res = buf;
+	}
+	evhttp_clear_headers(&q);
+	return res;
+}
+
+static int method_of(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return M_GET;
+	case EVHTTP_REQ_PUT: return M_PUT;
+	case EVHTTP_REQ_POST: return M_POST;
+	case EVHTTP_REQ_PATCH: return M_PATCH;
+	case EVHTTP_REQ_DELETE: return M_DELETE;
+	default: return 0;
+	}
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct broker *b = arg;
+	struct call *c = mem_calloc(1, sizeof(*c));
+	c->b = b;
+	c->req = req;
+	c->start_ms = broker_now_ms();
+	b->inflight++;
+
+	const char *uri = evhttp_request_get_uri(req);
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	char path[HTTP_PATH_MAX];
+	if (plen >= sizeof(path)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Request path too long");
+		return;
+	}
+	memcpy(path, uri, plen);
+	path[plen] = '\0';
+	c->query = q ? q + 1 : NULL;
+
+	if (b->shutting_down) {
+		call_error(c, RPC_UNAVAILABLE, "The broker is shutting down; retry on another instance");
+		return;
+	}
+	int m = method_of(evhttp_request_get_command(req));
+	const struct route *r = NULL;
+	enum route_result rr = router_match(router_table, router_table_len, m, path, &r, c->params);
+	if (rr == ROUTE_NOT_FOUND) {
+		call_error(c, RPC_NOT_FOUND, "The requested URL %.200s was not found on this server.",
+			   path);
+		return;
+	}
+	if (rr == ROUTE_BAD_METHOD || m == 0) {
+		call_error(c, RPC_METHOD_NOT_ALLOWED, "Method not allowed for %.200s", path);
+		return;
+	}
+	c->route = r;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (r->body_limit && len > 0) {
+		if (len > r->body_limit) {
+			call_error(c, RPC_PAYLOAD_TOO_LARGE, "Request payload size exceeds the limit: "
+				   "%zu bytes.", r->body_limit);
+			return;
+		}
+		json_error_t je;
+		c->body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &je);
+		if (c->body == NULL) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. %s "
+				   "(line %d, column %d)", je.text, je.line, je.column);
+			return;
+		}
+		if (!json_is_object(c->body)) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Expected "
+				   "an object.");
+			return;
+		}
+	}
+	r->handler(c);
+}
+
+int http_server_start(struct broker *b, const char *host, int port)
+{
+	b->http = evhttp_new(b->base);
+	if (b->http == NULL)
+		return -1;
+	evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
+						EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_body_size(b->http, HTTP_HARD_BODY_MAX);
+	evhttp_set_timeout(b->http, 120);
+	evhttp_set_gencb(b->http, on_request, b);
+	b->listener = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port);
+	if (b->listener == NULL) {
+		log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void http_server_stop_accepting(struct broker *b)
+{
+	/* Closes the listening socket; open connections stay until their
+	 * in-flight requests are answered. */
+	if (b->http && b->listener)
+		evhttp_del_accept_socket(b->http, b->listener);
+	b->listener = NULL;
+}
+
+void http_server_free(struct broker *b)
+{
+	if (b->http)
+		evhttp_free(b->http);
+	b->http = NULL;
+}

@@ -1,0 +1,73 @@
+/* http_server.h - evhttp front end: accepts requests, routes them, reads
+ * and parses the JSON body, and answers in Pub/Sub's JSON shapes. */
+#ifndef RN_HTTP_SERVER_H
+#define RN_HTTP_SERVER_H
+
+#include "router.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct broker;
+struct evhttp_request;
+
+/* google.rpc.Code values used by the REST surface, with their HTTP status. */
+enum rpc_code {
+	RPC_INVALID_ARGUMENT,
+	RPC_FAILED_PRECONDITION,
+	RPC_NOT_FOUND,
+	RPC_ALREADY_EXISTS,
+	RPC_UNAVAILABLE,
+	RPC_INTERNAL,
+	RPC_UNIMPLEMENTED,
+	RPC_METHOD_NOT_ALLOWED, /* 405 has no rpc code of its own */
+	RPC_PAYLOAD_TOO_LARGE,
+	RPC_DEADLINE_EXCEEDED,
+};
+
+/* One REST call from routing to reply. Owned by the loop; freed by the
+ * reply functions below, never by handlers. */
+struct call {
+	struct broker *b;
+	struct evhttp_request *req;
+	const struct route *route;
+	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
+	json_t *body;     /* parsed JSON body or NULL; owned by the call */
+	const char *query; /* raw query string or NULL; borrowed from req */
+	int64_t start_ms;
+	void *state;      /* handler state, freed with state_free */
+	void (*state_free)(void *);
+	struct call *next; /* parked pulls (pull.c) */
+};
+
+/* Starts listening on host:port. Returns 0 or -1 (logged). Loop thread. */
+int http_server_start(struct broker *b, const char *host, int port);
+
+/* Stops accepting new connections (graceful shutdown). */
+void http_server_stop_accepting(struct broker *b);
+
+/* Frees the listener and connections. */
+void http_server_free(struct broker *b);
+
+/* Answers 200 (or status) with body as JSON, then frees the call. body is
+ * stolen (decref'd). Loop thread. */
+void call_reply(struct call *c, int status, json_t *body);
+
+/* Answers with a ready-made JSON text (len bytes), then frees the call. */
+void call_reply_text(struct call *c, int status, const char *text, size_t len);
+
+/* Answers {"error":{"code","message","status"}} with code's HTTP status
+ * and frees the call. Loop thread. */
+void call_error(struct call *c, enum rpc_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "Resource not found (resource=ID)." for the call's resource ID. */
+void call_not_found(struct call *c, const char *id);
+
+/* 503 UNAVAILABLE because Redis did not answer. */
+void call_unavailable(struct call *c);
+
+/* Returns the value of a query parameter (decoded into buf), or NULL. */
+const char *call_query(struct call *c, const char *key, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,391 @@
+/* pull.c - pull, acknowledge, modifyAckDeadline.
+ *
+ * A pull runs the atomic pull script. When it finds nothing and the client
+ * did not ask for returnImmediately, the call is parked: it is retried when
+ * a publish to its topic is seen (locally or through a Redis wake-up from
+ * another broker), on a 100 ms tick (leases that expired, nacks), and is
+ * answered {} when pull_wait runs out. */
+#include "pull.h"
+
+#include "api.h"
+#include "broker.h"
+#include "codec.h"
+#include "log.h"
+#include "mem.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PULL_MESSAGES 1000
+#define TICK_MS 100
+
+struct pull_state {
+	char sub[API_KEY_MAX];
+	char topic[API_KEY_MAX];
+	long max;
+	int return_immediately;
+	int64_t deadline_ms;
+	unsigned long wake_seq; /* waiters->seq when the script was sent */
+};
+
+struct pull_waiters {
+	struct call *head;
+	struct event *tick;
+	unsigned long seq; /* bumped on every wake-up */
+};
+
+static void run_pull(struct call *c);
+
+static void on_wake(const char *topic, void *arg)
+{
+	pull_wake_topic(arg, topic);
+}
+
+static void unpark_all(struct broker *b, const char *topic, int expire_only)
+{
+	struct pull_waiters *w = b->waiters;
+	struct call *list = w->head, *keep = NULL, **tail = &keep;
+	int64_t now = broker_now_ms();
+	w->head = NULL;
+	while (list) {
+		struct call *c = list;
+		struct pull_state *ps = c->state;
+		list = c->next;
+		c->next = NULL;
+		if (now >= ps->deadline_ms || b->shutting_down) {
+			call_reply_text(c, 200, "{}", 2);
+		} else if (!expire_only && (topic == NULL || strcmp(ps->topic, topic) == 0)) {
+			run_pull(c);
+		} else {
+			*tail = c;
+			tail = &c->next;
+		}
+	}
+	/* Calls parked meanwhile by run_pull went to w->head; keep both. */
+	*tail = w->head;
+	w->head = keep;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct broker *b = arg;
+	if (b->waiters->head)
+		unpark_all(b, NULL, 0);
+}
+
+int pull_init(struct broker *b)
+{
+	struct pull_waiters *w = mem_calloc(1, sizeof(*w));
+	b->waiters = w;
+	w->tick = event_new(b->base, -1, EV_PERSIST, on_tick, b);
+	struct timeval tv = {0, TICK_MS * 1000};
+	event_add(w->tick, &tv);
+	redis_conn_on_wake(b->redis, on_wake, b);
+	return 0;
+}
+
+void pull_cleanup(struct broker *b)
+{
+	if (b->waiters == NULL)
+		return;
+	pull_flush_all(b);
+	event_free(b->waiters->tick);
+	mem_free(b->waiters);
+	b->waiters = NULL;
+}
+
+void pull_wake_topic(struct broker *b, const char *topic)
+{
+	b->waiters->seq++;
+	if (b->waiters->head)
+		unpark_all(b, topic, 0);
+}
+
+void pull_flush_all(struct broker *b)
+{
+	struct pull_waiters *w = b->waiters;
+	while (w && w->head) {
+		struct call *c = w->head;
+		w->head = c->next;
+		call_reply_text(c, 200, "{}", 2);
+	}
+}
+
+/* Appends s as a JSON string literal (with escapes). */
+static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
+
+static void grow(char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return;
+	while (*cap < need)
+		*cap *= 2;
+	*buf = mem_realloc(*buf, *cap);
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	grow(buf, cap, *len + n + 1);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+}
+
+static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	grow(buf, cap, *len + n * 6 + 3);
+	char *o = *buf + *len;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			*o++ = '\\';
+			*o++ = (char)ch;
+		} else if (ch < 0x20) {
+			o += sprintf(o, "\\u%04x", ch);
+		} else {
+			*o++ = (char)ch;
+		}
+	}
+	*o++ = '"';
+	*len = (size_t)(o - *buf);
+}
+
+/* Writes the receivedMessages response for the pull script's reply. The
+ * stored attributes are already compact JSON objects and go in verbatim. */
+static void reply_messages(struct call *c, const redisReply *r)
+{
+	int has_dlq = r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer;
+	size_t cap = 4096, len = 0;
+	char *buf = mem_alloc(cap);
+	append(&buf, &len, &cap, "{\"receivedMessages\":[", 21);
+	for (size_t i = 3; i + 4 < r->elements; i += 5) {
+		const redisReply *id = r->element[i], *d = r->element[i + 1], *a = r->element[i + 2],
+				 *k = r->element[i + 3], *n = r->element[i + 4];
+		char mid[32], ts[40], head[160];
+		long long attempt = n->type == REDIS_REPLY_INTEGER ? n->integer : 1;
+		api_message_id(id->str, mid, sizeof(mid));
+		codec_timestamp_format(strtoll(id->str, NULL, 10), ts, sizeof(ts));
+		int hl = snprintf(head, sizeof(head), "%s{\"ackId\":\"%s:%lld\",\"message\":{",
+				  i > 3 ? "," : "", id->str, attempt);
+		append(&buf, &len, &cap, head, (size_t)hl);
+		if (d->len) {
+			size_t el = codec_base64_encoded_len(d->len);
+			append(&buf, &len, &cap, "\"data\":\"", 8);
+			grow(&buf, &cap, len + el + 2);
+			len += codec_base64_encode((const unsigned char *)d->str, d->len, buf + len);
+			append(&buf, &len, &cap, "\",", 2);
+		}
+		if (a->len) {
+			append(&buf, &len, &cap, "\"attributes\":", 13);
+			append(&buf, &len, &cap, a->str, a->len);
+			append(&buf, &len, &cap, ",", 1);
+		}
+		hl = snprintf(head, sizeof(head), "\"messageId\":\"%s\",\"publishTime\":\"%s\"", mid,
+			      ts);
+		append(&buf, &len, &cap, head, (size_t)hl);
+		if (k->len) {
+			append(&buf, &len, &cap, ",\"orderingKey\":", 15);
+			json_str(&buf, &len, &cap, k->str, k->len);
+		}
+		append(&buf, &len, &cap, "}", 1);
+		if (has_dlq) {
+			hl = snprintf(head, sizeof(head), ",\"deliveryAttempt\":%lld", attempt);
+			append(&buf, &len, &cap, head, (size_t)hl);
+		}
+		append(&buf, &len, &cap, "}", 1);
+	}
+	append(&buf, &len, &cap, "]}", 2);
+	call_reply_text(c, 200, buf, len);
+	mem_free(buf);
+}
+
+static void on_pulled(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	struct pull_state *ps = c->state;
+	struct broker *b = c->b;
+	const char *st = api_status(r);
+	if (st == NULL || (strcmp(st, "OK") == 0 && r->elements < 3)) {
+		api_store_failed(c, r);
+		return;
+	}
+	if (strcmp(st, "NOT_FOUND") == 0) {
+		call_not_found(c, c->params[1]);
+		return;
+	}
+	if (r->elements > 3) {
+		reply_messages(c, r);
+		return;
+	}
+	snprintf(ps->topic, sizeof(ps->topic), "%.*s", (int)r->element[1]->len,
+		 r->element[1]->str);
+	if (ps->return_immediately || b->shutting_down || broker_now_ms() >= ps->deadline_ms ||
+	    ps->topic[0] == '\0') {
+		call_reply_text(c, 200, "{}", 2);
+		return;
+	}
+	if (ps->wake_seq != b->waiters->seq) {
+		/* Something was published while the script ran: retry now
+		 * rather than wait for the next wake-up. */
+		run_pull(c);
+		return;
+	}
+	c->next = b->waiters->head;
+	b->waiters->head = c;
+}
+
+static void run_pull(struct call *c)
+{
+	struct pull_state *ps = c->state;
+	char now[32], max[16];
+	ps->wake_seq = c->b->waiters->seq;
+	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
+	snprintf(max, sizeof(max), "%ld", ps->max);
+	const char *argv[] = {ps->sub, now, max};
+	size_t lens[] = {strlen(ps->sub), strlen(now), strlen(max)};
+	api_script(c, SCRIPT_PULL, on_pulled, 3, argv, lens);
+}
+
+void api_subs_pull(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "subscriptions"))
+		return;
+	json_t *mm = c->body ? json_object_get(c->body, "maxMessages") : NULL;
+	json_t *ri = c->body ? json_object_get(c->body, "returnImmediately") : NULL;
+	long long max = 0;
+	if (json_is_integer(mm))
+		max = json_integer_value(mm);
+	else if (json_is_string(mm))
+		max = strtoll(json_string_value(mm), NULL, 10);
+	if (max <= 0) {
+		call_error(c, RPC_INVALID_ARGUMENT, "maxMessages must be greater than 0.");
+		return;
+	}
+	if (ri && !json_is_boolean(ri)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'returnImmediately': "
+			   "expected a boolean");
+		return;
+	}
+	struct pull_state *ps = mem_calloc(1, sizeof(*ps));
+	api_key(ps->sub, c->params[0], c->params[1]);
+	ps->max = max > MAX_PULL_MESSAGES ? MAX_PULL_MESSAGES : (long)max;
+	ps->return_immediately = json_is_true(ri);
+	ps->deadline_ms = broker_now_ms() + c->b->cfg.pull_wait_ms;
+	c->state = ps;
+	c->state_free = mem_free;
+	run_pull(c);
+}
+
+/* "ms-seq:attempt" -> entry id (into id) and attempt. 0 or -1. */
+static int parse_ack_id(const char *s, char *id, size_t idlen, long *attempt)
+{
+	const char *colon = strchr(s, ':');
+	const char *dash = strchr(s, '-');
+	if (colon == NULL || dash == NULL || dash > colon || (size_t)(colon - s) >= idlen)
+		return -1;
+	for (const char *p = s; p < colon; p++)
+		if ((*p < '0' || *p > '9') && p != dash)
+			return -1;
+	if (dash == s || dash + 1 == colon)
+		return -1;
+	char *end;
+	long a = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end || a < 1)
+		return -1;
+	memcpy(id, s, (size_t)(colon - s));
+	id[colon - s] = '\0';
+	*attempt = a;
+	return 0;
+}
+
+static void on_acked(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "NOT_FOUND") == 0)
+		call_not_found(c, c->params[1]);
+	else
+		call_reply_text(c, 200, "{}", 2);
+}
+
+/* Shared by acknowledge (with_attempts 0) and modifyAckDeadline (1). */
+static void ack_like(struct call *c, int modack)
+{
+	if (api_names_or_reply(c, 2, "subscriptions"))
+		return;
+	json_t *ids = c->body ? json_object_get(c->body, "ackIds") : NULL;
+	size_t n = json_is_array(ids) ? json_array_size(ids) : 0;
+	if (n == 0) {
+		call_error(c, RPC_INVALID_ARGUMENT, "No ack ids specified.");
+		return;
+	}
+	long long dl = 0;
+	if (modack) {
+		json_t *d = json_object_get(c->body, "ackDeadlineSeconds");
+		if (json_is_integer(d))
+			dl = json_integer_value(d);
+		else if (json_is_string(d))
+			dl = strtoll(json_string_value(d), NULL, 10);
+		else if (d != NULL) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'ackDeadlineSeconds'");
+			return;
+		}
+		if (dl < 0 || dl > 600) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid ack deadline given: %lld. The "
+				   "deadline must be between 0 and 600 seconds.", dl);
+			return;
+		}
+	}
+	int fixed = modack ? 3 : 2;
+	int argc = fixed + (int)n * (modack ? 2 : 1);
+	const char **argv = mem_alloc(sizeof(*argv) * (size_t)argc);
+	size_t *lens = mem_alloc(sizeof(*lens) * (size_t)argc);
+	char(*idbuf)[64] = mem_alloc(64 * n * 2);
+	char sub[API_KEY_MAX], now[32], dls[16];
+	api_key(sub, c->params[0], c->params[1]);
+	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
+	snprintf(dls, sizeof(dls), "%lld", dl);
+	argv[0] = sub;
+	argv[1] = now;
+	argv[2] = dls;
+	int k = fixed;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(ids, i);
+		long attempt;
+		if (!json_is_string(v) ||
+		    parse_ack_id(json_string_value(v), idbuf[2 * i], 64, &attempt) != 0) {
+			call_error(c, RPC_INVALID_ARGUMENT, "You have passed an invalid ack ID to the "
+				   "service (ack_id=%.80s).", json_is_string(v) ? json_string_value(v)
+										: "?");
+			goto out;
+		}
+		argv[k++] = idbuf[2 * i];
+		if (modack) {
+			snprintf(idbuf[2 * i + 1], 64, "%ld", attempt);
+			argv[k++] = idbuf[2 * i + 1];
+		}
+	}
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	api_script(c, modack ? SCRIPT_MODACK : SCRIPT_ACK, on_acked, argc, argv, lens);
+out:
+	mem_free(argv);
+	mem_free(lens);
+	mem_free(idbuf);
+}
+
+void api_subs_ack(struct call *c)
+{
+	ack_like(c, 0);
+}
+
+void api_subs_modack(struct call *c)
+{
+	ack_like(c, 1);
+}

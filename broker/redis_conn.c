@@ -1,0 +1,313 @@
+/* redis_conn.c - async hiredis links with reconnect and script loading.
+ *
+ * Two links: "cmd" carries every command; "sub" is in PSUBSCRIBE mode for
+ * wake-ups. A link that fails is dropped (hiredis frees its context) and
+ * reconnected after a backoff that doubles from 100 ms to 5 s. */
+#include "redis_conn.h"
+
+#include "broker.h"
+#include "log.h"
+#include "mem.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct link {
+	struct redis_conn *rc;
+	int is_sub;
+	redisAsyncContext *ac;
+	int connected;
+	int backoff_ms;
+	struct event *retry_ev;
+};
+
+struct redis_conn {
+	struct broker *b;
+	struct link cmd, sub;
+	int ready;
+	int loading; /* scripts still to load on the current cmd connection */
+	unsigned generation; /* bumped per cmd connection */
+	char sha[SCRIPT_COUNT][41];
+	redis_wake_cb wake_cb;
+	void *wake_arg;
+	int logged_down;
+};
+
+struct pending {
+	redis_cb cb;
+	void *arg;
+};
+
+static void link_connect(struct link *l);
+
+static void schedule_retry(struct link *l)
+{
+	struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
+	event_add(l->retry_ev, &tv);
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	link_connect(arg);
+}
+
+static void link_down(struct link *l, const char *why)
+{
+	struct redis_conn *rc = l->rc;
+	l->ac = NULL;
+	l->connected = 0;
+	if (!l->is_sub) {
+		if (rc->ready || !rc->logged_down)
+			log_warn("redis: connection lost (%s); reconnecting with backoff", why);
+		rc->logged_down = 1;
+		rc->ready = 0;
+	}
+	if (!rc->b->shutting_down)
+		schedule_retry(l);
+}
+
+static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)ac;
+	struct pending *p = privdata;
+	redisReply *reply = r;
+	if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* Someone flushed the script cache: fail this call, reload. */
+		struct redis_conn *rc = ac->data ? ((struct link *)ac->data)->rc : NULL;
+		log_warn("redis: script cache was flushed; reloading scripts");
+		if (rc && rc->cmd.ac)
+			redisAsyncDisconnect(rc->cmd.ac);
+		reply = NULL;
+	}
+	p->cb(reply, p->arg);
+	mem_free(p);
+}
+
+static void check_config_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct link *l = ac->data;
+	redisReply *reply = r;
+	(void)privdata;
+	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		return; /* CONFIG may be renamed or forbidden: nothing to check */
+	const char *appendonly = NULL, *fsync = NULL;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		if (strcmp(reply->element[i]->str, "appendonly") == 0)
+			appendonly = reply->element[i + 1]->str;
+		if (strcmp(reply->element[i]->str, "appendfsync") == 0)
+			fsync = reply->element[i + 1]->str;
+	}
+	const struct config *cfg = &l->rc->b->cfg;
+	const char *want = cfg->durability == DURABILITY_ALWAYS ? "always" : "everysec";
+	if (appendonly && strcmp(appendonly, "yes") != 0)
+		log_warn("redis: appendonly is '%s'; accepted messages can be lost when Redis "
+			 "restarts (configure appendonly yes, appendfsync %s)", appendonly, want);
+	else if (fsync && strcmp(fsync, want) != 0 &&
+		 !(strcmp(want, "everysec") == 0 && strcmp(fsync, "always") == 0))
+		log_warn("redis: appendfsync is '%s' but durability is '%s'", fsync, want);
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct link *l = ac->data;
+	redisReply *reply = r;
+	if (l == NULL)
+		return;
+	struct redis_conn *rc = l->rc;
+	int id = (int)(intptr_t)privdata;
+	if (reply == NULL || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		log_error("redis: cannot load script %s: %s", store_script_name[id],
+			  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+		return;
+	}
+	memcpy(rc->sha[id], reply->str, 40);
+	rc->sha[id][40] = '\0';
+	if (--rc->loading == 0) {
+		rc->ready = 1;
+		rc->logged_down = 0;
+		l->backoff_ms = BACKOFF_MIN_MS;
+		log_info("redis: ready (%s)", rc->b->cfg.redis_unix ? rc->b->cfg.redis_path
+								     : rc->b->cfg.redis_host);
+	}
+}
+
+static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redisReply *reply = r;
+	if (reply && reply->type == REDIS_REPLY_ERROR) {
+		log_error("redis: %s failed: %s", (const char *)privdata, reply->str);
+		redisAsyncDisconnect(ac);
+	}
+}
+
+static void on_wake_msg(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)privdata;
+	struct link *l = ac->data;
+	redisReply *reply = r;
+	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
+		return;
+	/* ["pmessage", pattern, channel, payload]; channel = rn:v1:wake:P/T */
+	redisReply *ch = reply->element[2];
+	if (ch->type == REDIS_REPLY_STRING && ch->len > 11 && l->rc->wake_cb)
+		l->rc->wake_cb(ch->str + 11, l->rc->wake_arg);
+}
+
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+	struct link *l = cac->data;
+	if (l == NULL)
+		return;
+	if (status != REDIS_OK) {
+		link_down(l, cac->errstr);
+		return;
+	}
+	l->connected = 1;
+	struct redis_conn *rc = l->rc;
+	redisAsyncContext *ac = l->ac;
+	const struct config *cfg = &rc->b->cfg;
+	if (cfg->redis_password[0])
+		redisAsyncCommand(ac, on_setup_reply, "AUTH", "AUTH %s", cfg->redis_password);
+	if (l->is_sub) {
+		l->backoff_ms = BACKOFF_MIN_MS;
+		redisAsyncCommand(ac, on_wake_msg, NULL, "PSUBSCRIBE rn:v1:wake:*");
+		return;
+	}
+	if (cfg->redis_db)
+		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %d", cfg->redis_db);
+	redisAsyncCommand(ac, check_config_reply, NULL, "CONFIG GET append*");
+	rc->loading = SCRIPT_COUNT;
+	for (int i = 0; i < SCRIPT_COUNT; i++)
+		redisAsyncCommand(ac, on_script_loaded, (void *)(intptr_t)i, "SCRIPT LOAD %s",
+				  store_script_source[i]);
+}
+
+static void on_disconnect(const redisAsyncContext *cac, int status)
+{
+	struct link *l = cac->data;
+	if (l == NULL)
+		return;
+	link_down(l, status == REDIS_OK ? "closed" : cac->errstr);
+}
+
+static void link_connect(struct link *l)
+{
+	struct redis_conn *rc = l->rc;
+	const struct config *cfg = &rc->b->cfg;
+	redisAsyncContext *ac = cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_path)
+						: redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	if (ac == NULL || ac->err) {
+		if (!l->is_sub && !rc->logged_down) {
+			log_warn("redis: cannot connect: %s; retrying with backoff",
+				 ac ? ac->errstr : "out of memory");
+			rc->logged_down = 1;
+		}
+		if (ac)
+			redisAsyncFree(ac);
+		schedule_retry(l);
+		return;
+	}
+	ac->data = l;
+	l->ac = ac;
+	redisLibeventAttach(ac, rc->b->base);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+struct redis_conn *redis_conn_new(struct broker *b)
+{
+	struct redis_conn *rc = mem_calloc(1, sizeof(*rc));
+	rc->b = b;
+	struct link *links[2] = {&rc->cmd, &rc->sub};
+	for (int i = 0; i < 2; i++) {
+		links[i]->rc = rc;
+		links[i]->is_sub = i;
+		links[i]->backoff_ms = BACKOFF_MIN_MS;
+		links[i]->retry_ev = evtimer_new(b->base, on_retry, links[i]);
+		link_connect(links[i]);
+	}
+	return rc;
+}
+
+void redis_conn_free(struct redis_conn *rc)
+{
+	if (rc == NULL)
+		return;
+	struct link *links[2] = {&rc->cmd, &rc->sub};
+	for (int i = 0; i < 2; i++) {
+		event_free(links[i]->retry_ev);
+		if (links[i]->ac) {
+			/* Pending callbacks run with NULL now; they must not
+			 * touch the link any more. */
+			redisAsyncContext *ac = links[i]->ac;
+			links[i]->ac = NULL;
+			ac->data = NULL;
+			redisAsyncFree(ac);
+		}
+	}
+	mem_free(rc);
+}
+
+int redis_conn_ready(const struct redis_conn *rc)
+{
+	return rc->ready && rc->cmd.ac != NULL;
+}
+
+int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc,
+		    const char **argv, const size_t *lens)
+{
+	if (!redis_conn_ready(rc))
+		return -1;
+	struct pending *p = mem_alloc(sizeof(*p));
+	p->cb = cb;
+	p->arg = arg;
+	if (redisAsyncCommandArgv(rc->cmd.ac, on_cmd_reply, p, argc, argv, lens) != REDIS_OK) {
+		mem_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg,
+		      int numkeys, int argc, const char **argv, const size_t *lens)
+{
+	const char *stackv[64];
+	size_t stackl[64];
+	const char **v = stackv;
+	size_t *l = stackl;
+	char nk[16];
+	if (argc + 3 > 64) {
+		v = mem_alloc(sizeof(*v) * (size_t)(argc + 3));
+		l = mem_alloc(sizeof(*l) * (size_t)(argc + 3));
+	}
+	snprintf(nk, sizeof(nk), "%d", numkeys);
+	v[0] = "EVALSHA";
+	l[0] = 7;
+	v[1] = rc->sha[id];
+	l[1] = 40;
+	v[2] = nk;
+	l[2] = strlen(nk);
+	memcpy(v + 3, argv, sizeof(*v) * (size_t)argc);
+	memcpy(l + 3, lens, sizeof(*l) * (size_t)argc);
+	int r = redis_conn_argv(rc, cb, arg, argc + 3, v, l);
+	if (v != stackv) {
+		mem_free(v);
+		mem_free(l);
+	}
+	return r;
+}
+
+void redis_conn_on_wake(struct redis_conn *rc, redis_wake_cb cb, void *arg)
+{
+	rc->wake_cb = cb;
+	rc->wake_arg = arg;
+}

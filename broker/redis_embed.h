@@ -1,0 +1,20 @@
+/* redis_embed.h - the embedded default: with no Redis configured,
+ * regnotifyd runs its own redis-server child (AOF on, data in data_dir,
+ * unix socket only) and stops it on exit. */
+#ifndef RN_REDIS_EMBED_H
+#define RN_REDIS_EMBED_H
+
+struct broker;
+struct redis_embed;
+
+/* Starts redis-server for b->cfg (data_dir, redis_server_bin, durability),
+ * waits until it accepts connections, and points b->cfg's redis fields at
+ * its socket. Returns 0, or -1 with the reason logged. Main thread, before
+ * the loop runs (it blocks for up to 10 s). */
+int redis_embed_start(struct broker *b);
+
+/* Stops the child (SIGTERM; Redis flushes its AOF), waits for it (SIGKILL
+ * after 10 s). Accepts NULL. */
+void redis_embed_stop(struct redis_embed *e);
+
+#endif

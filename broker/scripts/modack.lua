@@ -1,0 +1,25 @@
+-- modack: ARGV s, now-ms, deadline-s, then pairs (entry-id, attempt).
+-- Moves the lease of each message still held by that delivery attempt;
+-- 0 = nack (due now, or after the retryPolicy backoff). Stale ackIds are
+-- ignored, as Pub/Sub does without exactly-once delivery.
+local s = ARGV[1]
+local f = redis.call('HMGET', skey(s), 'topic', 'rmin', 'rmax')
+if not f[1] then return {'NOT_FOUND'} end
+local now, dl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local rmin, rmax = tonumber(f[2]) or -1, tonumber(f[3]) or 0
+redis.call('HSET', skey(s), 'last', ARGV[2])
+local lease, att = skey(s, 'lease'), skey(s, 'att')
+for i = 4, #ARGV - 1, 2 do
+  local id, n = ARGV[i], tonumber(ARGV[i + 1])
+  if redis.call('ZSCORE', lease, id) then
+    local cur = tonumber(redis.call('HGET', att, id) or '0') + 1
+    if cur == n then
+      local score = now + dl * 1000
+      if dl == 0 and rmin >= 0 then
+        score = now + math.min(rmax, rmin * 2 ^ (n - 1))
+      end
+      redis.call('ZADD', lease, 'XX', score, id)
+    end
+  end
+end
+return {'OK'}

@@ -1,0 +1,31 @@
+-- prelude.lua: shared helpers, prepended to every script at build time.
+-- Key layout: docs/redis-schema.md. T = "project/topic", S = "project/sub".
+local function tkey(t, suffix) return 'rn:v1:{' .. t .. '}:' .. suffix end
+local function skey(s, suffix)
+  if suffix then return 'rn:v1:sub:{' .. s .. '}:' .. suffix end
+  return 'rn:v1:sub:{' .. s .. '}'
+end
+local function split_name(s) return s:match('^([^/]+)/(.+)$') end
+local function id_ms(id) return tonumber(id:match('^(%d+)')) end
+
+-- Runs cmd over items in chunks (Lua's unpack has a stack limit).
+local function chunked(items, fn)
+  for i = 1, #items, 500 do
+    fn(unpack(items, i, math.min(i + 499, #items)))
+  end
+end
+
+-- Deletes subscription S and everything it owns (delete and expiry).
+local function delete_sub(s)
+  local topic = redis.call('HGET', skey(s), 'topic')
+  if not topic then return false end
+  if topic ~= '' then
+    pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
+    redis.call('SREM', tkey(topic, 'subs'), s)
+  end
+  redis.call('DEL', skey(s), skey(s, 'lease'), skey(s, 'att'))
+  local p, id = split_name(s)
+  redis.call('ZREM', 'rn:v1:project:' .. p .. ':subs', id)
+  redis.call('SREM', 'rn:v1:subs', s)
+  return true
+end

@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""Errors: the Pub/Sub error body, status codes for bad names, missing and
+existing resources, bad publish/pull/ack requests, size limits, unknown paths
+and wrong methods; and for every rejected request, that nothing changed.
+Run: python3 tests/integration/test_errors.py"""
+
+import time
+
+import harness
+from harness import topic_name, sub_name, b64
+
+BAD_IDS = [
+    ("too short", "ab"),
+    ("too long", "a" * 256),
+    ("starts with a digit", "1abc"),
+    ("starts with a dash", "-abc"),
+    ("starts with goog", "goog-topic"),
+    ("exactly goog", "goog"),
+    ("bad char !", "bad!name"),
+    ("bad char @", "bad@name"),
+    ("bad char ,", "bad,name"),
+    ("bad char =", "bad=name"),
+]
+
+
+class ErrorTest(harness.BrokerTestCase):
+
+    def turl(self, p, t=None):
+        return "/v1/projects/%s/topics" % p + ("/" + t if t is not None else "")
+
+    def surl(self, p, s=None):
+        return "/v1/projects/%s/subscriptions" % p + ("/" + s if s is not None else "")
+
+    def pair(self, **sub_fields):
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub", "top", **sub_fields)
+        return p
+
+    def assertNoTopics(self, p):
+        self.assertEqual(self.assertOk(self.req("GET", self.turl(p))), {}, "no topic was created")
+
+    def assertNoSubs(self, p):
+        self.assertEqual(self.assertOk(self.req("GET", self.surl(p))), {},
+                         "no subscription was created")
+
+    # ---------------------------------------------------------------- names
+
+    def test_bad_topic_ids(self):
+        p = self.project()
+        for why, t in BAD_IDS:
+            self.assertError(self.req("PUT", self.turl(p, t)), 400, "INVALID_ARGUMENT",
+                             "create topic %s (%r)" % (why, t[:20]))
+            self.assertError(self.req("GET", self.turl(p, t)), 400, "INVALID_ARGUMENT",
+                             "get topic %s" % why)
+            self.assertError(self.req("POST", self.turl(p, t) + ":publish",
+                                      {"messages": [{"data": b64("x")}]}),
+                             400, "INVALID_ARGUMENT", "publish to %s" % why)
+        self.assertNoTopics(p)
+
+    def test_bad_subscription_ids(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        for why, s in BAD_IDS:
+            self.assertError(self.req("PUT", self.surl(p, s), {"topic": topic_name(p, "top")}),
+                             400, "INVALID_ARGUMENT", "create subscription %s" % why)
+            self.assertError(self.req("GET", self.surl(p, s)), 400, "INVALID_ARGUMENT",
+                             "get subscription %s" % why)
+        self.assertNoSubs(p)
+
+    def test_non_ascii_id(self):
+        # raw UTF-8 "é" in the path, as a non-encoding client would send it
+        p = self.project()
+        head = ("PUT /v1/projects/%s/topics/caf" % p).encode() + "é".encode() + \
+            b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        resp = harness.raw_request(self.broker.port, head)
+        self.assertError(resp, 400, "INVALID_ARGUMENT", "topic id with raw é")
+        self.assertNoTopics(p)
+
+    def test_bad_topic_name_in_subscription_body(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        for bad in ("projects/%s/topics/bad name" % p, "projects/%s/topics/ab" % p,
+                    "projects/%s/topics/goog-x" % p, "nonsense", "", "projects/%s/queues/t" % p):
+            self.assertError(self.req("PUT", self.surl(p, "sub"), {"topic": bad}),
+                             400, "INVALID_ARGUMENT", "subscription topic %r" % bad)
+        self.assertError(self.req("PUT", self.surl(p, "sub"), {}), 400, "INVALID_ARGUMENT",
+                         "subscription without topic")
+        self.assertError(self.req("PUT", self.surl(p, "sub")), 400, "INVALID_ARGUMENT",
+                         "subscription without body")
+        self.assertNoSubs(p)
+
+    # ------------------------------------------------------- missing/existing
+
+    def test_missing_topic(self):
+        p = self.project()
+        self.assertError(self.req("GET", self.turl(p, "nope")), 404, "NOT_FOUND")
+        self.assertError(self.req("DELETE", self.turl(p, "nope")), 404, "NOT_FOUND")
+        self.assertError(self.req("PATCH", self.turl(p, "nope"),
+                                  {"topic": {"labels": {"a": "b"}}, "updateMask": "labels"}),
+                         404, "NOT_FOUND")
+        self.assertError(self.req("POST", self.turl(p, "nope") + ":publish",
+                                  {"messages": [{"data": b64("x")}]}), 404, "NOT_FOUND")
+        self.assertError(self.req("GET", self.turl(p, "nope") + "/subscriptions"),
+                         404, "NOT_FOUND")
+        self.assertNoTopics(p)
+
+    def test_missing_subscription(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        u = self.surl(p, "nope")
+        self.assertError(self.req("GET", u), 404, "NOT_FOUND")
+        self.assertError(self.req("DELETE", u), 404, "NOT_FOUND")
+        self.assertError(self.req("PATCH", u, {"subscription": {"ackDeadlineSeconds": 20},
+                                               "updateMask": "ackDeadlineSeconds"}),
+                         404, "NOT_FOUND")
+        self.assertError(self.req("POST", u + ":pull", {"maxMessages": 1, "returnImmediately": True}),
+                         404, "NOT_FOUND")
+        self.assertError(self.req("POST", u + ":acknowledge", {"ackIds": ["1"]}), 404, "NOT_FOUND")
+        self.assertError(self.req("POST", u + ":modifyAckDeadline",
+                                  {"ackIds": ["1"], "ackDeadlineSeconds": 0}), 404, "NOT_FOUND")
+        self.assertNoSubs(p)
+
+    def test_create_existing(self):
+        p = self.project()
+        self.create_topic(p, "top", {"labels": {"v": "1"}})
+        self.assertError(self.req("PUT", self.turl(p, "top"), {"labels": {"v": "2"}}),
+                         409, "ALREADY_EXISTS")
+        self.assertEqual(self.assertOk(self.req("GET", self.turl(p, "top")))["labels"], {"v": "1"},
+                         "a rejected create changed the topic")
+        self.create_sub(p, "sub", "top", ackDeadlineSeconds=20)
+        self.create_topic(p, "top2")
+        self.assertError(self.req("PUT", self.surl(p, "sub"),
+                                  {"topic": topic_name(p, "top2"), "ackDeadlineSeconds": 30}),
+                         409, "ALREADY_EXISTS")
+        got = self.assertOk(self.req("GET", self.surl(p, "sub")))
+        self.assertEqual((got["topic"], got["ackDeadlineSeconds"]), (topic_name(p, "top"), 20))
+
+    def test_subscription_for_missing_topic(self):
+        p = self.project()
+        self.assertError(self.req("PUT", self.surl(p, "sub"), {"topic": topic_name(p, "nope")}),
+                         404, "NOT_FOUND")
+        self.assertError(self.req("GET", self.surl(p, "sub")), 404, "NOT_FOUND")
+        self.assertNoSubs(p)
+
+    def test_dead_letter_topic_must_exist(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        self.assertError(self.req("PUT", self.surl(p, "sub"),
+                                  {"topic": topic_name(p, "top"),
+                                   "deadLetterPolicy": {"deadLetterTopic": topic_name(p, "dlq"),
+                                                        "maxDeliveryAttempts": 5}}),
+                         404, "NOT_FOUND")
+        self.assertError(self.req("GET", self.surl(p, "sub")), 404, "NOT_FOUND")
+        self.assertNoSubs(p)
+
+    # ------------------------------------------------------------- publish
+
+    def assertPublishRejected(self, p, body, what, raw=None):
+        """Publish BODY (or RAW bytes) -> 400 INVALID_ARGUMENT, then prove
+        nothing was stored: a marker published afterwards is the only message."""
+        if raw is not None:
+            resp = self.req("POST", self.turl(p, "top") + ":publish", raw=raw)
+        else:
+            resp = self.req("POST", self.turl(p, "top") + ":publish", body)
+        self.assertError(resp, 400, "INVALID_ARGUMENT", what)
+        marker = self.publish(p, "top", ["marker"])
+        got = self.pull_until(p, "sub", 1)
+        time.sleep(0.2)
+        got += self.pull(p, "sub")
+        self.assertEqual([r["message"]["messageId"] for r in got], marker,
+                         "%s: a rejected publish stored messages" % what)
+        self.ack(p, "sub", [r["ackId"] for r in got])
+
+    def test_publish_validation(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        cases = [
+            ("no messages key", {}),
+            ("zero messages", {"messages": []}),
+            ("empty message", {"messages": [{}]}),
+            ("empty data, no attributes", {"messages": [{"data": ""}]}),
+            ("empty attributes only", {"messages": [{"attributes": {}}]}),
+            ("one bad message in a batch", {"messages": [{"data": b64("ok")}, {}]}),
+            ("invalid base64", {"messages": [{"data": "!!!not base64!!!"}]}),
+            ("invalid base64 in a batch", {"messages": [{"data": b64("ok")},
+                                                        {"data": "a$b%"}]}),
+            ("1001 messages", {"messages": [{"data": b64("m%d" % i)} for i in range(1001)]}),
+            ("101 attributes", {"messages": [{"data": b64("x"),
+                                              "attributes": {"k%d" % i: "v" for i in range(101)}}]}),
+            ("messages not a list", {"messages": {"data": b64("x")}}),
+            ("data not a string", {"messages": [{"data": 12}]}),
+            ("attribute value not a string", {"messages": [{"attributes": {"a": 1}}]}),
+        ]
+        for what, body in cases:
+            self.assertPublishRejected(p, body, what)
+
+    def test_publish_limits_accepted(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        ids = self.publish(p, "top", [{"data": b64("m%d" % i)} for i in range(1000)])
+        self.assertEqual(len(set(ids)), 1000)
+        ids2 = self.publish(p, "top", [{"attributes": {"k%d" % i: "v" for i in range(100)}}])
+        got = self.pull_until(p, "sub", 1001, timeout=20)
+        self.assertEqual(sorted(r["message"]["messageId"] for r in got), sorted(ids + ids2))
+
+    def test_publish_malformed_json(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        for raw in (b'{"messages": [', b"not json", b'{"messages": [{"data": "eA=="}]}}',
+                    b"\xff\xfe"):
+            self.assertPublishRejected(p, None, "malformed JSON %r" % raw[:20], raw=raw)
+
+    def test_publish_message_over_10mb(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        big = b"x" * (10 * 1024 * 1024 + 1)
+        self.assertPublishRejected(p, {"messages": [{"data": b64(big)}]}, "message > 10 MB")
+
+    def test_request_body_over_16mib(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        n = 17 * 1024 * 1024
+        body = b'{"messages":[{"data":"' + b"A" * n + b'"}]}'
+        head = ("POST /v1/projects/%s/topics/top:publish HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % (p, len(body))).encode()
+        status, js, rawb = harness.raw_request(self.broker.port, head, body, timeout=30)
+        self.assertEqual(status, 413, rawb[:300])
+        self.assertTrue(self.broker.alive())
+        marker = self.publish(p, "top", ["marker"])
+        got = self.pull_until(p, "sub", 1)
+        time.sleep(0.2)
+        got += self.pull(p, "sub")
+        self.assertEqual([r["message"]["messageId"] for r in got], marker)
+
+    # ------------------------------------------------- subscriptions, pull, ack
+
+    def test_ack_deadline_out_of_range_at_create(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        for v in (9, 601, -1, 1000):
+            self.assertError(self.req("PUT", self.surl(p, "sub"),
+                                      {"topic": topic_name(p, "top"), "ackDeadlineSeconds": v}),
+                             400, "INVALID_ARGUMENT", "ackDeadlineSeconds %d" % v)
+        self.assertNoSubs(p)
+
+    def test_ack_deadline_out_of_range_at_patch(self):
+        p = self.pair(ackDeadlineSeconds=20)
+        for v in (9, 601):
+            self.assertError(self.req("PATCH", self.surl(p, "sub"),
+                                      {"subscription": {"ackDeadlineSeconds": v},
+                                       "updateMask": "ackDeadlineSeconds"}),
+                             400, "INVALID_ARGUMENT", "patch ackDeadlineSeconds %d" % v)
+        self.assertEqual(self.assertOk(self.req("GET", self.surl(p, "sub")))["ackDeadlineSeconds"], 20)
+
+    def test_modack_out_of_range(self):
+        p = self.pair(ackDeadlineSeconds=600)
+        self.publish(p, "top", ["x"])
+        rm = self.pull_until(p, "sub", 1)[0]
+        for v in (-1, 601, 3600):
+            self.assertError(self.req("POST", self.surl(p, "sub") + ":modifyAckDeadline",
+                                      {"ackIds": [rm["ackId"]], "ackDeadlineSeconds": v}),
+                             400, "INVALID_ARGUMENT", "modifyAckDeadline %d" % v)
+        # a rejected modack (e.g. -1 read as "now") must not have nacked it
+        self.assertNothingToPull(p, "sub", "rejected modifyAckDeadline changed the lease")
+        self.modack(p, "sub", [rm["ackId"]], 600)   # boundary accepted
+        self.modack(p, "sub", [rm["ackId"]], 0)
+        self.assertEqual(len(self.pull(p, "sub")), 1)
+
+    def test_pull_max_messages(self):
+        p = self.pair()
+        self.publish(p, "top", ["x"])
+        for body in ({"maxMessages": 0, "returnImmediately": True},
+                     {"maxMessages": -5, "returnImmediately": True},
+                     {"returnImmediately": True}):
+            self.assertError(self.req("POST", self.surl(p, "sub") + ":pull", body),
+                             400, "INVALID_ARGUMENT", "pull %r" % body)
+        got = self.pull_until(p, "sub", 1)
+        self.assertEqual(len(got), 1, "rejected pulls must not lease the message")
+
+    def test_empty_ack_ids(self):
+        p = self.pair()
+        self.publish(p, "top", ["x"])
+        self.assertError(self.req("POST", self.surl(p, "sub") + ":acknowledge", {"ackIds": []}),
+                         400, "INVALID_ARGUMENT", "acknowledge []")
+        self.assertError(self.req("POST", self.surl(p, "sub") + ":acknowledge", {}),
+                         400, "INVALID_ARGUMENT", "acknowledge without ackIds")
+        self.assertError(self.req("POST", self.surl(p, "sub") + ":modifyAckDeadline",
+                                  {"ackIds": [], "ackDeadlineSeconds": 0}),
+                         400, "INVALID_ARGUMENT", "modifyAckDeadline []")
+        self.assertEqual(len(self.pull_until(p, "sub", 1)), 1)
+
+    def test_malformed_json_elsewhere(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        bad = b'{"labels": {'
+        self.assertError(self.req("PUT", self.turl(p, "top2"), raw=bad), 400, "INVALID_ARGUMENT",
+                         "create topic with malformed body")
+        self.assertError(self.req("GET", self.turl(p, "top2")), 404, "NOT_FOUND")
+        self.assertError(self.req("PUT", self.surl(p, "sub"), raw=bad), 400, "INVALID_ARGUMENT")
+        self.assertError(self.req("PUT", self.surl(p, "sub"), raw=b"[1,2]"), 400, "INVALID_ARGUMENT")
+        self.assertNoSubs(p)
+        self.create_sub(p, "sub", "top")
+        for verb in (":pull", ":acknowledge", ":modifyAckDeadline"):
+            self.assertError(self.req("POST", self.surl(p, "sub") + verb, raw=bad),
+                             400, "INVALID_ARGUMENT", verb)
+        self.assertError(self.req("PATCH", self.turl(p, "top"), raw=bad), 400, "INVALID_ARGUMENT")
+        self.assertError(self.req("PATCH", self.surl(p, "sub"), raw=bad), 400, "INVALID_ARGUMENT")
+        self.assertEqual(self.assertOk(self.req("GET", self.surl(p, "sub"))),
+                         {"name": sub_name(p, "sub"), "topic": topic_name(p, "top"),
+                          "pushConfig": {}, "ackDeadlineSeconds": 10,
+                          "messageRetentionDuration": "604800s",
+                          "expirationPolicy": {"ttl": "2678400s"}, "state": "ACTIVE"})
+
+    # --------------------------------------------------------- routing
+
+    def test_unknown_paths(self):
+        for path in ("/v1/foo", "/nope", "/v1/projects/p/queues/q", "/v2/projects/p/topics/top",
+                     "/v1/projects/p/topics/top/extra/bits"):
+            for method in ("GET", "POST"):
+                body = {} if method == "POST" else None
+                self.assertError(self.req(method, path, body), 404, "NOT_FOUND",
+                                 "%s %s" % (method, path))
+
+    def test_wrong_method(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub", "top")
+        cases = [("POST", self.turl(p, "top")), ("DELETE", self.turl(p, "top") + ":publish"),
+                 ("GET", self.turl(p, "top") + ":publish"), ("PUT", self.surl(p, "sub") + ":pull"),
+                 ("DELETE", self.turl(p)), ("POST", self.surl(p, "sub"))]
+        for method, path in cases:
+            self.assertError(self.req(method, path, {} if method in ("POST", "PUT") else None),
+                             405, None, "%s %s" % (method, path))
+        # still there
+        self.assertOk(self.req("GET", self.turl(p, "top")))
+        self.assertOk(self.req("GET", self.surl(p, "sub")))
+
+    def test_connection_survives_errors(self):
+        # keep-alive: an error reply does not break the connection for the next request
+        p = self.project()
+        self.assertError(self.req("GET", self.turl(p, "nope")), 404, "NOT_FOUND")
+        self.create_topic(p, "top")
+        self.assertError(self.req("POST", self.turl(p, "top") + ":publish", raw=b"{"),
+                         400, "INVALID_ARGUMENT")
+        self.assertError(self.req("GET", "/nope"), 404, "NOT_FOUND")
+        self.assertOk(self.req("GET", self.turl(p, "top")))
+
+
+if __name__ == "__main__":
+    harness.main()
