@@ -14,24 +14,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #ifndef RN_VERSION
 #define RN_VERSION "0.0.0"
 #endif
-
-int64_t broker_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void broker_request_done(struct broker *b)
-{
-	if (b->shutting_down && b->inflight == 0)
-		event_base_loopexit(b->base, NULL);
-}
 
 static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {

@@ -5,6 +5,7 @@ got a 200 is delivered (at least once). A 2xx is a promise.
 Run: python3 tests/integration/test_crash.py"""
 
 import http.client
+import sys
 import threading
 import time
 
@@ -142,6 +143,10 @@ class CrashTest(harness.BrokerTestCase):
             for t in threads:
                 t.join(20)
         self.assertEqual(errors, [])
+        self.assertLess(before_kill, TOTAL, "the kill did not happen mid-loop")
+        sys.stderr.write("\n  [crash] killed after %d of %d accepted; %d connection errors; "
+                         "%d accepted ids (incl. re-published batches), %d received\n"
+                         % (before_kill, TOTAL, conn_errors[0], len(accepted), len(received)))
         with lock:
             missing = sorted(m for m in accepted if m not in received)
             wrong = [m for m in accepted if m in received and received[m] != accepted[m]]

@@ -20,7 +20,8 @@ def find_embedded_redis(broker_pid, data_dir):
             return pid
     for pf in glob.glob(os.path.join(data_dir, "**", "*.pid"), recursive=True):
         try:
-            pid = int(open(pf).read().strip())
+            with open(pf) as f:
+                pid = int(f.read().strip())
         except (OSError, ValueError):
             continue
         st = harness.proc_stat(pid)
@@ -99,7 +100,8 @@ class EmbeddedTest(harness.BrokerTestCase):
                 inodes.add(link[8:-1])
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             try:
-                lines = open(table).read().splitlines()[1:]
+                with open(table) as f:
+                    lines = f.read().splitlines()[1:]
             except OSError:
                 continue
             for ln in lines:

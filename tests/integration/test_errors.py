@@ -108,6 +108,11 @@ class ErrorTest(harness.BrokerTestCase):
     def test_missing_subscription(self):
         p = self.project()
         self.create_topic(p, "top")
+        # a well-formed ackId (from a real subscription) so that only the
+        # subscription is wrong
+        self.create_sub(p, "real", "top")
+        self.publish(p, "top", ["x"])
+        ack_id = self.pull_until(p, "real", 1)[0]["ackId"]
         u = self.surl(p, "nope")
         self.assertError(self.req("GET", u), 404, "NOT_FOUND")
         self.assertError(self.req("DELETE", u), 404, "NOT_FOUND")
@@ -116,10 +121,12 @@ class ErrorTest(harness.BrokerTestCase):
                          404, "NOT_FOUND")
         self.assertError(self.req("POST", u + ":pull", {"maxMessages": 1, "returnImmediately": True}),
                          404, "NOT_FOUND")
-        self.assertError(self.req("POST", u + ":acknowledge", {"ackIds": ["1"]}), 404, "NOT_FOUND")
+        self.assertError(self.req("POST", u + ":acknowledge", {"ackIds": [ack_id]}),
+                         404, "NOT_FOUND")
         self.assertError(self.req("POST", u + ":modifyAckDeadline",
-                                  {"ackIds": ["1"], "ackDeadlineSeconds": 0}), 404, "NOT_FOUND")
-        self.assertNoSubs(p)
+                                  {"ackIds": [ack_id], "ackDeadlineSeconds": 0}), 404, "NOT_FOUND")
+        self.assertEqual([s["name"] for s in self.assertOk(self.req("GET", self.surl(p)))
+                          ["subscriptions"]], [sub_name(p, "real")])
 
     def test_create_existing(self):
         p = self.project()

@@ -5,6 +5,7 @@ brokers never lease the same message twice.
 Run: python3 tests/integration/test_multi_broker.py"""
 
 import collections
+import sys
 import threading
 import time
 
@@ -129,8 +130,8 @@ class MultiBrokerTest(harness.BrokerTestCase):
         self.assertEqual(dups, [], "messages leased twice (double lease)")
         self.assertEqual(set(ids), set(published), "union of both pullers is every message")
         per = {tag: sum(1 for t, _ in received if t == tag) for tag in ("b1", "b2")}
-        # both brokers did take part (not an assertion on fairness)
-        self.assertGreater(per["b1"] + per["b2"], 0)
+        sys.stderr.write("\n  [multi] received through broker 1: %d, broker 2: %d\n"
+                         % (per["b1"], per["b2"]))
         self.assertNothingToPull(p, "sub")
         js = self.assertOk(self.on2("POST", path + ":pull", {"maxMessages": 10,
                                                              "returnImmediately": True}))

@@ -1,0 +1,104 @@
+/* Unit tests: route matching against the broker's route table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "router.h"
+
+static const struct route *m(int method, const char *path, enum route_result want,
+			     char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX])
+{
+	const struct route *r = NULL;
+	assert_int_equal(router_match(router_table, router_table_len, method, path, &r, params),
+			 want);
+	return r;
+}
+
+static void publish_route(void **state)
+{
+	(void)state;
+	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	const struct route *r = m(M_POST, "/v1/projects/p/topics/t:publish", ROUTE_OK, p);
+	assert_string_equal(r->name, "topics.publish");
+	assert_string_equal(p[0], "p");
+	assert_string_equal(p[1], "t");
+}
+
+static void verbs_split_on_last_colon(void **state)
+{
+	(void)state;
+	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	const struct route *r = m(M_POST, "/v1/projects/my-proj/subscriptions/s.1~x:pull",
+				  ROUTE_OK, p);
+	assert_string_equal(r->name, "subscriptions.pull");
+	assert_string_equal(p[1], "s.1~x");
+	r = m(M_POST, "/v1/projects/p/subscriptions/a:b:acknowledge", ROUTE_OK, p);
+	assert_string_equal(r->name, "subscriptions.acknowledge");
+	assert_string_equal(p[1], "a:b");
+	r = m(M_POST, "/v1/projects/p/subscriptions/sub:modifyAckDeadline", ROUTE_OK, p);
+	assert_string_equal(r->name, "subscriptions.modifyAckDeadline");
+	/* Unknown verb, verb on a collection. */
+	m(M_POST, "/v1/projects/p/subscriptions/sub:explode", ROUTE_NOT_FOUND, p);
+	m(M_POST, "/v1/projects/p/topics:publish", ROUTE_NOT_FOUND, p);
+}
+
+static void resource_routes(void **state)
+{
+	(void)state;
+	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	assert_string_equal(m(M_PUT, "/v1/projects/p/topics/t", ROUTE_OK, p)->name,
+			    "topics.create");
+	assert_string_equal(m(M_GET, "/v1/projects/p/topics/t", ROUTE_OK, p)->name,
+			    "topics.get");
+	assert_string_equal(m(M_GET, "/v1/projects/p/topics", ROUTE_OK, p)->name, "topics.list");
+	assert_string_equal(p[0], "p");
+	assert_string_equal(m(M_GET, "/v1/projects/p/topics/t/subscriptions", ROUTE_OK, p)->name,
+			    "topics.subscriptions.list");
+	assert_string_equal(m(M_PATCH, "/v1/projects/p/subscriptions/s", ROUTE_OK, p)->name,
+			    "subscriptions.patch");
+	assert_string_equal(m(M_DELETE, "/v1/projects/p/subscriptions/s", ROUTE_OK, p)->name,
+			    "subscriptions.delete");
+	assert_string_equal(m(M_GET, "/healthz", ROUTE_OK, p)->name, "healthz");
+}
+
+static void wrong_method_and_unknown_paths(void **state)
+{
+	(void)state;
+	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	m(M_POST, "/v1/projects/p/topics/t", ROUTE_BAD_METHOD, p);
+	m(M_DELETE, "/v1/projects/p/topics/t:publish", ROUTE_BAD_METHOD, p);
+	m(M_GET, "/v1/projects/p/subscriptions/s:pull", ROUTE_BAD_METHOD, p);
+	m(M_GET, "/v1/foo", ROUTE_NOT_FOUND, p);
+	m(M_GET, "/", ROUTE_NOT_FOUND, p);
+	m(M_GET, "", ROUTE_NOT_FOUND, p);
+	m(M_GET, "/v1/projects//topics/t", ROUTE_NOT_FOUND, p);
+	m(M_GET, "/v1/projects/p/topics/t/", ROUTE_NOT_FOUND, p);
+	m(M_GET, "/v1/projects/p/topics/t/x/y", ROUTE_NOT_FOUND, p);
+	m(M_GET, "/healthz/x", ROUTE_NOT_FOUND, p);
+}
+
+static void overlong_capture_does_not_match(void **state)
+{
+	(void)state;
+	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	char path[1024];
+	char id[600];
+	memset(id, 'a', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	snprintf(path, sizeof(path), "/v1/projects/p/topics/%s", id);
+	m(M_GET, path, ROUTE_NOT_FOUND, p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(publish_route), cmocka_unit_test(verbs_split_on_last_colon),
+	    cmocka_unit_test(resource_routes), cmocka_unit_test(wrong_method_and_unknown_paths),
+	    cmocka_unit_test(overlong_capture_does_not_match),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
