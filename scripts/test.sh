@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, and runs every
+# test: unit (cmocka) and integration (real redis-server + regnotifyd), then
+# the same suite again on an ASan+UBSan build. CI runs this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+JOBS="$(nproc)"
+
+echo "== build (RelWithDebInfo, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRN_WERROR=ON >/dev/null
+cmake --build build -j"$JOBS"
+echo "== tests"
+(cd build && ctest --output-on-failure)
+
+echo "== build (ASan+UBSan, -Werror)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRN_SANITIZE=ON -DRN_WERROR=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+echo "== tests under ASan+UBSan"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure)
