@@ -40,15 +40,16 @@ static void on_published(redisReply *r, void *arg)
 	}
 	/* {"messageIds":["...",...]}: ids are digits only, no escaping. */
 	size_t n = r->elements - 1;
-	char *text = mem_alloc(32 + n * 24);
-	size_t o = (size_t)sprintf(text, "{\"messageIds\":[");
+	size_t cap = 32 + n * 24;
+	char *text = mem_alloc(cap);
+	size_t o = (size_t)snprintf(text, cap, "{\"messageIds\":[");
 	for (size_t i = 0; i < n; i++) {
 		char mid[32];
 		if (api_message_id(r->element[i + 1]->str, mid, sizeof(mid)) != 0)
 			snprintf(mid, sizeof(mid), "0");
-		o += (size_t)sprintf(text + o, "%s\"%s\"", i ? "," : "", mid);
+		o += (size_t)snprintf(text + o, cap - o, "%s\"%s\"", i ? "," : "", mid);
 	}
-	o += (size_t)sprintf(text + o, "]}");
+	o += (size_t)snprintf(text + o, cap - o, "]}");
 	char key[API_KEY_MAX];
 	api_key(key, c->params[0], c->params[1]);
 	struct broker *b = c->b;

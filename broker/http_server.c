@@ -88,12 +88,8 @@ static void send_text(struct call *c, int status, char *text, size_t len, int ow
 	else
 		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, reason(status), NULL);
-	if (status >= 500)
-		log_warn("%s %s -> %d", c->route ? c->route->name : "-",
-			 evhttp_request_get_uri(req), status);
-	else
-		log_debug("%s %s -> %d", c->route ? c->route->name : "-",
-			  evhttp_request_get_uri(req), status);
+	log_debug("%s %s -> %d", c->route ? c->route->name : "-", evhttp_request_get_uri(req),
+		  status);
 }
 
 void call_reply(struct call *c, int status, json_t *body)
@@ -128,7 +124,8 @@ void call_error(struct call *c, enum rpc_code code, const char *fmt, ...)
 	json_t *o = json_object();
 	json_object_set_new(o, "error", e);
 	if (rpc_codes[code].http >= 500)
-		log_warn("%s: %s", c->route ? c->route->name : "http", msg);
+		log_warn("%s %s -> %d: %s", c->route ? c->route->name : "-",
+			 evhttp_request_get_uri(c->req), rpc_codes[code].http, msg);
 	call_reply(c, rpc_codes[code].http, o);
 }
 

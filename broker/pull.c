@@ -145,7 +145,7 @@ static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t
 			*o++ = '\\';
 			*o++ = (char)ch;
 		} else if (ch < 0x20) {
-			o += sprintf(o, "\\u%04x", ch);
+			o += snprintf(o, 7, "\\u%04x", ch);
 		} else {
 			*o++ = (char)ch;
 		}

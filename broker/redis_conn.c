@@ -17,6 +17,11 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* A link whose PING has not come back for this long is treated as dead:
+ * a Redis that hangs (stopped, swapping, network black hole) must turn
+ * into 503s and a reconnect, not requests that wait forever. */
+#define PING_EVERY_MS 1000
+#define PING_TIMEOUT_MS 5000
 
 struct link {
 	struct redis_conn *rc;
@@ -25,6 +30,8 @@ struct link {
 	int connected;
 	int backoff_ms;
 	struct event *retry_ev;
+	struct event *ping_ev;
+	int64_t ping_sent_ms; /* 0: no PING outstanding */
 };
 
 struct redis_conn {
@@ -45,6 +52,39 @@ struct pending {
 };
 
 static void link_connect(struct link *l);
+
+static void on_pong(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)r;
+	(void)privdata;
+	struct link *l = ac->data;
+	if (l)
+		l->ping_sent_ms = 0;
+}
+
+static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct link *l = arg;
+	if (l->ac == NULL || !l->connected || l->is_sub)
+		return;
+	int64_t now = broker_now_ms();
+	if (l->ping_sent_ms && now - l->ping_sent_ms > PING_TIMEOUT_MS) {
+		log_warn("redis: no reply for %d ms; dropping the connection", PING_TIMEOUT_MS);
+		redisAsyncContext *ac = l->ac;
+		/* Fails every pending command (their calls answer 503) and
+		 * runs on_disconnect, which schedules the reconnect. */
+		redisAsyncFree(ac);
+		return;
+	}
+	/* Command link only: hiredis 0.14 cannot route a PING reply on a
+	 * link in subscribed mode. Wake-ups are an optimisation (parked
+	 * pulls also retry on a tick), so a stuck subscriber costs latency,
+	 * not messages. */
+	if (!l->ping_sent_ms && redisAsyncCommand(l->ac, on_pong, NULL, "PING") == REDIS_OK)
+		l->ping_sent_ms = now;
+}
 
 static void schedule_retry(struct link *l)
 {
@@ -172,6 +212,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
 		return;
 	}
 	l->connected = 1;
+	l->ping_sent_ms = 0;
 	struct redis_conn *rc = l->rc;
 	redisAsyncContext *ac = l->ac;
 	const struct config *cfg = &rc->b->cfg;
@@ -233,6 +274,9 @@ struct redis_conn *redis_conn_new(struct broker *b)
 		links[i]->is_sub = i;
 		links[i]->backoff_ms = BACKOFF_MIN_MS;
 		links[i]->retry_ev = evtimer_new(b->base, on_retry, links[i]);
+		links[i]->ping_ev = event_new(b->base, -1, EV_PERSIST, on_ping_timer, links[i]);
+		struct timeval tv = {PING_EVERY_MS / 1000, (PING_EVERY_MS % 1000) * 1000};
+		event_add(links[i]->ping_ev, &tv);
 		link_connect(links[i]);
 	}
 	return rc;
@@ -245,6 +289,7 @@ void redis_conn_free(struct redis_conn *rc)
 	struct link *links[2] = {&rc->cmd, &rc->sub};
 	for (int i = 0; i < 2; i++) {
 		event_free(links[i]->retry_ev);
+		event_free(links[i]->ping_ev);
 		if (links[i]->ac) {
 			/* Pending callbacks run with NULL now; they must not
 			 * touch the link any more. */

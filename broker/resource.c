@@ -53,7 +53,7 @@ int resource_split_name(const char *name, const char *kind, char *project, size_
 		return -1;
 	memcpy(project, p, (size_t)(slash - p));
 	project[slash - p] = '\0';
-	strcpy(id, i); /* length checked above */
+	snprintf(id, idlen, "%s", i);
 	if (resource_valid_project(project) || resource_valid_id(id))
 		return -1;
 	return 0;
@@ -359,7 +359,7 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *e
 	json_object_foreach(in, k, v) {
 		if (strcmp(k, "topic") == 0) {
 			if (json_is_string(v) && strcmp(json_string_value(v), RESOURCE_DELETED_TOPIC) == 0)
-				strcpy(cfg->topic, RESOURCE_DELETED_TOPIC);
+				snprintf(cfg->topic, sizeof(cfg->topic), "%s", RESOURCE_DELETED_TOPIC);
 			else if (parse_topic_ref(v, k, cfg->topic, err, errlen))
 				goto fail;
 		} else if (strcmp(k, "ackDeadlineSeconds") == 0) {
@@ -468,7 +468,7 @@ int resource_apply_mask(json_t *stored, json_t *patch, const char *mask,
 		snprintf(err, errlen, "Invalid update_mask provided: too long");
 		return -1;
 	}
-	strcpy(buf, mask);
+	snprintf(buf, sizeof(buf), "%s", mask);
 	char *save = NULL;
 	for (char *path = strtok_r(buf, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
 		while (*path == ' ')
