@@ -21,7 +21,7 @@ struct route {
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 
 #define ROUTE_MAX_PARAMS 2
-#define ROUTE_PARAM_MAX 256
+#define ROUTE_PARAM_MAX 1024
 
 /* Finds the route for method+path (path without the query string). On
  * ROUTE_OK *out is the route and params hold the {} captures (up to two,
