@@ -2,6 +2,7 @@
 #include "api.h"
 
 #include "broker.h"
+#include "log.h"
 #include "mem.h"
 
 #include <stdio.h>
@@ -71,6 +72,8 @@ static void on_sub_written(redisReply *r, void *arg)
 			   slash ? slash + 1 : "topic");
 		json_decref(body);
 	} else {
+		log_info("subscription projects/%s/subscriptions/%s %s", c->params[0], c->params[1],
+			 c->route->method == M_PUT ? "created" : "updated");
 		call_reply_text(c, 200, c->state, strlen(c->state));
 	}
 }
@@ -227,8 +230,11 @@ static void on_sub_deleted(redisReply *r, void *arg)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
-	else
+	else {
+		log_info("subscription projects/%s/subscriptions/%s deleted", c->params[0],
+			 c->params[1]);
 		call_reply_text(c, 200, "{}", 2);
+	}
 }
 
 void api_subs_delete(struct call *c)

@@ -3,6 +3,7 @@
 #include "api.h"
 
 #include "broker.h"
+#include "log.h"
 #include "mem.h"
 
 #include <stdio.h>
@@ -18,8 +19,10 @@ static void on_topic_created(redisReply *r, void *arg)
 	else if (strcmp(st, "ALREADY_EXISTS") == 0)
 		call_error(c, RPC_ALREADY_EXISTS, "Resource already exists in the project "
 			   "(resource=%s).", c->params[1]);
-	else
+	else {
+		log_info("topic projects/%s/topics/%s created", c->params[0], c->params[1]);
 		call_reply_text(c, 200, c->state, strlen(c->state));
+	}
 }
 
 void api_topics_create(struct call *c)
@@ -152,8 +155,10 @@ static void on_topic_patched(redisReply *r, void *arg)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
-	else
+	else {
+		log_info("topic projects/%s/topics/%s updated", c->params[0], c->params[1]);
 		call_reply_text(c, 200, c->state, strlen(c->state));
+	}
 }
 
 static void on_topic_patch_read(redisReply *r, void *arg)
@@ -224,8 +229,10 @@ static void on_deleted(redisReply *r, void *arg)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
-	else
+	else {
+		log_info("topic projects/%s/topics/%s deleted", c->params[0], c->params[1]);
 		call_reply_text(c, 200, "{}", 2);
+	}
 }
 
 void api_topics_delete(struct call *c)
