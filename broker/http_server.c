@@ -10,10 +10,13 @@
 #include "mem.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,9 +172,28 @@ static int method_of(enum evhttp_cmd_type t)
 	}
 }
 
+/* evhttp never sets TCP_NODELAY, and a response larger than one bufferevent
+ * write (16 KB: a pull of a few dozen messages) then waits for the client's
+ * delayed ACK (~40 ms) before its tail is sent. libevent 2.1 has no hook at
+ * accept time (and no per-connection user data), so it is set on every
+ * request: one cheap setsockopt. */
+static void set_nodelay(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon == NULL)
+		return;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	if (fd < 0)
+		return;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct broker *b = arg;
+	set_nodelay(req);
 	struct call *c = mem_calloc(1, sizeof(*c));
 	c->b = b;
 	c->req = req;
