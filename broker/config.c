@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "codec.h"
+#include "resource.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -41,6 +42,24 @@ static const struct option_def options[] = {
      "how often retention trimming and subscription expiry run"},
     {"shutdown_timeout", OPT_DURATION, "10s", NULL,
      "on SIGTERM, longest wait for in-flight requests"},
+    {"registry_host", OPT_STRING, "", NULL,
+     "public registry host in image references (HOST/REPO@DIGEST); empty: the event's "
+     "request.host"},
+    {"ingest_project_mode", OPT_ENUM, "namespace", "namespace|fixed",
+     "namespace: a repository's first path segment is its project (gcr.io/PROJECT/image); "
+     "fixed: every event goes to ingest_project"},
+    {"ingest_project", OPT_STRING, "registry", NULL,
+     "project of fixed mode, and of repositories without a namespace"},
+    {"ingest_topic", OPT_STRING, "gcr", NULL, "topic that image events are published to"},
+    {"ingest_create_topics", OPT_ENUM, "true", "true|false",
+     "create the ingest topic, registry-rejects and the container-analysis topics on first use"},
+    {"ingest_dedup_window", OPT_DURATION, "86400s", NULL,
+     "how long a registry event id is remembered to drop re-sent events"},
+    {"ingest_tokens", OPT_STRING, "", NULL,
+     "comma-separated bearer tokens accepted on /v1/registry/*; required unless listening on "
+     "loopback"},
+    {"pulled_window", OPT_DURATION, "2592000s", NULL,
+     "default window of the recently-pulled images listing"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
@@ -198,6 +217,36 @@ bad_db:
 	return -1;
 }
 
+static int parse_tokens(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	cfg->ingest_ntokens = 0;
+	while (*v) {
+		const char *comma = strchr(v, ',');
+		size_t n = comma ? (size_t)(comma - v) : strlen(v);
+		while (n && *v == ' ')
+			v++, n--;
+		while (n && v[n - 1] == ' ')
+			n--;
+		if (n) {
+			if (n >= sizeof(cfg->ingest_tokens[0]) || cfg->ingest_ntokens >= CONFIG_MAX_TOKENS) {
+				snprintf(err, errlen, "invalid ingest_tokens: at most %d tokens of at most "
+					 "255 characters", CONFIG_MAX_TOKENS);
+				return -1;
+			}
+			memcpy(cfg->ingest_tokens[cfg->ingest_ntokens], v, n);
+			cfg->ingest_tokens[cfg->ingest_ntokens++][n] = '\0';
+		}
+		v += comma ? (size_t)(comma - v) + 1 : strlen(v);
+	}
+	return 0;
+}
+
+int config_is_loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "localhost") == 0;
+}
+
 /* Converts one option's final text into cfg. */
 static int apply(struct config *cfg, const struct option_def *o, const char *v, char *err,
 		 size_t errlen)
@@ -241,6 +290,30 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 		cfg->durability = strcmp(v, "always") == 0 ? DURABILITY_ALWAYS : DURABILITY_EVERYSEC;
 	} else if (strcmp(n, "log_level") == 0) {
 		log_parse_level(v, &cfg->log_level);
+	} else if (strcmp(n, "registry_host") == 0) {
+		if (v[0] && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789.-:[]") != strlen(v)) {
+			snprintf(err, errlen, "invalid registry_host '%s': expected HOST[:PORT]", v);
+			return -1;
+		}
+		snprintf(cfg->registry_host, sizeof(cfg->registry_host), "%s", v);
+	} else if (strcmp(n, "ingest_project_mode") == 0) {
+		cfg->ingest_fixed = strcmp(v, "fixed") == 0;
+	} else if (strcmp(n, "ingest_project") == 0 || strcmp(n, "ingest_topic") == 0) {
+		int proj = n[7] == 'p';
+		if (proj ? resource_valid_project(v) : resource_valid_id(v)) {
+			snprintf(err, errlen, "invalid %s '%s': not a valid %s ID", n, v,
+				 proj ? "project" : "topic");
+			return -1;
+		}
+		if (proj)
+			snprintf(cfg->ingest_project, sizeof(cfg->ingest_project), "%s", v);
+		else
+			snprintf(cfg->ingest_topic, sizeof(cfg->ingest_topic), "%s", v);
+	} else if (strcmp(n, "ingest_create_topics") == 0) {
+		cfg->ingest_create_topics = strcmp(v, "true") == 0;
+	} else if (strcmp(n, "ingest_tokens") == 0) {
+		return parse_tokens(cfg, v, err, errlen);
 	} else if (o->type == OPT_DURATION) {
 		int64_t ms;
 		if (codec_duration_parse(v, &ms) || ms <= 0) {
@@ -252,6 +325,10 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 			cfg->pull_wait_ms = ms;
 		else if (strcmp(n, "retention_interval") == 0)
 			cfg->retention_interval_ms = ms;
+		else if (strcmp(n, "ingest_dedup_window") == 0)
+			cfg->ingest_dedup_window_ms = ms;
+		else if (strcmp(n, "pulled_window") == 0)
+			cfg->pulled_window_ms = ms;
 		else
 			cfg->shutdown_timeout_ms = ms;
 	}
@@ -366,6 +443,12 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 	for (size_t i = 0; i < NOPTS; i++) {
 		if (i != (size_t)ci && apply(cfg, &options[i], vals[i], err, errlen))
 			goto out;
+	}
+	if (cfg->ingest_ntokens == 0 && !config_is_loopback(cfg->listen_host)) {
+		snprintf(err, errlen, "listening on %s without ingest_tokens would let anyone inject "
+			 "registry events: set --ingest-tokens (or listen on loopback)",
+			 cfg->listen_host);
+		goto out;
 	}
 	rc = 0;
 out:

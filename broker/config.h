@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CONFIG_MAX_TOKENS 16
+
 enum durability { DURABILITY_EVERYSEC = 0, DURABILITY_ALWAYS };
 
 struct config {
@@ -29,6 +31,16 @@ struct config {
 	int64_t pull_wait_ms;
 	int64_t retention_interval_ms;
 	int64_t shutdown_timeout_ms;
+	/* Registry ingest (ingest.c). */
+	char registry_host[256];
+	int ingest_fixed; /* 0: namespace mode */
+	char ingest_project[101];
+	char ingest_topic[256];
+	int ingest_create_topics;
+	int64_t ingest_dedup_window_ms;
+	char ingest_tokens[CONFIG_MAX_TOKENS][256];
+	int ingest_ntokens;
+	int64_t pulled_window_ms;
 	int help, version;
 };
 
@@ -43,6 +55,9 @@ int config_parse_redis_url(struct config *cfg, const char *url, char *err, size_
 
 /* Parses "host:port" / "[v6]:port". Returns 0 or -1. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+
+/* 1 when host is a loopback address (127.0.0.0/8, ::1, localhost). */
+int config_is_loopback(const char *host);
 
 /* Prints the usage text generated from the option table. */
 void config_usage(FILE *out);

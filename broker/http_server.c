@@ -6,8 +6,10 @@
 #include "http_server.h"
 
 #include "broker.h"
+#include "ingest.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -41,6 +43,7 @@ static const struct {
     [RPC_METHOD_NOT_ALLOWED] = {405, "UNIMPLEMENTED"},
     [RPC_PAYLOAD_TOO_LARGE] = {413, "INVALID_ARGUMENT"},
     [RPC_DEADLINE_EXCEEDED] = {504, "DEADLINE_EXCEEDED"},
+    [RPC_UNAUTHENTICATED] = {401, "UNAUTHENTICATED"},
 };
 
 static const char *reason(int status)
@@ -48,6 +51,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -82,7 +86,10 @@ static void send_text(struct call *c, int status, char *text, size_t len, int ow
 {
 	struct evhttp_request *req = c->req;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Content-Type", "application/json; charset=UTF-8");
+	if (evhttp_find_header(h, "Content-Type") == NULL)
+		evhttp_add_header(h, "Content-Type", "application/json; charset=UTF-8");
+	if (status >= 100 && status < 600)
+		metrics.http_by_class[status / 100]++;
 	if (c->b->shutting_down)
 		evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
@@ -229,6 +236,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	c->route = r;
+	if ((r->flags & ROUTE_INGEST_AUTH) && ingest_auth_or_reply(c) != 0)
+		return;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	if (r->body_limit && len > 0) {

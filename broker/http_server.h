@@ -23,6 +23,7 @@ enum rpc_code {
 	RPC_METHOD_NOT_ALLOWED, /* 405 has no rpc code of its own */
 	RPC_PAYLOAD_TOO_LARGE,
 	RPC_DEADLINE_EXCEEDED,
+	RPC_UNAUTHENTICATED,
 };
 
 /* One REST call from routing to reply. Owned by the loop; freed by the

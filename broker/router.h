@@ -16,7 +16,10 @@ struct route {
 	route_handler handler;
 	size_t body_limit;    /* bytes; 0: no body read */
 	const char *name;     /* for logs: "topics.publish" */
+	int flags;            /* ROUTE_* */
 };
+
+#define ROUTE_INGEST_AUTH 1 /* bearer token of ingest_tokens required */
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 

@@ -29,3 +29,19 @@ local function delete_sub(s)
   redis.call('SREM', 'rn:v1:subs', s)
   return true
 end
+
+-- Creates topic T (no-op if it exists): config hash, indexes, empty stream.
+-- cfg is the Topic JSON as GET returns it. Returns true when created.
+local function create_topic(t, cfg, ret, now)
+  local h = tkey(t, 'topic')
+  if redis.call('EXISTS', h) == 1 then return false end
+  local p, id = split_name(t)
+  redis.call('HSET', h, 'cfg', cfg, 'ret', ret, 'created', now)
+  redis.call('ZADD', 'rn:v1:project:' .. p .. ':topics', 0, id)
+  redis.call('SADD', 'rn:v1:topics', t)
+  local log = tkey(t, 'log')
+  redis.call('DEL', log, tkey(t, 'subs'))
+  redis.call('XGROUP', 'CREATE', log, 'rn:init', '$', 'MKSTREAM')
+  redis.call('XGROUP', 'DESTROY', log, 'rn:init')
+  return true
+end
