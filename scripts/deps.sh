@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages regnotify needs to build, run and test,
-# only when something is missing. Needs root (or sudo) for apt-get.
+# only when something is missing (--test: also what the tests need).
+# Needs root (or sudo) for apt-get.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-dev
       libnng-dev libcurl4-openssl-dev libssl-dev libcmocka-dev redis-server redis-tools
       python3 curl)
+# Test-only: the end-to-end tests push images with skopeo to a real docker-registry.
+[ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

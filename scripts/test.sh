@@ -4,7 +4,7 @@
 # the same suite again on an ASan+UBSan build. CI runs this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --test
 JOBS="$(nproc)"
 
 echo "== build (RelWithDebInfo, -Werror)"

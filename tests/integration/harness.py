@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 DEFAULT_BROKER = "/work/main/build/broker/regnotifyd"
@@ -491,10 +492,27 @@ class Env:
                 except OSError:
                     pass
         self._tails = self.log_tails()   # the logs go with the dir
+        self.sanitizer_reports = self.find_sanitizer_reports()
         if os.environ.get("RN_IT_KEEP"):
             print("kept temp dir %s" % self.tmp, file=sys.stderr)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def find_sanitizer_reports(self):
+        """Lines of ASan/UBSan/LSan reports in the broker logs (a broker built
+        with -DRN_SANITIZE=ON writes them to stderr, i.e. its log)."""
+        found = []
+        for b in self.brokers:
+            try:
+                with open(b.log, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            for ln in text.splitlines():
+                if ("ERROR: AddressSanitizer" in ln or "ERROR: LeakSanitizer" in ln
+                        or "runtime error:" in ln or "SUMMARY: UndefinedBehaviorSanitizer" in ln):
+                    found.append("%s: %s" % (os.path.basename(b.log), ln.strip()))
+        return found
 
     def log_tails(self):
         if getattr(self, "_tails", None) is not None:
@@ -672,6 +690,11 @@ def uniq(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
+def qs(value):
+    """Percent-encode VALUE for a query string (page tokens may hold + / =)."""
+    return urllib.parse.quote(value, safe="")
+
+
 def topic_name(p, t):
     return "projects/%s/topics/%s" % (p, t)
 
@@ -804,6 +827,14 @@ class ApiMixin:
         self.assertEqual(js, {}, "%s: expected nothing to pull, got %r" % (what, js))
 
 
+def check_sanitizers(env):
+    """Fail if a sanitizer reported anything in ENV's broker logs (call after
+    env.cleanup(), which stops the brokers so leak reports are written)."""
+    reports = getattr(env, "sanitizer_reports", None) or []
+    if reports:
+        raise AssertionError("sanitizer reports in the broker log:\n" + "\n".join(reports[:20]))
+
+
 class BrokerTestCase(ApiMixin, unittest.TestCase):
     """Starts one redis-server and one regnotifyd for the class.
 
@@ -819,6 +850,7 @@ class BrokerTestCase(ApiMixin, unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.cenv = Env(cls.__name__)
+        cls.addClassCleanup(check_sanitizers, cls.cenv)   # runs after cleanup (LIFO)
         cls.addClassCleanup(cls.cenv.cleanup)
         cls.redis = cls.cenv.start_redis() if cls.START_REDIS else None
         cls.broker = None
@@ -829,6 +861,7 @@ class BrokerTestCase(ApiMixin, unittest.TestCase):
 
     def setUp(self):
         self.env = Env(type(self).__name__ + "-" + self._testMethodName[:40])
+        self.addCleanup(check_sanitizers, self.env)
         self.addCleanup(self.env.cleanup)
 
     def run(self, result=None):

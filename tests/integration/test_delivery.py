@@ -5,6 +5,7 @@ and retention trimming of the topic stream in Redis.
 Run: python3 tests/integration/test_delivery.py"""
 
 import datetime
+import threading
 import time
 
 import harness
@@ -40,6 +41,112 @@ class DeliveryTest(harness.BrokerTestCase):
         slack = datetime.timedelta(seconds=2)
         self.assertTrue(before - slack <= pt <= after + slack,
                         "publishTime %s not between %s and %s" % (pt, before, after))
+
+    def test_large_message_round_trip(self):
+        p = self.setup_pair()
+        data = bytes(range(256)) * (9000000 // 256)      # ~9 MB, under the 10 MB limit
+        ids = self.publish(p, "top", [{"data": b64(data)}])
+        rms = self.pull_until(p, "sub", 1, timeout=15)
+        self.assertEqual(rms[0]["message"]["messageId"], ids[0])
+        self.assertEqual(unb64(rms[0]["message"]["data"]), data)
+        self.ack(p, "sub", [rms[0]["ackId"]])
+
+    def test_unicode_attributes_round_trip(self):
+        p = self.setup_pair()
+        attrs = {"ключ": "значение 🚀", "quote\"back\\slash": "tab\tnl\n", "e\u00e9": "\u00e9x\u2028"}
+        self.publish(p, "top", [{"data": b64("ü".encode()), "attributes": attrs}])
+        m = self.pull_until(p, "sub", 1)[0]["message"]
+        self.assertEqual(m["attributes"], attrs)
+        self.assertEqual(unb64(m["data"]), "ü".encode())
+
+    def test_pull_returns_at_most_1000(self):
+        p = self.setup_pair(ackDeadlineSeconds=600)
+        ids = self.publish(p, "top", ["a%d" % i for i in range(1000)])
+        ids += self.publish(p, "top", ["b%d" % i for i in range(5)])
+        rms = self.pull(p, "sub", max_messages=5000)
+        self.assertGreaterEqual(len(rms), 1)
+        self.assertLessEqual(len(rms), 1000)
+        rms += self.pull_until(p, "sub", len(ids) - len(rms), max_messages=1000, timeout=15)
+        self.assertEqual(sorted(r["message"]["messageId"] for r in rms), sorted(ids))
+
+    def test_ack_2500_ids_in_one_call(self):
+        # the Python client library sends up to 2500 ackIds per request
+        p = self.setup_pair(ackDeadlineSeconds=600)
+        ids = []
+        for b in range(3):
+            ids += self.publish(p, "top", ["b%d-%d" % (b, i) for i in range(1000)])
+        rms = self.pull_until(p, "sub", 3000, timeout=20, max_messages=1000)
+        self.assertEqual(len(rms), 3000)
+        first, rest = rms[:2500], rms[2500:]
+        self.ack(p, "sub", [r["ackId"] for r in first])
+        self.modack(p, "sub", [r["ackId"] for r in rms[:2500]], 0)   # no revival of acked ones
+        self.modack(p, "sub", [r["ackId"] for r in rest], 0)
+        again = self.pull_until(p, "sub", 500, timeout=10, max_messages=1000)
+        time.sleep(0.2)
+        again += self.pull(p, "sub", 1000)
+        self.assertEqual(sorted(r["message"]["messageId"] for r in again),
+                         sorted(r["message"]["messageId"] for r in rest))
+
+    def test_fan_out_many_subscriptions(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        subs = ["fan-%02d" % i for i in range(20)]
+        for s in subs:
+            self.create_sub(p, s, "top")
+        ids = self.publish(p, "top", ["to all", "twice"])
+        for s in subs:
+            got = self.pull_until(p, s, 2)
+            self.assertEqual(sorted(r["message"]["messageId"] for r in got), sorted(ids), s)
+
+    def test_ack_id_of_other_subscription_does_not_ack_here(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub-a", "top", ackDeadlineSeconds=600)
+        self.create_sub(p, "sub-b", "top", ackDeadlineSeconds=600)
+        ids = self.publish(p, "top", ["shared"])
+        ra = self.pull_until(p, "sub-a", 1)[0]
+        # sub-a's ackId sent to sub-b: OK or INVALID_ARGUMENT, but sub-b
+        # never received the message, so it must still deliver it
+        st, js, rawb = self.req("POST", "/v1/projects/%s/subscriptions/sub-b:acknowledge" % p,
+                                {"ackIds": [ra["ackId"]]})
+        self.assertIn(st, (200, 400), rawb)
+        st, js, rawb = self.req("POST", "/v1/projects/%s/subscriptions/sub-b:modifyAckDeadline" % p,
+                                {"ackIds": [ra["ackId"]], "ackDeadlineSeconds": 0})
+        self.assertIn(st, (200, 400), rawb)
+        rb = self.pull_until(p, "sub-b", 1)
+        self.assertEqual([r["message"]["messageId"] for r in rb], ids)
+        # and sub-a's lease was not touched by the nack sent to sub-b
+        self.assertNothingToPull(p, "sub-a", "sub-a's lease changed through sub-b")
+
+    def test_waiting_pull_wakes_on_publish(self):
+        # returnImmediately=false: the pull waits for a message instead of
+        # answering {} at once
+        p = self.setup_pair()
+        out = {}
+
+        def waiter():
+            c = harness.Client(self.broker.port, timeout=30)
+            try:
+                t0 = time.monotonic()
+                out["resp"] = c.req("POST", "/v1/projects/%s/subscriptions/sub:pull" % p,
+                                    {"maxMessages": 5, "returnImmediately": False})
+                out["took"] = time.monotonic() - t0
+            except Exception as e:
+                out["err"] = e
+            finally:
+                c.close()
+
+        th = threading.Thread(target=waiter)
+        th.start()
+        time.sleep(0.7)
+        ids = self.publish(p, "top", ["wake up"])
+        th.join(30)
+        self.assertNotIn("err", out)
+        js = self.assertOk(out["resp"], "waiting pull")
+        self.assertEqual([r["message"]["messageId"] for r in js.get("receivedMessages", [])], ids,
+                         "the waiting pull did not return the message published meanwhile")
+        self.assertLess(out["took"], 5)
+        self.assertGreater(out["took"], 0.5, "answered before the message existed")
 
     def test_empty_attributes_omitted(self):
         p = self.setup_pair()
@@ -300,6 +407,46 @@ class RetentionTest(harness.BrokerTestCase):
         rms += self.pull(p, "sub")
         self.assertEqual([r["message"]["messageId"] for r in rms], ids)
         self.assertEqual(unb64(rms[0]["message"]["data"]), b"fresh")
+
+
+    def test_leased_entry_trimmed_by_retention(self):
+        # an entry that is leased (pending) when retention trims it must not
+        # break later pulls once its lease expires
+        p = self.project()
+        self.create_topic(p, "top", {"messageRetentionDuration": "600s"})
+        self.create_sub(p, "sub", "top", messageRetentionDuration="600s",
+                        ackDeadlineSeconds=600)
+        key = "rn:v1:{%s/%s}:log" % (p, "top")
+        self.redis.cmd("XADD", key, "%d-0" % (int(time.time() * 1000) - 3600 * 1000), "d", "old")
+        fresh = self.publish(p, "top", ["fresh"])
+        first = self.pull(p, "sub")            # races with the trimmer on purpose
+        if first:
+            self.modack(p, "sub", [r["ackId"] for r in first], 1)
+        harness.wait_until(lambda: self.redis.cmd("XLEN", key) == 1, 8, 0.1, "the old entry trimmed")
+        time.sleep(1.2)                        # and the 1 s leases expired
+        got = self.pull_until(p, "sub", 1, timeout=5)
+        time.sleep(0.2)
+        got += self.pull(p, "sub")
+        self.assertIn(fresh[0], [r["message"]["messageId"] for r in got + first])
+        for r in got:
+            self.assertIn("data", r["message"], "a message without data: %r" % r)
+            self.assertEqual(unb64(r["message"]["data"]), b"fresh", "trimmed entry redelivered")
+        self.assertTrue(self.broker.alive())
+        if got:
+            self.ack(p, "sub", [r["ackId"] for r in got])
+
+    def test_retention_keeps_fresh_messages(self):
+        # trimming runs every second: an unacked message well inside every
+        # retention window must survive several rounds
+        p = self.project()
+        self.create_topic(p, "top", {"messageRetentionDuration": "600s"})
+        self.create_sub(p, "sub", "top")                     # default 7 d
+        self.create_sub(p, "short", "top", messageRetentionDuration="600s")
+        ids = self.publish(p, "top", ["keep me"])
+        time.sleep(3.5)
+        for s in ("sub", "short"):
+            rms = self.pull_until(p, s, 1)
+            self.assertEqual([r["message"]["messageId"] for r in rms], ids, s)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,29 @@ class EmbeddedTest(harness.BrokerTestCase):
         harness.wait_until(lambda: not harness.pid_alive(rpid2), 10, 0.05,
                            "the second embedded redis-server to exit")
 
+    def test_restart_after_sigkill(self):
+        # a crashed broker must not leave a redis-server behind that blocks
+        # the next start on the same data dir, and nothing accepted is lost
+        data_dir = self.env.path("data3")
+        os.makedirs(data_dir)
+        port = harness.free_port()
+        b, rpid = self.start_embedded(port, data_dir)
+        self.client = Client(port)
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub", "top")
+        ids = self.publish(p, "top", ["survives a crash"])
+        self.client.close()
+        b.kill9()
+        harness.wait_until(lambda: not harness.pid_alive(rpid), 10, 0.05,
+                           "the embedded redis-server to exit after its broker was SIGKILLed")
+        b2, _ = self.start_embedded(port, data_dir)
+        self.client = Client(port)
+        rms = self.pull_until(p, "sub", 1)
+        self.assertEqual([r["message"]["messageId"] for r in rms], ids)
+        self.client.close()
+        self.assertEqual(b2.stop(), 0)
+
     def test_embedded_redis_not_listening_publicly(self):
         # the embedded redis must not bind beyond loopback / a unix socket
         data_dir = self.env.path("data2")

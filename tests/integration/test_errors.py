@@ -256,6 +256,99 @@ class ErrorTest(harness.BrokerTestCase):
                              400, "INVALID_ARGUMENT", "patch ackDeadlineSeconds %d" % v)
         self.assertEqual(self.assertOk(self.req("GET", self.surl(p, "sub")))["ackDeadlineSeconds"], 20)
 
+    def test_duration_and_policy_ranges(self):
+        # pubsub.md §2 limits: retention 10 min .. 31 d (topic and subscription),
+        # maxDeliveryAttempts 5..100, expiration ttl >= 1 d, backoff 0..600 s
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_topic(p, "dlq")
+        for bad in ("599s", "2678401s", "abc", "10", "-600s"):
+            self.assertError(self.req("PUT", self.turl(p, "t-" + bad.strip("-") + "x"),
+                                      {"messageRetentionDuration": bad}),
+                             400, "INVALID_ARGUMENT", "topic retention %r" % bad)
+        self.assertEqual(self.assertOk(self.req("GET", self.turl(p)))["topics"],
+                         [{"name": topic_name(p, "dlq"), "state": "ACTIVE"},
+                          {"name": topic_name(p, "top"), "state": "ACTIVE"}])
+        base = {"topic": topic_name(p, "top")}
+        bad_subs = [
+            ("sub retention 599s", {"messageRetentionDuration": "599s"}),
+            ("sub retention > 31 d", {"messageRetentionDuration": "2678401s"}),
+            ("maxDeliveryAttempts 4", {"deadLetterPolicy": {
+                "deadLetterTopic": topic_name(p, "dlq"), "maxDeliveryAttempts": 4}}),
+            ("maxDeliveryAttempts 101", {"deadLetterPolicy": {
+                "deadLetterTopic": topic_name(p, "dlq"), "maxDeliveryAttempts": 101}}),
+            ("expiration ttl < 1 d", {"expirationPolicy": {"ttl": "86399s"}}),
+            ("minimumBackoff > 600 s", {"retryPolicy": {"minimumBackoff": "601s"}}),
+            ("maximumBackoff > 600 s", {"retryPolicy": {"maximumBackoff": "601s"}}),
+        ]
+        for what, fields in bad_subs:
+            body = dict(base)
+            body.update(fields)
+            self.assertError(self.req("PUT", self.surl(p, "sub"), body), 400, "INVALID_ARGUMENT",
+                             what)
+        self.assertNoSubs(p)
+        # the boundaries themselves are fine
+        self.create_topic(p, "lo-ret", {"messageRetentionDuration": "600s"})
+        self.create_topic(p, "hi-ret", {"messageRetentionDuration": "2678400s"})
+        js = self.create_sub(p, "edges", "top", messageRetentionDuration="2678400s",
+                             expirationPolicy={"ttl": "86400s"},
+                             deadLetterPolicy={"deadLetterTopic": topic_name(p, "dlq"),
+                                               "maxDeliveryAttempts": 100})
+        self.assertEqual(js["messageRetentionDuration"], "2678400s")
+        self.assertEqual(js["deadLetterPolicy"]["maxDeliveryAttempts"], 100)
+
+    def test_labels_validation(self):
+        # pubsub.md §2: up to 64 labels; keys 1-63 chars, lowercase letter first,
+        # [a-z0-9_-]; values 0-63 chars
+        p = self.project()
+        self.create_topic(p, "top")
+        bad = [
+            ("key starts with uppercase", {"Team": "x"}),
+            ("key starts with a digit", {"1team": "x"}),
+            ("empty key", {"": "x"}),
+            ("key of 64 chars", {"k" * 64: "x"}),
+            ("value of 64 chars", {"team": "v" * 64}),
+            ("key with a space", {"my team": "x"}),
+            ("65 labels", {"k%d" % i: "v" for i in range(65)}),
+        ]
+        for what, labels in bad:
+            self.assertError(self.req("PUT", self.turl(p, "lbl"), {"labels": labels}),
+                             400, "INVALID_ARGUMENT", "topic " + what)
+            self.assertError(self.req("PUT", self.surl(p, "lbl"),
+                                      {"topic": topic_name(p, "top"), "labels": labels}),
+                             400, "INVALID_ARGUMENT", "subscription " + what)
+            self.assertError(self.req("PATCH", self.turl(p, "top"),
+                                      {"topic": {"labels": labels}, "updateMask": "labels"}),
+                             400, "INVALID_ARGUMENT", "topic patch " + what)
+        self.assertEqual([t["name"] for t in self.assertOk(self.req("GET", self.turl(p)))["topics"]],
+                         [topic_name(p, "top")])
+        self.assertNotIn("labels", self.assertOk(self.req("GET", self.turl(p, "top"))))
+        self.assertNoSubs(p)
+        ok = {"k%d" % i: "v" for i in range(62)}   # + 2 below = 64
+        ok.update({"a" * 63: "v" * 63, "x_y-z9": ""})
+        self.assertEqual(self.create_topic(p, "lbl", {"labels": ok})["labels"], ok)
+
+    def test_bad_update_masks(self):
+        p = self.pair(ackDeadlineSeconds=20)
+        self.create_topic(p, "other")
+        cases = [
+            ("immutable topic", {"subscription": {"topic": topic_name(p, "other")},
+                                 "updateMask": "topic"}),
+            ("unknown path", {"subscription": {"ackDeadlineSeconds": 30}, "updateMask": "bogus"}),
+            ("empty mask", {"subscription": {"ackDeadlineSeconds": 30}, "updateMask": ""}),
+            ("no mask", {"subscription": {"ackDeadlineSeconds": 30}}),
+        ]
+        for what, body in cases:
+            self.assertError(self.req("PATCH", self.surl(p, "sub"), body), 400,
+                             "INVALID_ARGUMENT", "subscription patch: " + what)
+        got = self.assertOk(self.req("GET", self.surl(p, "sub")))
+        self.assertEqual((got["topic"], got["ackDeadlineSeconds"]), (topic_name(p, "top"), 20))
+        for what, body in [("unknown path", {"topic": {"labels": {"a": "b"}}, "updateMask": "bogus"}),
+                           ("no mask", {"topic": {"labels": {"a": "b"}}})]:
+            self.assertError(self.req("PATCH", self.turl(p, "top"), body), 400,
+                             "INVALID_ARGUMENT", "topic patch: " + what)
+        self.assertNotIn("labels", self.assertOk(self.req("GET", self.turl(p, "top"))))
+
     def test_modack_out_of_range(self):
         p = self.pair(ackDeadlineSeconds=600)
         self.publish(p, "top", ["x"])
@@ -269,6 +362,27 @@ class ErrorTest(harness.BrokerTestCase):
         self.modack(p, "sub", [rm["ackId"]], 600)   # boundary accepted
         self.modack(p, "sub", [rm["ackId"]], 0)
         self.assertEqual(len(self.pull(p, "sub")), 1)
+
+    def test_integer_overflow_is_rejected_not_wrapped(self):
+        # int32 fields: a value that wraps to an allowed one must still be rejected
+        p = self.pair(ackDeadlineSeconds=600)
+        for v in (4294967306, 2 ** 63 + 10, -4294967286):     # wrap to 10 as int32/uint
+            self.assertError(self.req("PUT", self.surl(p, "wrap"),
+                                      {"topic": topic_name(p, "top"), "ackDeadlineSeconds": v}),
+                             400, "INVALID_ARGUMENT", "ackDeadlineSeconds %d" % v)
+        self.assertError(self.req("GET", self.surl(p, "wrap")), 404, "NOT_FOUND")
+        self.publish(p, "top", ["x"])
+        rm = self.pull_until(p, "sub", 1)[0]
+        self.assertError(self.req("POST", self.surl(p, "sub") + ":modifyAckDeadline",
+                                  {"ackIds": [rm["ackId"]], "ackDeadlineSeconds": 4294967296}),
+                         400, "INVALID_ARGUMENT", "modifyAckDeadline 2^32 (wraps to 0 = nack)")
+        self.assertNothingToPull(p, "sub", "a wrapped modifyAckDeadline nacked the message")
+        st, js, rawb = self.req("POST", self.surl(p, "sub") + ":pull",
+                                {"maxMessages": 10000000000, "returnImmediately": True})
+        self.assertIn(st, (200, 400), rawb)
+        if st == 400:
+            self.assertError((st, js, rawb), 400, "INVALID_ARGUMENT")
+        self.assertTrue(self.broker.alive())
 
     def test_pull_max_messages(self):
         p = self.pair()

@@ -67,6 +67,102 @@ class MultiBrokerTest(harness.BrokerTestCase):
                                     {"maxMessages": 10, "returnImmediately": True}))
         self.assertEqual([r["message"]["messageId"] for r in js.get("receivedMessages", [])], ids)
 
+    def test_leases_of_killed_broker_are_redelivered_by_the_other(self):
+        # stateless brokers: a SIGKILLed broker's leases live in Redis, expire
+        # after the ack deadline and the other broker redelivers them
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub", "top")            # default 10 s deadline
+        extra = self.env.start_broker(self.redis.port)
+        c = Client(extra.port)
+        ids = self.publish(p, "top", ["m%d" % i for i in range(5)])
+        leased = []
+        deadline = time.monotonic() + 5
+        while len(leased) < 5 and time.monotonic() < deadline:
+            st, js, rawb = c.req("POST", "/v1/projects/%s/subscriptions/sub:pull" % p,
+                                 {"maxMessages": 10, "returnImmediately": True})
+            self.assertEqual(st, 200, rawb)
+            leased += [r["message"]["messageId"] for r in (js or {}).get("receivedMessages", [])]
+        c.close()
+        self.assertEqual(sorted(leased), sorted(ids))
+        t0 = time.monotonic()
+        extra.kill9()
+        self.assertNothingToPull(p, "sub", "leases held by the dead broker are still valid")
+        got = self.pull_until(p, "sub", 5, timeout=16)
+        self.assertGreaterEqual(time.monotonic() - t0, 8)
+        self.assertEqual(sorted(r["message"]["messageId"] for r in got), sorted(ids))
+        self.ack(p, "sub", [r["ackId"] for r in got])
+
+    def test_concurrent_publish_through_both(self):
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "sub", "top", ackDeadlineSeconds=600)
+        ids = {}
+        errors = []
+
+        def pub(port, tag):
+            c = Client(port)
+            try:
+                for i in range(20):
+                    st, js, rawb = c.req("POST", "/v1/projects/%s/topics/top:publish" % p,
+                                         {"messages": [{"data": b64("%s-%d-%d" % (tag, i, j))}
+                                                       for j in range(25)]})
+                    if st != 200:
+                        errors.append(rawb)
+                        return
+                    for j, mid in enumerate(js["messageIds"]):
+                        ids[mid] = "%s-%d-%d" % (tag, i, j)
+            except Exception as e:
+                errors.append(repr(e))
+            finally:
+                c.close()
+
+        ts = [threading.Thread(target=pub, args=(self.broker.port, "b1")),
+              threading.Thread(target=pub, args=(self.broker2.port, "b2"))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(ids), 1000, "messageIds unique across brokers")
+        got = self.pull_until(p, "sub", 1000, timeout=20)
+        self.assertEqual({r["message"]["messageId"]: harness.unb64(r["message"]["data"]).decode()
+                          for r in got}, ids)
+
+    def test_concurrent_create_exactly_one_wins(self):
+        p = self.project()
+        results = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(8)
+
+        def create(port, kind):
+            c = Client(port)
+            try:
+                barrier.wait(10)
+                if kind == "topic":
+                    st = c.req("PUT", "/v1/projects/%s/topics/race" % p)[0]
+                else:
+                    st = c.req("PUT", "/v1/projects/%s/subscriptions/race-sub" % p,
+                               {"topic": "projects/%s/topics/base" % p})[0]
+                with lock:
+                    results.append((kind, st))
+            finally:
+                c.close()
+
+        self.create_topic(p, "base")
+        ports = [self.broker.port, self.broker2.port] * 2
+        ts = [threading.Thread(target=create, args=(port, kind))
+              for kind in ("topic", "sub") for port in ports]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        for kind in ("topic", "sub"):
+            codes = sorted(st for k, st in results if k == kind)
+            self.assertEqual(codes, [200, 409, 409, 409], kind)
+        js = self.assertOk(self.req("GET", "/v1/projects/%s/topics/base/subscriptions" % p))
+        self.assertEqual(js["subscriptions"], ["projects/%s/subscriptions/race-sub" % p])
+
     def test_concurrent_pull_no_double_lease(self):
         p = self.project()
         self.create_topic(p, "top")

@@ -5,6 +5,7 @@ SIGTERM, configuration (flags, env, file, precedence), bad configuration
 Run: python3 tests/integration/test_ops.py"""
 
 import json
+import threading
 import time
 
 import harness
@@ -27,17 +28,45 @@ class HealthTest(harness.BrokerTestCase):
         p = self.project()
         self.create_topic(p, "top")
         self.create_sub(p, "sub", "top")
+        self.create_topic(p, "idle")
+        self.create_sub(p, "idle-sub", "idle")
         before = self.publish(p, "top", ["before the outage"])
 
+        # a pull waiting for messages when Redis dies still gets an answer
+        out = {}
+
+        def waiter():
+            w = Client(b.port, timeout=30)
+            try:
+                out["resp"] = w.req("POST", "/v1/projects/%s/subscriptions/idle-sub:pull" % p,
+                                    {"maxMessages": 1, "returnImmediately": False})
+            except Exception as e:
+                out["err"] = e
+            finally:
+                w.close()
+
+        th = threading.Thread(target=waiter)
+        th.start()
+        time.sleep(0.5)
         r.kill9()
         harness.wait_until(lambda: harness.http_status(b.port, "/readyz") == 503, 10, 0.1,
                            "/readyz == 503 after Redis died")
+        th.join(25)
+        self.assertFalse(th.is_alive(), "a waiting pull hangs after Redis died")
+        self.assertNotIn("err", out, "the waiting pull got no HTTP answer")
+        self.assertIn(out["resp"][0], (200, 503), out["resp"][2])
+        if out["resp"][0] == 200:
+            self.assertEqual(out["resp"][1], {})
         t0 = time.monotonic()
         resp = self.req("POST", "/v1/projects/%s/topics/top:publish" % p,
                         {"messages": [{"data": b64("during the outage")}]})
         self.assertError(resp, 503, "UNAVAILABLE", "publish while Redis is down")
         self.assertLess(time.monotonic() - t0, 12, "the 503 must come without a long hang")
         self.assertError(self.pull_raw(p, "sub"), 503, "UNAVAILABLE", "pull while Redis is down")
+        self.assertError(self.req("GET", "/v1/projects/%s/topics/top" % p), 503, "UNAVAILABLE",
+                         "get topic while Redis is down")
+        self.assertError(self.req("PUT", "/v1/projects/%s/topics/new-topic" % p), 503,
+                         "UNAVAILABLE", "create topic while Redis is down")
         st, _, _ = self.req("GET", "/healthz")
         self.assertEqual(st, 200, "/healthz is liveness: still 200 without Redis")
         time.sleep(0.5)
@@ -56,6 +85,8 @@ class HealthTest(harness.BrokerTestCase):
             time.sleep(0.2)
         after = self.assertOk(resp, "publish after Redis came back")["messageIds"]
         got = self.pull_until(p, "sub", 2)
+        time.sleep(0.2)
+        got += self.pull(p, "sub")
         self.assertEqual(sorted(r_["message"]["messageId"] for r_ in got), sorted(before + after))
         self.assertNotIn(b"during the outage", [unb64(r_["message"]["data"]) for r_ in got])
         self.assertTrue(b.alive())
@@ -71,6 +102,44 @@ class HealthTest(harness.BrokerTestCase):
         self.assertLess(time.monotonic() - t0, 10)
         self.assertIsNone(harness.http_status(b.port, "/healthz", timeout=1),
                           "port still answering after exit")
+
+    def test_sigterm_with_a_waiting_pull(self):
+        # graceful shutdown finishes in-flight requests: a parked
+        # returnImmediately=false pull gets an answer and the exit code is 0
+        b = self.env.start_broker(self.redis.port)
+        c = Client(b.port)
+        p = self.project()
+        self.assertEqual(c.req("PUT", "/v1/projects/%s/topics/top" % p)[0], 200)
+        self.assertEqual(c.req("PUT", "/v1/projects/%s/subscriptions/sub" % p,
+                               {"topic": "projects/%s/topics/top" % p})[0], 200)
+        c.close()
+        out = {}
+
+        def waiter():
+            w = Client(b.port)     # fresh connection: no silent retry
+            try:
+                out["resp"] = w.req("POST", "/v1/projects/%s/subscriptions/sub:pull" % p,
+                                    {"maxMessages": 1, "returnImmediately": False}, timeout=20)
+            except Exception as e:
+                out["err"] = e
+            finally:
+                w.close()
+
+        th = threading.Thread(target=waiter)
+        th.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        rc = b.stop()
+        th.join(20)
+        c.close()
+        self.assertEqual(rc, 0)
+        self.assertLess(time.monotonic() - t0, 11)
+        self.assertNotIn("err", out, "the waiting pull got no HTTP answer")
+        self.assertIn(out["resp"][0], (200, 503), out["resp"][2])
+        if out["resp"][0] == 200:
+            self.assertEqual(out["resp"][1], {})
+        else:
+            self.assertError(out["resp"], 503, "UNAVAILABLE")
 
     def test_sigterm_with_open_keepalive_connection(self):
         b = self.env.start_broker(self.redis.port)

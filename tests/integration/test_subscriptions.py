@@ -84,7 +84,7 @@ class SubscriptionTest(harness.BrokerTestCase):
         self.create_sub(other, "foreign", "top")
         seen, token, pages = [], None, 0
         while True:
-            path = self.url(p) + "?pageSize=3" + ("&pageToken=" + token if token else "")
+            path = self.url(p) + "?pageSize=3" + ("&pageToken=" + harness.qs(token) if token else "")
             js = self.assertOk(self.req("GET", path))
             pages += 1
             self.assertLessEqual(pages, 3, "too many pages")
@@ -184,6 +184,8 @@ class SubscriptionTest(harness.BrokerTestCase):
         self.assertEqual(self.assertOk(self.req("GET", self.url(p, "sub")))["topic"], "_deleted-topic_")
         self.publish(p, "top", ["to the new topic"])
         self.assertNothingToPull(p, "sub", "detached from the deleted topic")
+        self.assertEqual(self.assertOk(self.req("DELETE", self.url(p, "sub"))), {})
+        self.assertError(self.req("GET", self.url(p, "sub")), 404, "NOT_FOUND")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class TopicTest(harness.BrokerTestCase):
         token = None
         pages = 0
         while True:
-            path = self.url(p) + "?pageSize=3" + ("&pageToken=" + token if token else "")
+            path = self.url(p) + "?pageSize=3" + ("&pageToken=" + harness.qs(token) if token else "")
             js = self.assertOk(self.req("GET", path))
             pages += 1
             self.assertLessEqual(pages, 3, "too many pages")
@@ -90,6 +90,48 @@ class TopicTest(harness.BrokerTestCase):
         self.assertEqual(pages, 3)
         want = sorted(topic_name(p, n) for n in names)
         self.assertEqual(seen, want, "all names exactly once, sorted")
+
+    def test_list_pagination_byte_order(self):
+        p = self.project()
+        names = ["Zeta", "alpha", "top10", "top9", "a~b", "a+b", "a.b", "a-b", "a_b", "A.b"]
+        for n in names:
+            self.create_topic(p, n)
+        seen, token, pages = [], None, 0
+        while pages < 10:
+            js = self.assertOk(self.req("GET", self.url(p) + "?pageSize=3" +
+                                        ("&pageToken=" + harness.qs(token) if token else "")))
+            pages += 1
+            seen += [t["name"] for t in js.get("topics", [])]
+            token = js.get("nextPageToken")
+            if not token:
+                break
+        self.assertEqual(pages, 4)
+        self.assertEqual(seen, sorted(topic_name(p, n) for n in names))
+
+    def test_list_prefix_projects_do_not_leak(self):
+        # project "X" must not list the topics of project "X0" or "X-x"
+        p = self.project()
+        for q in (p, p + "0", p + "-x", p[:-1]):
+            self.create_topic(q, "top-of-" + q[-3:].replace("-", "x"))
+        for q in (p, p + "0", p + "-x", p[:-1]):
+            js = self.assertOk(self.req("GET", self.url(q)))
+            self.assertEqual([t["name"] for t in js["topics"]],
+                             [topic_name(q, "top-of-" + q[-3:].replace("-", "x"))], q)
+
+    def test_topic_subscriptions_prefix_topics_do_not_leak(self):
+        p = self.project()
+        for t in ("top", "top2", "top-x", "topx"):
+            self.create_topic(p, t)
+            self.create_sub(p, "sub-of-" + t, t)
+        for t in ("top", "top2", "top-x", "topx"):
+            js = self.assertOk(self.req("GET", self.url(p, t) + "/subscriptions"))
+            self.assertEqual(js["subscriptions"], [sub_name(p, "sub-of-" + t)], t)
+        # and the message flow follows the same boundaries
+        ids = self.publish(p, "top", ["only top"])
+        for t in ("top2", "top-x", "topx"):
+            self.assertNothingToPull(p, "sub-of-" + t, "message of 'top' leaked to " + t)
+        got = self.pull_until(p, "sub-of-top", 1)
+        self.assertEqual([r["message"]["messageId"] for r in got], ids)
 
     def test_list_without_page_size_returns_all(self):
         p = self.project()
@@ -165,6 +207,19 @@ class TopicTest(harness.BrokerTestCase):
         self.assertEqual(got[ids2[0]]["attributes"], {"only": "attrs"})
         self.assertNotIn("data", got[ids2[0]], "empty data is omitted")
 
+    def test_client_query_parameters_ignored(self):
+        # Google client libraries add e.g. ?alt=json or $alt=json;enum-encoding=int
+        p = self.project()
+        js = self.assertOk(self.req("PUT", self.url(p, "qpx") + "?alt=json"))
+        self.assertEqual(js["name"], topic_name(p, "qpx"))
+        self.assertOk(self.req("GET", self.url(p, "qpx") + "?%24alt=json%3Benum-encoding%3Dint"))
+        self.create_sub(p, "qp-sub", "qpx")
+        ids = self.assertOk(self.req("POST", self.url(p, "qpx") + ":publish?alt=json",
+                                     {"messages": [{"data": b64("q")}]}))["messageIds"]
+        js = self.assertOk(self.req("POST", "/v1/projects/%s/subscriptions/qp-sub:pull?alt=json" % p,
+                                    {"maxMessages": 1, "returnImmediately": True}))
+        self.assertEqual([r["message"]["messageId"] for r in js["receivedMessages"]], ids)
+
     def test_publish_without_subscriptions_is_ok(self):
         p = self.project()
         self.create_topic(p, "lonely")
@@ -198,7 +253,7 @@ class TopicTest(harness.BrokerTestCase):
         seen, token, pages = [], None, 0
         while True:
             path = self.url(p, "many") + "/subscriptions?pageSize=2" + \
-                ("&pageToken=" + token if token else "")
+                ("&pageToken=" + harness.qs(token) if token else "")
             js = self.assertOk(self.req("GET", path))
             pages += 1
             self.assertLessEqual(pages, 3)
