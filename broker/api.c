@@ -123,6 +123,29 @@ int api_entry_id(const char *message_id, char *out, size_t n)
 	return 0;
 }
 
+int api_json_int(const json_t *v, long long *out)
+{
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -1;
+	const char *s = json_string_value(v);
+	char *end;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return (errno || *s == '\0' || *end != '\0') ? -1 : 0;
+}
+
+unsigned api_sub_tag(const char *sub_key)
+{
+	unsigned h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)sub_key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 void api_health(struct call *c)
 {
 	static const char ok[] = "{\"status\":\"ok\"}";

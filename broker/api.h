@@ -8,6 +8,9 @@
 
 #include <stdint.h>
 
+/* Read-modify-write attempts of a PATCH before it gives up with ABORTED. */
+#define API_PATCH_TRIES 5
+
 /* "project/id", the form resources take inside Redis keys. */
 #define API_KEY_MAX (RESOURCE_PROJECT_MAX + RESOURCE_ID_MAX + 2)
 
@@ -43,6 +46,14 @@ void api_list(struct call *c, int is_subs);
  * (ms * 10^6 + seq). Return 0 or -1. */
 int api_message_id(const char *entry_id, char *out, size_t n);
 int api_entry_id(const char *message_id, char *out, size_t n);
+
+/* Reads a proto3-JSON integer (a number or a decimal string). Returns 0,
+ * or -1 when v is another type or not a whole number. */
+int api_json_int(const json_t *v, long long *out);
+
+/* 32-bit FNV-1a of "project/sub": the tag that ties an ackId to its
+ * subscription. */
+unsigned api_sub_tag(const char *sub_key);
 
 /* Route handlers. */
 void api_topics_create(struct call *c);

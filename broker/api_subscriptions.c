@@ -49,12 +49,23 @@ static void run(struct call *c, enum script_id id, redis_cb cb, const char **arg
 	api_script(c, id, cb, argc, argv, lens);
 }
 
+static void read_sub(struct call *c, redis_cb cb);
+static void on_sub_patch_read(redisReply *r, void *arg);
+
 /* Status words shared by create and patch. */
 static void on_sub_written(redisReply *r, void *arg)
 {
 	struct call *c = arg;
 	const char *st = api_status(r);
-	if (st == NULL) {
+	if (st && strcmp(st, "CONFLICT") == 0 && ++c->tries < API_PATCH_TRIES) {
+		/* Someone else updated it meanwhile: apply the mask again. */
+		free(c->state);
+		c->state = NULL;
+		c->state_free = NULL;
+		read_sub(c, on_sub_patch_read);
+	} else if (st && strcmp(st, "CONFLICT") == 0) {
+		call_error(c, RPC_ABORTED, "The subscription was updated concurrently; retry.");
+	} else if (st == NULL) {
 		api_store_failed(c, r);
 	} else if (strcmp(st, "ALREADY_EXISTS") == 0) {
 		call_error(c, RPC_ALREADY_EXISTS, "Resource already exists in the project "
@@ -205,9 +216,12 @@ static void on_sub_patch_read(redisReply *r, void *arg)
 	struct sub_args a;
 	fill_args(c, &cfg, &a);
 	resource_sub_cleanup(&cfg);
+	/* The stored text this update is based on, for the compare-and-set. */
+	char *based_on = mem_strndup(r->element[0]->str, r->element[0]->len);
 	const char *argv[] = {a.key, c->state, a.ack, a.ret, a.ttl, a.dlq,
-			      a.maxatt, a.rmin, a.rmax, a.now};
-	run(c, SCRIPT_SUB_PATCH, on_sub_written, argv, 10);
+			      a.maxatt, a.rmin, a.rmax, a.now, based_on};
+	run(c, SCRIPT_SUB_PATCH, on_sub_written, argv, 11);
+	mem_free(based_on);
 }
 
 void api_subs_patch(struct call *c)

@@ -28,11 +28,12 @@ static void on_topic_created(redisReply *r, void *arg)
 void api_topics_create(struct call *c)
 {
 	char err[512];
+	int status;
 	struct topic_cfg cfg;
 	if (api_names_or_reply(c, 2, "topics"))
 		return;
-	if (resource_topic_from_json(c->body, &cfg, err, sizeof(err))) {
-		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
+	if (resource_topic_from_json(c->body, &cfg, &status, err, sizeof(err))) {
+		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
 	json_t *o = resource_topic_to_json(c->params[0], c->params[1], &cfg);
@@ -147,11 +148,22 @@ void api_topics_list(struct call *c)
 	api_list(c, 0);
 }
 
+static void on_topic_patch_read(redisReply *r, void *arg);
+static void get_topic_cfg(struct call *c, redis_cb cb);
+
 static void on_topic_patched(redisReply *r, void *arg)
 {
 	struct call *c = arg;
 	const char *st = api_status(r);
-	if (st == NULL)
+	if (st && strcmp(st, "CONFLICT") == 0 && ++c->tries < API_PATCH_TRIES) {
+		/* Someone else updated it meanwhile: apply the mask again. */
+		free(c->state);
+		c->state = NULL;
+		c->state_free = NULL;
+		get_topic_cfg(c, on_topic_patch_read);
+	} else if (st && strcmp(st, "CONFLICT") == 0)
+		call_error(c, RPC_ABORTED, "The topic was updated concurrently; retry.");
+	else if (st == NULL)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
@@ -166,6 +178,7 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	static const char *const allowed[] = {"labels", "messageRetentionDuration", NULL};
 	struct call *c = arg;
 	char err[512];
+	int status = 400;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		api_store_failed(c, r);
 		return;
@@ -190,9 +203,9 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	}
 	if (resource_apply_mask(stored, patch, json_string_value(mask), allowed, err,
 				sizeof(err)) ||
-	    resource_topic_from_json(stored, &cfg, err, sizeof(err))) {
+	    resource_topic_from_json(stored, &cfg, &status, err, sizeof(err))) {
 		json_decref(stored);
-		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
+		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
 	json_decref(stored);
@@ -204,9 +217,9 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(ret, sizeof(ret), "%lld", (long long)cfg.retention_ms);
 	resource_topic_cleanup(&cfg);
-	const char *argv[] = {key, c->state, ret};
-	size_t lens[] = {strlen(key), strlen(c->state), strlen(ret)};
-	api_script(c, SCRIPT_TOPIC_PATCH, on_topic_patched, 3, argv, lens);
+	const char *argv[] = {key, c->state, ret, r->str};
+	size_t lens[] = {strlen(key), strlen(c->state), strlen(ret), r->len};
+	api_script(c, SCRIPT_TOPIC_PATCH, on_topic_patched, 4, argv, lens);
 }
 
 void api_topics_patch(struct call *c)

@@ -1,6 +1,10 @@
 /* broker.c - broker-wide helpers used by every module. */
 #include "broker.h"
 
+#include "http_server.h"
+#include "log.h"
+#include "pull.h"
+
 #include <event2/event.h>
 #include <time.h>
 
@@ -13,6 +17,40 @@ int64_t broker_now_ms(void)
 
 void broker_request_done(struct broker *b)
 {
-	if (b->shutting_down && b->inflight == 0)
+	(void)b; /* the shutdown poll below watches the counters */
+}
+
+/* Every 10 ms while shutting down: done when nothing is in flight and every
+ * answer has been written (a reply only queued in a bufferevent would be
+ * lost when the loop ends and the connections are freed). */
+static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct broker *b = arg;
+	if (b->inflight == 0 && b->unflushed <= 0) {
 		event_base_loopexit(b->base, NULL);
+		return;
+	}
+	if (broker_now_ms() >= b->shutdown_deadline_ms) {
+		log_warn("shutdown: %ld requests still in flight after %lld ms; exiting anyway",
+			 b->inflight, (long long)b->cfg.shutdown_timeout_ms);
+		event_base_loopexit(b->base, NULL);
+	}
+}
+
+void broker_shutdown(struct broker *b, int exit_code)
+{
+	if (b->shutting_down) {
+		event_base_loopbreak(b->base);
+		return;
+	}
+	b->shutting_down = 1;
+	b->exit_code = exit_code;
+	b->shutdown_deadline_ms = broker_now_ms() + b->cfg.shutdown_timeout_ms;
+	http_server_stop_accepting(b);
+	pull_flush_all(b);
+	struct timeval tv = {0, 10000};
+	b->shutdown_timer = event_new(b->base, -1, EV_PERSIST, on_shutdown_poll, b);
+	event_add(b->shutdown_timer, &tv);
 }

@@ -25,17 +25,23 @@ struct broker {
 	struct redis_embed *embed;
 	struct pull_waiters *waiters;
 	struct sweeper *sweeper;
-	struct event *sigterm_ev, *sigint_ev, *shutdown_timer;
+	struct event *sigterm_ev, *sigint_ev, *sigchld_ev, *shutdown_timer;
 	int shutting_down;
-	long inflight; /* HTTP requests accepted and not yet answered */
+	int64_t shutdown_deadline_ms;
+	long inflight;  /* HTTP requests accepted and not yet answered */
+	long unflushed; /* answers not yet fully written to their socket */
 	int exit_code;
 };
 
 /* Milliseconds since the Unix epoch (wall clock: publish times, leases). */
 int64_t broker_now_ms(void);
 
-/* Called whenever an HTTP request finishes; completes a pending shutdown
- * once the last in-flight request is answered. Loop thread. */
+/* Called whenever an HTTP request is answered. Loop thread. */
 void broker_request_done(struct broker *b);
+
+/* Starts the graceful shutdown: stop accepting, answer parked pulls, and
+ * leave the loop once every in-flight request is answered and written (at
+ * most shutdown_timeout). exit_code is what main returns. Loop thread. */
+void broker_shutdown(struct broker *b, int exit_code);
 
 #endif

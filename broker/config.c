@@ -27,7 +27,8 @@ static const struct option_def options[] = {
     {"listen", OPT_STRING, "127.0.0.1:8085", NULL,
      "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)"},
     {"redis", OPT_STRING, "", NULL,
-     "external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=N]; "
+     "external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or "
+     "unix:///PATH[?db=N&password=P]; "
      "empty starts an embedded redis-server"},
     {"data_dir", OPT_STRING, "./var", NULL,
      "directory of the embedded redis-server's AOF and socket"},
@@ -151,14 +152,27 @@ int config_parse_redis_url(struct config *cfg, const char *url, char *err, size_
 		}
 		memcpy(cfg->redis_path, path, pl);
 		cfg->redis_path[pl] = '\0';
-		if (q) {
-			if (strncmp(q, "?db=", 4) != 0)
-				goto bad_db;
-			errno = 0;
-			long db = strtol(q + 4, &end, 10);
-			if (errno || q[4] == '\0' || *end || db < 0 || db > 15)
-				goto bad_db;
-			cfg->redis_db = (int)db;
+		/* Query: db=N and/or password=P, separated by '&'. */
+		const char *p = q ? q + 1 : NULL;
+		while (p && *p) {
+			const char *amp = strchr(p, '&');
+			size_t l = amp ? (size_t)(amp - p) : strlen(p);
+			if (strncmp(p, "db=", 3) == 0) {
+				errno = 0;
+				long db = strtol(p + 3, &end, 10);
+				if (errno || l == 3 || end != p + l || db < 0 || db > 15)
+					goto bad_db;
+				cfg->redis_db = (int)db;
+			} else if (strncmp(p, "password=", 9) == 0 &&
+				   l - 9 < sizeof(cfg->redis_password)) {
+				memcpy(cfg->redis_password, p + 9, l - 9);
+				cfg->redis_password[l - 9] = '\0';
+			} else {
+				snprintf(err, errlen, "invalid redis URL '%s': unix:// takes "
+					 "?db=N&password=P", url);
+				return -1;
+			}
+			p = amp ? amp + 1 : NULL;
 		}
 		cfg->redis_unix = 1;
 		return 0;

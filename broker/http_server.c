@@ -34,7 +34,6 @@ static const struct {
 	const char *name;
 } rpc_codes[] = {
     [RPC_INVALID_ARGUMENT] = {400, "INVALID_ARGUMENT"},
-    [RPC_FAILED_PRECONDITION] = {400, "FAILED_PRECONDITION"},
     [RPC_NOT_FOUND] = {404, "NOT_FOUND"},
     [RPC_ALREADY_EXISTS] = {409, "ALREADY_EXISTS"},
     [RPC_UNAVAILABLE] = {503, "UNAVAILABLE"},
@@ -42,8 +41,8 @@ static const struct {
     [RPC_UNIMPLEMENTED] = {501, "UNIMPLEMENTED"},
     [RPC_METHOD_NOT_ALLOWED] = {405, "UNIMPLEMENTED"},
     [RPC_PAYLOAD_TOO_LARGE] = {413, "INVALID_ARGUMENT"},
-    [RPC_DEADLINE_EXCEEDED] = {504, "DEADLINE_EXCEEDED"},
     [RPC_UNAUTHENTICATED] = {401, "UNAUTHENTICATED"},
+    [RPC_ABORTED] = {409, "ABORTED"},
 };
 
 static const char *reason(int status)
@@ -59,7 +58,6 @@ static const char *reason(int status)
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
 	default: return "Error";
 	}
 }
@@ -82,9 +80,21 @@ static void free_text(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
+/* The reply's bytes have left the output buffer (see broker.h). */
+static void on_reply_written(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	struct broker *b = arg;
+	b->unflushed--;
+}
+
 static void send_text(struct call *c, int status, char *text, size_t len, int owned)
 {
 	struct evhttp_request *req = c->req;
+	if (evhttp_request_get_connection(req)) {
+		c->b->unflushed++;
+		evhttp_request_set_on_complete_cb(req, on_reply_written, c->b);
+	}
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	if (evhttp_find_header(h, "Content-Type") == NULL)
 		evhttp_add_header(h, "Content-Type", "application/json; charset=UTF-8");

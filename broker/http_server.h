@@ -14,7 +14,6 @@ struct evhttp_request;
 /* google.rpc.Code values used by the REST surface, with their HTTP status. */
 enum rpc_code {
 	RPC_INVALID_ARGUMENT,
-	RPC_FAILED_PRECONDITION,
 	RPC_NOT_FOUND,
 	RPC_ALREADY_EXISTS,
 	RPC_UNAVAILABLE,
@@ -22,8 +21,8 @@ enum rpc_code {
 	RPC_UNIMPLEMENTED,
 	RPC_METHOD_NOT_ALLOWED, /* 405 has no rpc code of its own */
 	RPC_PAYLOAD_TOO_LARGE,
-	RPC_DEADLINE_EXCEEDED,
 	RPC_UNAUTHENTICATED,
+	RPC_ABORTED,
 };
 
 /* One REST call from routing to reply. Owned by the loop; freed by the
@@ -39,6 +38,7 @@ struct call {
 	void *state;      /* handler state, freed with state_free */
 	void (*state_free)(void *);
 	struct call *next; /* parked pulls (pull.c) */
+	int tries;         /* read-modify-write retries (patches) */
 };
 
 /* Starts listening on host:port. Returns 0 or -1 (logged). Loop thread. */

@@ -19,16 +19,6 @@
 #define RN_VERSION "0.0.0"
 #endif
 
-static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct broker *b = arg;
-	log_warn("shutdown: %ld requests still in flight after %lld ms; exiting anyway",
-		 b->inflight, (long long)b->cfg.shutdown_timeout_ms);
-	event_base_loopexit(b->base, NULL);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -40,17 +30,41 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s received: shutting down (%ld requests in flight)",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", b->inflight);
-	b->shutting_down = 1;
-	http_server_stop_accepting(b);
-	pull_flush_all(b);
-	if (b->inflight == 0) {
-		event_base_loopexit(b->base, NULL);
+	broker_shutdown(b, 0);
+}
+
+/* The embedded Redis is part of this broker: if it dies, so does the
+ * broker (exit 1), rather than answering 503 forever with a zombie child.
+ * A supervisor restarts both; the AOF keeps what was acknowledged. */
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct broker *b = arg;
+	char why[64];
+	if (b->embed && redis_embed_reap(b->embed, why, sizeof(why)) && !b->shutting_down) {
+		log_error("embedded redis-server %s; shutting down (exit status 1)", why);
+		broker_shutdown(b, 1);
+	}
+}
+
+/* The Redis URL for logs, with any password masked. */
+static void redis_for_log(const struct broker *b, char *buf, size_t n)
+{
+	if (b->embed) {
+		snprintf(buf, n, "embedded, unix://%s", b->cfg.redis_path);
 		return;
 	}
-	int64_t ms = b->cfg.shutdown_timeout_ms;
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-	b->shutdown_timer = evtimer_new(b->base, on_shutdown_timeout, b);
-	evtimer_add(b->shutdown_timer, &tv);
+	const char *url = b->cfg.redis_url, *at = strchr(url, '@');
+	const char *scheme_end = strstr(url, "://"), *pw = strstr(url, "password=");
+	if (at && scheme_end && at > scheme_end) {
+		snprintf(buf, n, "%.*s***%s", (int)(scheme_end + 3 - url), url, at);
+	} else if (pw) {
+		const char *amp = strchr(pw, '&');
+		snprintf(buf, n, "%.*spassword=***%s", (int)(pw - url), url, amp ? amp : "");
+	} else {
+		snprintf(buf, n, "%s", url);
+	}
 }
 
 int main(int argc, char **argv)
@@ -87,12 +101,14 @@ int main(int argc, char **argv)
 	sweeper_start(b);
 	b->sigterm_ev = evsignal_new(b->base, SIGTERM, on_signal, b);
 	b->sigint_ev = evsignal_new(b->base, SIGINT, on_signal, b);
+	b->sigchld_ev = evsignal_new(b->base, SIGCHLD, on_sigchld, b);
 	event_add(b->sigterm_ev, NULL);
 	event_add(b->sigint_ev, NULL);
-	log_info("regnotifyd %s listening on http://%s:%d (redis: %s%s)", RN_VERSION,
-		 b->cfg.listen_host, b->cfg.listen_port,
-		 b->embed ? "embedded, unix://" : b->cfg.redis_url,
-		 b->embed ? b->cfg.redis_path : "");
+	event_add(b->sigchld_ev, NULL);
+	char rlog[1100];
+	redis_for_log(b, rlog, sizeof(rlog));
+	log_info("regnotifyd %s listening on http://%s:%d (redis: %s)", RN_VERSION,
+		 b->cfg.listen_host, b->cfg.listen_port, rlog);
 	event_base_dispatch(b->base);
 	rc = b->exit_code;
 	log_info("stopped");
@@ -107,6 +123,8 @@ out:
 		event_free(b->sigterm_ev);
 	if (b->sigint_ev)
 		event_free(b->sigint_ev);
+	if (b->sigchld_ev)
+		event_free(b->sigchld_ev);
 	if (b->shutdown_timer)
 		event_free(b->shutdown_timer);
 	event_base_free(b->base);

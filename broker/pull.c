@@ -28,6 +28,7 @@ struct pull_state {
 	int return_immediately;
 	int64_t deadline_ms;
 	unsigned long wake_seq; /* waiters->seq when the script was sent */
+	unsigned tag;           /* api_sub_tag of sub */
 };
 
 struct pull_waiters {
@@ -158,6 +159,7 @@ static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t
  * stored attributes are already compact JSON objects and go in verbatim. */
 static void reply_messages(struct call *c, const redisReply *r)
 {
+	const struct pull_state *ps = c->state;
 	int has_dlq = r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer;
 	size_t cap = 4096, len = 0;
 	char *buf = mem_alloc(cap);
@@ -169,8 +171,8 @@ static void reply_messages(struct call *c, const redisReply *r)
 		long long attempt = n->type == REDIS_REPLY_INTEGER ? n->integer : 1;
 		api_message_id(id->str, mid, sizeof(mid));
 		codec_timestamp_format(strtoll(id->str, NULL, 10), ts, sizeof(ts));
-		int hl = snprintf(head, sizeof(head), "%s{\"ackId\":\"%s:%lld\",\"message\":{",
-				  i > 3 ? "," : "", id->str, attempt);
+		int hl = snprintf(head, sizeof(head), "%s{\"ackId\":\"%s:%lld:%08x\",\"message\":{",
+				  i > 3 ? "," : "", id->str, attempt, ps->tag);
 		append(&buf, &len, &cap, head, (size_t)hl);
 		if (d->len) {
 			size_t el = codec_base64_encoded_len(d->len);
@@ -223,8 +225,7 @@ static void on_pulled(redisReply *r, void *arg)
 	}
 	snprintf(ps->topic, sizeof(ps->topic), "%.*s", (int)r->element[1]->len,
 		 r->element[1]->str);
-	if (ps->return_immediately || b->shutting_down || broker_now_ms() >= ps->deadline_ms ||
-	    ps->topic[0] == '\0') {
+	if (ps->return_immediately || b->shutting_down || broker_now_ms() >= ps->deadline_ms) {
 		call_reply_text(c, 200, "{}", 2);
 		return;
 	}
@@ -257,10 +258,10 @@ void api_subs_pull(struct call *c)
 	json_t *mm = c->body ? json_object_get(c->body, "maxMessages") : NULL;
 	json_t *ri = c->body ? json_object_get(c->body, "returnImmediately") : NULL;
 	long long max = 0;
-	if (json_is_integer(mm))
-		max = json_integer_value(mm);
-	else if (json_is_string(mm))
-		max = strtoll(json_string_value(mm), NULL, 10);
+	if (mm && !json_is_null(mm) && api_json_int(mm, &max) != 0) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'maxMessages' (TYPE_INT32)");
+		return;
+	}
 	if (max <= 0) {
 		call_error(c, RPC_INVALID_ARGUMENT, "maxMessages must be greater than 0.");
 		return;
@@ -272,6 +273,7 @@ void api_subs_pull(struct call *c)
 	}
 	struct pull_state *ps = mem_calloc(1, sizeof(*ps));
 	api_key(ps->sub, c->params[0], c->params[1]);
+	ps->tag = api_sub_tag(ps->sub);
 	ps->max = max > MAX_PULL_MESSAGES ? MAX_PULL_MESSAGES : (long)max;
 	ps->return_immediately = json_is_true(ri);
 	ps->deadline_ms = broker_now_ms() + c->b->cfg.pull_wait_ms;
@@ -280,24 +282,29 @@ void api_subs_pull(struct call *c)
 	run_pull(c);
 }
 
-/* "ms-seq:attempt" -> entry id (into id) and attempt. 0 or -1. */
-static int parse_ack_id(const char *s, char *id, size_t idlen, long *attempt)
+/* "ms-seq:attempt:tag" -> entry id (into id) and attempt; the tag must be
+ * this subscription's, so an ackId from another subscription is refused
+ * instead of acking this subscription's copy of the same message. */
+static int parse_ack_id(const char *s, unsigned tag, char *id, size_t idlen, long *attempt)
 {
-	const char *colon = strchr(s, ':');
+	const char *c1 = strchr(s, ':');
 	const char *dash = strchr(s, '-');
-	if (colon == NULL || dash == NULL || dash > colon || (size_t)(colon - s) >= idlen)
+	if (c1 == NULL || dash == NULL || dash > c1 || dash == s || dash + 1 == c1 ||
+	    (size_t)(c1 - s) >= idlen)
 		return -1;
-	for (const char *p = s; p < colon; p++)
+	for (const char *p = s; p < c1; p++)
 		if ((*p < '0' || *p > '9') && p != dash)
 			return -1;
-	if (dash == s || dash + 1 == colon)
-		return -1;
 	char *end;
-	long a = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end || a < 1)
+	long a = strtol(c1 + 1, &end, 10);
+	if (end == c1 + 1 || *end != ':' || a < 1)
 		return -1;
-	memcpy(id, s, (size_t)(colon - s));
-	id[colon - s] = '\0';
+	const char *t = end + 1;
+	unsigned long got = strtoul(t, &end, 16);
+	if (strlen(t) != 8 || *end != '\0' || got != tag)
+		return -1;
+	memcpy(id, s, (size_t)(c1 - s));
+	id[c1 - s] = '\0';
 	*attempt = a;
 	return 0;
 }
@@ -310,6 +317,9 @@ static void on_acked(redisReply *r, void *arg)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
+	else if (c->state) /* an invalid ackId: the script only checked existence */
+		call_error(c, RPC_INVALID_ARGUMENT, "You have passed an invalid ack ID to the "
+			   "service (ack_id=%.80s).", (const char *)c->state);
 	else
 		call_reply_text(c, 200, "{}", 2);
 }
@@ -328,12 +338,9 @@ static void ack_like(struct call *c, int modack)
 	long long dl = 0;
 	if (modack) {
 		json_t *d = json_object_get(c->body, "ackDeadlineSeconds");
-		if (json_is_integer(d))
-			dl = json_integer_value(d);
-		else if (json_is_string(d))
-			dl = strtoll(json_string_value(d), NULL, 10);
-		else if (d != NULL) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'ackDeadlineSeconds'");
+		if (d && !json_is_null(d) && api_json_int(d, &dl) != 0) {
+			call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'ackDeadlineSeconds' "
+				   "(TYPE_INT32)");
 			return;
 		}
 		if (dl < 0 || dl > 600) {
@@ -349,6 +356,7 @@ static void ack_like(struct call *c, int modack)
 	char(*idbuf)[64] = mem_alloc(64 * n * 2);
 	char sub[API_KEY_MAX], now[32], dls[16];
 	api_key(sub, c->params[0], c->params[1]);
+	unsigned tag = api_sub_tag(sub);
 	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
 	snprintf(dls, sizeof(dls), "%lld", dl);
 	argv[0] = sub;
@@ -359,11 +367,14 @@ static void ack_like(struct call *c, int modack)
 		json_t *v = json_array_get(ids, i);
 		long attempt;
 		if (!json_is_string(v) ||
-		    parse_ack_id(json_string_value(v), idbuf[2 * i], 64, &attempt) != 0) {
-			call_error(c, RPC_INVALID_ARGUMENT, "You have passed an invalid ack ID to the "
-				   "service (ack_id=%.80s).", json_is_string(v) ? json_string_value(v)
-										: "?");
-			goto out;
+		    parse_ack_id(json_string_value(v), tag, idbuf[2 * i], 64, &attempt) != 0) {
+			/* Nothing is acked; the script still runs with no ids so that a
+			 * missing subscription answers 404 before the 400. */
+			c->state = mem_strdup(json_is_string(v) ? json_string_value(v) : "?");
+			c->state_free = mem_free;
+			k = fixed;
+			argc = fixed;
+			break;
 		}
 		argv[k++] = idbuf[2 * i];
 		if (modack) {
@@ -374,7 +385,6 @@ static void ack_like(struct call *c, int modack)
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
 	api_script(c, modack ? SCRIPT_MODACK : SCRIPT_ACK, on_acked, argc, argv, lens);
-out:
 	mem_free(argv);
 	mem_free(lens);
 	mem_free(idbuf);

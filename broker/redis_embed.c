@@ -143,6 +143,19 @@ int redis_embed_start(struct broker *b)
 	return -1;
 }
 
+int redis_embed_reap(struct redis_embed *e, char *why, size_t n)
+{
+	int st;
+	if (e == NULL || e->pid <= 0 || waitpid(e->pid, &st, WNOHANG) != e->pid)
+		return 0;
+	e->pid = 0;
+	if (WIFSIGNALED(st))
+		snprintf(why, n, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(why, n, "exited with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 1;
+}
+
 void redis_embed_stop(struct redis_embed *e)
 {
 	if (e == NULL)

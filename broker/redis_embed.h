@@ -4,6 +4,8 @@
 #ifndef RN_REDIS_EMBED_H
 #define RN_REDIS_EMBED_H
 
+#include <stddef.h>
+
 struct broker;
 struct redis_embed;
 
@@ -12,6 +14,10 @@ struct redis_embed;
  * its socket. Returns 0, or -1 with the reason logged. Main thread, before
  * the loop runs (it blocks for up to 10 s). */
 int redis_embed_start(struct broker *b);
+
+/* Reaps the child if it exited (call on SIGCHLD). Returns 1 and a
+ * description in why when it is gone, 0 while it runs. Loop thread. */
+int redis_embed_reap(struct redis_embed *e, char *why, size_t n);
 
 /* Stops the child (SIGTERM; Redis flushes its AOF), waits for it (SIGKILL
  * after 10 s). Accepts NULL. */

@@ -117,6 +117,16 @@ static int parse_duration_field(json_t *v, const char *field, int64_t lo, int64_
 	return 0;
 }
 
+/* The "off" form of a field: false, null, "", {} or []. Clients send
+ * unsupported fields in that form (e.g. "tags":{}), which is harmless. */
+static int is_false_or_empty(json_t *v)
+{
+	return json_is_false(v) || json_is_null(v) ||
+	       (json_is_string(v) && json_string_length(v) == 0) ||
+	       (json_is_object(v) && json_object_size(v) == 0) ||
+	       (json_is_array(v) && json_array_size(v) == 0);
+}
+
 /* Output-only fields may be sent back as they were received (a GET result
  * used as a PATCH body); they are ignored. */
 static int is_ignored(const char *k, const char *const *list)
@@ -127,8 +137,10 @@ static int is_ignored(const char *k, const char *const *list)
 	return 0;
 }
 
-int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, char *err, size_t errlen)
+int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, int *status, char *err,
+			     size_t errlen)
 {
+	*status = 400;
 	static const char *const ignored[] = {"name", "state", "satisfiesPzs", NULL};
 	static const char *const unsupported[] = {
 	    "messageStoragePolicy", "kmsKeyName", "schemaSettings", "ingestionDataSourceSettings",
@@ -153,7 +165,11 @@ int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, char *err, size_
 		} else if (is_ignored(k, ignored)) {
 			continue;
 		} else if (is_ignored(k, unsupported)) {
-			snprintf(err, errlen, "Topic field '%s' is not supported by regnotify", k);
+			if (is_false_or_empty(v))
+				continue;
+			*status = 501;
+			snprintf(err, errlen, "Topic field '%s' is not supported by this version of "
+				 "regnotify", k);
 			goto fail;
 		} else {
 			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
@@ -325,25 +341,25 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 		}
 		if (json_is_string(f) && json_string_length(f) == 0)
 			continue;
-		if (parse_duration_field(f, "expirationPolicy.ttl", MIN_EXPIRATION_TTL_MS,
-					 INT64_MAX / 2, &cfg->expiration_ttl_ms, err, errlen))
+		if (parse_duration_field(f, "expirationPolicy.ttl", 0, INT64_MAX / 2,
+					 &cfg->expiration_ttl_ms, err, errlen))
 			return -1;
+		if (cfg->expiration_ttl_ms < MIN_EXPIRATION_TTL_MS) {
+			snprintf(err, errlen, "Invalid expirationPolicy.ttl: must be at least %llds "
+				 "(1 day), or omitted for no expiration",
+				 (long long)(MIN_EXPIRATION_TTL_MS / 1000));
+			return -1;
+		}
 	}
 	return 0;
 }
 
-static int is_false_or_empty(json_t *v)
-{
-	return json_is_false(v) || json_is_null(v) ||
-	       (json_is_string(v) && json_string_length(v) == 0) ||
-	       (json_is_object(v) && json_object_size(v) == 0);
-}
 
 int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *err,
 			   size_t errlen)
 {
 	static const char *const ignored[] = {"name", "state", "topicMessageRetentionDuration",
-					      "detached", "analyticsHubSubscriptionInfo", NULL};
+					      "analyticsHubSubscriptionInfo", NULL};
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ack_deadline_s = DEFAULT_ACK_DEADLINE_S;
 	cfg->retention_ms = DEFAULT_SUB_RETENTION_MS;
@@ -363,11 +379,12 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *e
 			else if (parse_topic_ref(v, k, cfg->topic, err, errlen))
 				goto fail;
 		} else if (strcmp(k, "ackDeadlineSeconds") == 0) {
-			if (parse_int_field(v, "ackDeadlineSeconds", 0, 600, &n, err, errlen))
-				goto fail;
-			if (n != 0 && n < 10) {
+			if (json_is_null(v))
+				continue; /* proto3 JSON: null is the default */
+			if (parse_int_field(v, "ackDeadlineSeconds", 0, 600, &n, err, errlen) ||
+			    (n != 0 && n < 10)) {
 				snprintf(err, errlen, "Invalid ackDeadlineSeconds: must be between "
-					 "10 and 600");
+					 "10 and 600 (0 means the default, 10)");
 				goto fail;
 			}
 			cfg->ack_deadline_s = n ? (int)n : DEFAULT_ACK_DEADLINE_S;
@@ -392,7 +409,8 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *e
 			   strcmp(k, "enableMessageOrdering") == 0 ||
 			   strcmp(k, "retainAckedMessages") == 0 ||
 			   strcmp(k, "enableExactlyOnceDelivery") == 0 ||
-			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0) {
+			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0 ||
+			   strcmp(k, "detached") == 0) {
 			/* Accepted only in their "off" form until the broker implements
 			 * them: silently ignoring them would change delivery semantics. */
 			if (!is_false_or_empty(v)) {

@@ -52,9 +52,11 @@ struct sub_cfg {
 
 /* Fills cfg from a Topic JSON object (request body or stored form).
  * Unknown fields, wrong types and values out of range are rejected with a
- * message in err. Returns 0 or -1. On success the caller owns cfg's
+ * message in err and *status 400; unsupported features set in a non-empty
+ * form get *status 501. Returns 0 or -1. On success the caller owns cfg's
  * members and releases them with resource_topic_cleanup. */
-int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, char *err, size_t errlen);
+int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, int *status, char *err,
+			     size_t errlen);
 void resource_topic_cleanup(struct topic_cfg *cfg);
 
 /* The Topic as Pub/Sub shows it. Ownership: the caller decrefs the result. */

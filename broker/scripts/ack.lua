@@ -6,10 +6,11 @@ redis.call('HSET', skey(s), 'last', ARGV[2])
 if topic == '' or #ARGV < 3 then return {'OK'} end
 local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
-local log, lease, att = tkey(topic, 'log'), skey(s, 'lease'), skey(s, 'att')
+local log, lease, att, retry = tkey(topic, 'log'), skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry')
 chunked(ids, function(...)
   redis.call('XACK', log, s, ...)
   redis.call('ZREM', lease, ...)
   redis.call('HDEL', att, ...)
+  redis.call('HDEL', retry, ...)
 end)
 return {'OK'}

@@ -8,7 +8,7 @@ if not f[1] then return {'NOT_FOUND'} end
 local now, dl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local rmin, rmax = tonumber(f[2]) or -1, tonumber(f[3]) or 0
 redis.call('HSET', skey(s), 'last', ARGV[2])
-local lease, att = skey(s, 'lease'), skey(s, 'att')
+local lease, att, retry = skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry')
 for i = 4, #ARGV - 1, 2 do
   local id, n = ARGV[i], tonumber(ARGV[i + 1])
   if redis.call('ZSCORE', lease, id) then
@@ -17,6 +17,7 @@ for i = 4, #ARGV - 1, 2 do
       local score = now + dl * 1000
       if dl == 0 and rmin >= 0 then
         score = now + math.min(rmax, rmin * 2 ^ (n - 1))
+        redis.call('HSET', retry, id, '1') -- the backoff is already in the score
       end
       redis.call('ZADD', lease, 'XX', score, id)
     end

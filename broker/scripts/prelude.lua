@@ -23,7 +23,7 @@ local function delete_sub(s)
     pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
-  redis.call('DEL', skey(s), skey(s, 'lease'), skey(s, 'att'))
+  redis.call('DEL', skey(s), skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'))
   local p, id = split_name(s)
   redis.call('ZREM', 'rn:v1:project:' .. p .. ':subs', id)
   redis.call('SREM', 'rn:v1:subs', s)

@@ -4,13 +4,14 @@
 -- {'OK', topic, has-dlq, id, data, attrs, key, attempt, id, ...} or {'NOT_FOUND'}.
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
-local f = redis.call('HMGET', skey(s), 'topic', 'ack', 'ret', 'dlq', 'maxatt')
+local f = redis.call('HMGET', skey(s), 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax')
 if not f[1] then return {'NOT_FOUND'} end
 redis.call('HSET', skey(s), 'last', ARGV[2])
 local topic = f[1]
 if topic == '' then return {'OK', '', 0} end
 local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], tonumber(f[5])
-local log, lease, att = tkey(topic, 'log'), skey(s, 'lease'), skey(s, 'att')
+local rmin, rmax = tonumber(f[6]) or -1, tonumber(f[7]) or 0
+local log, lease, att, retry = tkey(topic, 'log'), skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry')
 local out = {'OK', topic, dlq ~= '' and 1 or 0}
 local leased = {}
 local count = 0
@@ -29,6 +30,21 @@ local function drop(id)
   redis.call('XACK', log, s, id)
   redis.call('ZREM', lease, id)
   redis.call('HDEL', att, id)
+  redis.call('HDEL', retry, id)
+end
+
+-- With a retryPolicy, a lease that expired waits out the backoff of the
+-- attempt that failed before the message is delivered again; a nack
+-- (modack 0) already scheduled that wait and set the mark.
+local function backoff_pending(id, score)
+  if rmin < 0 then return false end
+  if redis.call('HDEL', retry, id) == 1 then return false end
+  local n = tonumber(redis.call('HGET', att, id) or '0') + 1
+  local due = score + math.min(rmax, rmin * 2 ^ (n - 1))
+  if due <= now then return false end
+  redis.call('ZADD', lease, due, id)
+  redis.call('HSET', retry, id, '1')
+  return true
 end
 
 local function deliver(id, d, a, k, n)
@@ -62,6 +78,11 @@ local function rfc3339(ms)
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
 end
 
+-- cjson writes '/' as '\/': valid JSON, but clients would show it raw.
+local function encode(t)
+  return (string.gsub(cjson.encode(t), '\\/', '/'))
+end
+
 -- Forwards to the dead-letter topic; false when that topic is gone (the
 -- message then keeps being delivered rather than being lost).
 local function dead_letter(id, d, a, k, attempts)
@@ -75,18 +96,22 @@ local function dead_letter(id, d, a, k, attempts)
   attrs['CloudPubSubDeadLetterSourceTopicPublishTime'] = rfc3339(id_ms(id))
   local dlog = tkey(dlq, 'log')
   if k ~= '' then
-    redis.call('XADD', dlog, '*', 'd', d, 'a', cjson.encode(attrs), 'k', k)
+    redis.call('XADD', dlog, '*', 'd', d, 'a', encode(attrs), 'k', k)
   else
-    redis.call('XADD', dlog, '*', 'd', d, 'a', cjson.encode(attrs))
+    redis.call('XADD', dlog, '*', 'd', d, 'a', encode(attrs))
   end
   redis.call('PUBLISH', 'rn:v1:wake:' .. dlq, '')
   return true
 end
 
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'LIMIT', 0, max)) do
+local due = redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max)
+for j = 1, #due, 2 do
+  local id, score = due[j], tonumber(due[j + 1])
   local e = redis.call('XRANGE', log, id, id)
   if #e == 0 or id_ms(id) < oldest then
     drop(id)
+  elseif backoff_pending(id, score) then
+    -- not yet: rescheduled after the backoff
   else
     local n = redis.call('HINCRBY', att, id, 1) + 1
     local d, a, k = fields(e[1][2])

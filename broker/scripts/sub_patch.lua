@@ -1,7 +1,10 @@
 -- sub_patch: ARGV s, cfg-json, ack-ms, retention-ms, ttl-ms, dlq-topic or '',
---   max-attempts, retry-min-ms, retry-max-ms, now-ms
+--   max-attempts, retry-min-ms, retry-max-ms, now-ms, cfg-json the update was
+--   based on (compare-and-set: a concurrent update makes this one retry)
 local s, dlq = ARGV[1], ARGV[6]
-if redis.call('EXISTS', skey(s)) == 0 then return {'NOT_FOUND'} end
+local cur = redis.call('HGET', skey(s), 'cfg')
+if not cur then return {'NOT_FOUND'} end
+if cur ~= ARGV[11] then return {'CONFLICT'} end
 if dlq ~= '' and redis.call('EXISTS', tkey(dlq, 'topic')) == 0 then
   return {'DLQ_NOT_FOUND'}
 end

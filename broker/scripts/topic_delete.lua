@@ -6,7 +6,7 @@ local h = tkey(t, 'topic')
 if redis.call('EXISTS', h) == 0 then return {'NOT_FOUND'} end
 for _, s in ipairs(redis.call('SMEMBERS', tkey(t, 'subs'))) do
   redis.call('HSET', skey(s), 'topic', '')
-  redis.call('DEL', skey(s, 'lease'), skey(s, 'att'))
+  redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'))
 end
 redis.call('DEL', h, tkey(t, 'log'), tkey(t, 'subs'))
 redis.call('ZREM', 'rn:v1:project:' .. ARGV[2] .. ':topics', ARGV[3])

@@ -56,6 +56,10 @@ static void flags(void **state)
 	assert_int_equal(cfg.redis_unix, 1);
 	assert_string_equal(cfg.redis_path, "/run/r.sock");
 	assert_int_equal(cfg.redis_db, 2);
+	assert_int_equal(load(&cfg, err, 2, "--redis", "unix:///r.sock?password=pw&db=4"), 0);
+	assert_string_equal(cfg.redis_password, "pw");
+	assert_int_equal(cfg.redis_db, 4);
+	assert_int_equal(load(&cfg, err, 2, "--redis", "unix:///r.sock?user=x"), -1);
 	assert_int_equal(load(&cfg, err, 2, "--redis", "redis://localhost"), 0);
 	assert_int_equal(cfg.redis_port, 6379);
 	assert_int_equal(load(&cfg, err, 1, "--help"), 0);

@@ -60,13 +60,14 @@ static void topic_json(void **state)
 	(void)state;
 	struct topic_cfg cfg;
 	char err[256];
-	assert_int_equal(resource_topic_from_json(NULL, &cfg, err, sizeof(err)), 0);
+	int status;
+	assert_int_equal(resource_topic_from_json(NULL, &cfg, &status, err, sizeof(err)), 0);
 	char *s = dump(resource_topic_to_json("p", "t1x", &cfg));
 	assert_string_equal(s, "{\"name\":\"projects/p/topics/t1x\",\"state\":\"ACTIVE\"}");
 	free(s);
 	json_t *in = json_loads("{\"labels\":{\"env\":\"prod\"},\"messageRetentionDuration\":"
 				"\"600s\",\"name\":\"ignored\"}", 0, NULL);
-	assert_int_equal(resource_topic_from_json(in, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(resource_topic_from_json(in, &cfg, &status, err, sizeof(err)), 0);
 	s = dump(resource_topic_to_json("p", "t1x", &cfg));
 	assert_string_equal(s, "{\"name\":\"projects/p/topics/t1x\",\"labels\":{\"env\":\"prod\"},"
 			       "\"messageRetentionDuration\":\"600s\",\"state\":\"ACTIVE\"}");
@@ -76,13 +77,20 @@ static void topic_json(void **state)
 	const char *bad[] = {"{\"messageRetentionDuration\":\"599s\"}",
 			     "{\"messageRetentionDuration\":\"2678401s\"}",
 			     "{\"messageRetentionDuration\":600}", "{\"labels\":{\"Env\":\"x\"}}",
-			     "{\"labels\":[]}", "{\"bogus\":1}", "{\"kmsKeyName\":\"k\"}", NULL};
+			     "{\"labels\":[]}", "{\"bogus\":1}", "{\"kmsKeyName\":\"k\"}",
+			     "{\"tags\":{\"a\":\"b\"}}", NULL};
 	for (int i = 0; bad[i]; i++) {
 		in = json_loads(bad[i], 0, NULL);
-		assert_int_equal(resource_topic_from_json(in, &cfg, err, sizeof(err)), -1);
+		assert_int_equal(resource_topic_from_json(in, &cfg, &status, err, sizeof(err)), -1);
 		assert_true(strlen(err) > 0);
+		assert_int_equal(status, strstr(bad[i], "kmsKeyName") || strstr(bad[i], "tags")
+					     ? 501 : 400);
 		json_decref(in);
 	}
+	/* Unsupported fields in their empty form, as client libraries send them. */
+	in = json_loads("{\"labels\":{},\"tags\":{},\"messageTransforms\":[]}", 0, NULL);
+	assert_int_equal(resource_topic_from_json(in, &cfg, &status, err, sizeof(err)), 0);
+	json_decref(in);
 }
 
 static void subscription_defaults(void **state)
