@@ -13,6 +13,7 @@
 #include "resource.h"
 
 #include <ctype.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,19 @@ static void make_message(struct image_event *e, const char *action, const char *
 static void set_id(struct image_event *e, json_t *ev)
 {
 	const char *id = str(ev, "id");
-	if (id && strlen(id) < sizeof(e->id))
+	size_t n = id ? strlen(id) : 0;
+	if (n == 0)
+		return;
+	if (n <= 120) {
 		snprintf(e->id, sizeof(e->id), "%s", id);
+		return;
+	}
+	/* A long id still deduplicates, by its hash. */
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)id, n, md);
+	int o = snprintf(e->id, sizeof(e->id), "sha256:");
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		o += snprintf(e->id + o, sizeof(e->id) - (size_t)o, "%02x", md[i]);
 }
 
 /* Shared checks: repository, project, host. Returns 0, or -1 after

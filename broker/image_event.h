@@ -29,7 +29,8 @@ enum ingest_op {
 
 struct image_event {
 	enum ingest_op op;
-	char id[129];          /* registry event id ("" when absent: no dedup) */
+	char id[129];          /* dedup key: the event id, or "sha256:<hex>" of an id
+				* longer than 120 bytes; "" when absent (no dedup) */
 	char project[101];
 	char repository[256];
 	char digest[140];      /* "sha256:..." or "" */

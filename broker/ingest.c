@@ -195,7 +195,9 @@ static void ingest(struct call *c, int native)
 		}
 	}
 	if (l.n == 0) {
-		call_reply_text(c, 200, "{}", 2);
+		static const char none[] = "{\"published\":0,\"duplicates\":0,\"ignored\":0,"
+					   "\"rejected\":0}";
+		call_reply_text(c, 200, none, sizeof(none) - 1);
 	} else {
 		store(c, &l);
 	}

@@ -28,7 +28,9 @@ local function publish(project, tname, data, attrs)
     return
   end
   if tname == topic and create then
-    -- Scanners publish findings here (DESIGN §5).
+    -- Consumers can subscribe to rejects before the first one happens;
+    -- scanners publish findings to the analysis topics (DESIGN §5).
+    ensure(project .. '/registry-rejects')
     ensure(project .. '/container-analysis-notes-v1')
     ensure(project .. '/container-analysis-occurrences-v1')
   end

@@ -186,6 +186,17 @@ static void native_and_modes(void **state)
 	assert_string_equal(l.ev[1].id, "e2#tag");
 	image_event_list_cleanup(&l);
 	free(l.ev);
+	/* An id too long to keep verbatim still deduplicates, by its hash. */
+	char longid[300], buf[600];
+	memset(longid, 'x', 299);
+	longid[299] = '\0';
+	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"repository\":\"a/b\",\"digest\":"
+		 "\"" IMG1 "\",\"registry\":\"r\",\"id\":\"%s\"}", longid);
+	l = one(buf, 1, &ns);
+	assert_int_equal(strlen(l.ev[0].id), 7 + 64);
+	assert_memory_equal(l.ev[0].id, "sha256:", 7);
+	image_event_list_cleanup(&l);
+	free(l.ev);
 	/* Namespace mode: a repository without '/' goes to the default project. */
 	l = one("{\"action\":\"push\",\"repository\":\"app\",\"digest\":\"" IMG1 "\",\"registry\":"
 		"\"r\"}", 1, &ns);
