@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "codec.h"
 #include "mem.h"
+#include "metrics.h"
 #include "pull.h"
 
 #include <stdio.h>
@@ -40,6 +41,7 @@ static void on_published(redisReply *r, void *arg)
 	}
 	/* {"messageIds":["...",...]}: ids are digits only, no escaping. */
 	size_t n = r->elements - 1;
+	metrics.published_messages += n;
 	size_t cap = 32 + n * 24;
 	char *text = mem_alloc(cap);
 	size_t o = (size_t)snprintf(text, cap, "{\"messageIds\":[");

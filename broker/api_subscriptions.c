@@ -4,6 +4,7 @@
 #include "broker.h"
 #include "log.h"
 #include "mem.h"
+#include "push_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,14 @@
 struct sub_args {
 	char key[API_KEY_MAX], topic[API_KEY_MAX], dlq[API_KEY_MAX];
 	char ack[24], ret[24], ttl[24], maxatt[24], rmin[24], rmax[24], now[24];
+	char *push; /* full pushConfig JSON, or "" for pull; freed by args_cleanup */
 };
+
+static void args_cleanup(struct sub_args *a)
+{
+	if (a->push[0])
+		free(a->push);
+}
 
 /* "projects/p/topics/t" -> "p/t" (already validated). */
 static void short_topic(const char *full, char *out)
@@ -39,6 +47,7 @@ static void fill_args(struct call *c, const struct sub_cfg *cfg, struct sub_args
 	snprintf(a->rmax, sizeof(a->rmax), "%lld",
 		 cfg->has_retry_policy ? (long long)cfg->retry_max_ms : 0LL);
 	snprintf(a->now, sizeof(a->now), "%lld", (long long)broker_now_ms());
+	a->push = cfg->push ? json_dumps(cfg->push, JSON_COMPACT) : "";
 }
 
 static void run(struct call *c, enum script_id id, redis_cb cb, const char **argv, int argc)
@@ -51,6 +60,7 @@ static void run(struct call *c, enum script_id id, redis_cb cb, const char **arg
 
 static void read_sub(struct call *c, redis_cb cb);
 static void on_sub_patch_read(redisReply *r, void *arg);
+static void on_modpush_read(redisReply *r, void *arg);
 
 /* Status words shared by create and patch. */
 static void on_sub_written(redisReply *r, void *arg)
@@ -62,7 +72,8 @@ static void on_sub_written(redisReply *r, void *arg)
 		free(c->state);
 		c->state = NULL;
 		c->state_free = NULL;
-		read_sub(c, on_sub_patch_read);
+		read_sub(c, c->route->handler == api_subs_modify_push ? on_modpush_read
+								      : on_sub_patch_read);
 	} else if (st && strcmp(st, "CONFLICT") == 0) {
 		call_error(c, RPC_ABORTED, "The subscription was updated concurrently; retry.");
 	} else if (st == NULL) {
@@ -83,9 +94,15 @@ static void on_sub_written(redisReply *r, void *arg)
 			   slash ? slash + 1 : "topic");
 		json_decref(body);
 	} else {
+		int modpush = c->route->handler == api_subs_modify_push;
 		log_info("subscription projects/%s/subscriptions/%s %s", c->params[0], c->params[1],
-			 c->route->method == M_PUT ? "created" : "updated");
-		call_reply_text(c, 200, c->state, strlen(c->state));
+			 c->route->method == M_PUT ? "created"
+			 : modpush		    ? "push config changed"
+						    : "updated");
+		if (modpush)
+			call_reply_text(c, 200, "{}", 2);
+		else
+			call_reply_text(c, 200, c->state, strlen(c->state));
 	}
 }
 
@@ -101,7 +118,8 @@ void api_subs_create(struct call *c)
 			   "\"topic\"");
 		return;
 	}
-	if (resource_sub_from_json(c->body, &cfg, &status, err, sizeof(err))) {
+	if (resource_sub_from_json(c->body, &cfg, c->b->cfg.push_allow_link_local, &status, err,
+				   sizeof(err))) {
 		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
@@ -119,19 +137,20 @@ void api_subs_create(struct call *c)
 	fill_args(c, &cfg, &a);
 	resource_sub_cleanup(&cfg);
 	const char *argv[] = {a.key, c->params[0], c->params[1], a.topic, c->state, a.ack,
-			      a.ret, a.ttl, a.dlq, a.maxatt, a.rmin, a.rmax, a.now};
-	run(c, SCRIPT_SUB_CREATE, on_sub_written, argv, 13);
+			      a.ret, a.ttl, a.dlq, a.maxatt, a.rmin, a.rmax, a.now, a.push};
+	run(c, SCRIPT_SUB_CREATE, on_sub_written, argv, 14);
+	args_cleanup(&a);
 }
 
-/* HMGET rn:v1:sub:{P/S} cfg topic -> cb. */
+/* HMGET rn:v1:sub:{P/S} cfg topic push -> cb. */
 static void read_sub(struct call *c, redis_cb cb)
 {
 	char key[API_KEY_MAX], hkey[API_KEY_MAX + 32];
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(hkey, sizeof(hkey), "rn:v1:sub:{%s}", key);
-	const char *argv[] = {"HMGET", hkey, "cfg", "topic"};
-	size_t lens[] = {5, strlen(hkey), 3, 5};
-	if (redis_conn_argv(c->b->redis, cb, c, 4, argv, lens) != 0)
+	const char *argv[] = {"HMGET", hkey, "cfg", "topic", "push"};
+	size_t lens[] = {5, strlen(hkey), 3, 5, 4};
+	if (redis_conn_argv(c->b->redis, cb, c, 5, argv, lens) != 0)
 		call_unavailable(c);
 }
 
@@ -139,7 +158,7 @@ static void read_sub(struct call *c, redis_cb cb)
  * HMGET reply says it does not exist (replied 404 / store error). */
 static json_t *stored_sub_or_reply(struct call *c, const redisReply *r)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
 		api_store_failed(c, r);
 		return NULL;
 	}
@@ -176,6 +195,48 @@ void api_subs_list(struct call *c)
 	api_list(c, 1);
 }
 
+/* Validates the updated subscription JSON into cfg: secrets sent back as
+ * REDACTED keep their stored values. Consumes stored; replies and returns
+ * -1 on an invalid update. */
+static int update_sub(struct call *c, const redisReply *r, json_t *stored, struct sub_cfg *cfg,
+		      char *err, size_t errlen)
+{
+	int status = 400;
+	json_t *pc = json_object_get(stored, "pushConfig");
+	json_t *old_push = NULL;
+	if (r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len)
+		old_push = json_loadb(r->element[2]->str, r->element[2]->len, 0, NULL);
+	int bad = pc && push_config_keep_secrets(pc, old_push, err, errlen) != 0;
+	json_decref(old_push);
+	if (bad || resource_sub_from_json(stored, cfg, c->b->cfg.push_allow_link_local, &status,
+					  err, errlen)) {
+		json_decref(stored);
+		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);
+		return -1;
+	}
+	json_decref(stored);
+	return 0;
+}
+
+/* Writes an updated subscription with the compare-and-set script. */
+static void write_update(struct call *c, const redisReply *r, struct sub_cfg *cfg)
+{
+	json_t *o = resource_sub_to_json(c->params[0], c->params[1], cfg);
+	c->state = json_dumps(o, JSON_COMPACT);
+	c->state_free = free;
+	json_decref(o);
+	struct sub_args a;
+	fill_args(c, cfg, &a);
+	resource_sub_cleanup(cfg);
+	/* The stored text this update is based on, for the compare-and-set. */
+	char *based_on = mem_strndup(r->element[0]->str, r->element[0]->len);
+	const char *argv[] = {a.key, c->state, a.ack, a.ret, a.ttl, a.dlq,
+			      a.maxatt, a.rmin, a.rmax, a.now, based_on, a.push};
+	run(c, SCRIPT_SUB_PATCH, on_sub_written, argv, 12);
+	mem_free(based_on);
+	args_cleanup(&a);
+}
+
 static void on_sub_patch_read(redisReply *r, void *arg)
 {
 	static const char *const allowed[] = {
@@ -184,7 +245,6 @@ static void on_sub_patch_read(redisReply *r, void *arg)
 	    "enableExactlyOnceDelivery", NULL};
 	struct call *c = arg;
 	char err[512];
-	int status;
 	struct sub_cfg cfg;
 	json_t *stored = stored_sub_or_reply(c, r);
 	if (stored == NULL)
@@ -203,25 +263,9 @@ static void on_sub_patch_read(redisReply *r, void *arg)
 		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
-	if (resource_sub_from_json(stored, &cfg, &status, err, sizeof(err))) {
-		json_decref(stored);
-		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);
+	if (update_sub(c, r, stored, &cfg, err, sizeof(err)) != 0)
 		return;
-	}
-	json_decref(stored);
-	json_t *o = resource_sub_to_json(c->params[0], c->params[1], &cfg);
-	c->state = json_dumps(o, JSON_COMPACT);
-	c->state_free = free;
-	json_decref(o);
-	struct sub_args a;
-	fill_args(c, &cfg, &a);
-	resource_sub_cleanup(&cfg);
-	/* The stored text this update is based on, for the compare-and-set. */
-	char *based_on = mem_strndup(r->element[0]->str, r->element[0]->len);
-	const char *argv[] = {a.key, c->state, a.ack, a.ret, a.ttl, a.dlq,
-			      a.maxatt, a.rmin, a.rmax, a.now, based_on};
-	run(c, SCRIPT_SUB_PATCH, on_sub_written, argv, 11);
-	mem_free(based_on);
+	write_update(c, r, &cfg);
 }
 
 void api_subs_patch(struct call *c)
@@ -234,6 +278,33 @@ void api_subs_patch(struct call *c)
 		return;
 	}
 	read_sub(c, on_sub_patch_read);
+}
+
+static void on_modpush_read(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	char err[512];
+	struct sub_cfg cfg;
+	json_t *stored = stored_sub_or_reply(c, r);
+	if (stored == NULL)
+		return;
+	json_object_set(stored, "pushConfig", json_object_get(c->body, "pushConfig"));
+	if (update_sub(c, r, stored, &cfg, err, sizeof(err)) != 0)
+		return;
+	write_update(c, r, &cfg);
+}
+
+void api_subs_modify_push(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "subscriptions"))
+		return;
+	json_t *pc = c->body ? json_object_get(c->body, "pushConfig") : NULL;
+	if (!json_is_object(pc) || json_object_size(c->body) != 1) {
+		call_error(c, RPC_INVALID_ARGUMENT, "modifyPushConfig needs {\"pushConfig\": {...}} "
+			   "({} turns the subscription into a pull subscription)");
+		return;
+	}
+	read_sub(c, on_modpush_read);
 }
 
 static void on_sub_deleted(redisReply *r, void *arg)

@@ -1,6 +1,7 @@
 /* broker.c - broker-wide helpers used by every module. */
 #include "broker.h"
 
+#include "deliver_push.h"
 #include "http_server.h"
 #include "log.h"
 #include "pull.h"
@@ -28,7 +29,7 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct broker *b = arg;
-	if (b->inflight == 0 && b->unflushed <= 0) {
+	if (b->inflight == 0 && b->unflushed <= 0 && deliver_push_inflight(b) == 0) {
 		event_base_loopexit(b->base, NULL);
 		return;
 	}
@@ -50,6 +51,7 @@ void broker_shutdown(struct broker *b, int exit_code)
 	b->shutdown_deadline_ms = broker_now_ms() + b->cfg.shutdown_timeout_ms;
 	http_server_stop_accepting(b);
 	pull_flush_all(b);
+	deliver_push_quiesce(b);
 	struct timeval tv = {0, 10000};
 	b->shutdown_timer = event_new(b->base, -1, EV_PERSIST, on_shutdown_poll, b);
 	event_add(b->shutdown_timer, &tv);

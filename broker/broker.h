@@ -15,6 +15,7 @@ struct redis_conn;
 struct redis_embed;
 struct pull_waiters;
 struct sweeper;
+struct deliver;
 
 struct broker {
 	struct config cfg;
@@ -25,6 +26,7 @@ struct broker {
 	struct redis_embed *embed;
 	struct pull_waiters *waiters;
 	struct sweeper *sweeper;
+	struct deliver *deliver;
 	struct event *sigterm_ev, *sigint_ev, *sigchld_ev, *shutdown_timer;
 	int shutting_down;
 	int64_t shutdown_deadline_ms;

@@ -61,6 +61,11 @@ static const struct option_def options[] = {
      "loopback"},
     {"pulled_window", OPT_DURATION, "2592000s", NULL,
      "default window of the recently-pulled images listing"},
+    {"push_allow_link_local", OPT_ENUM, "false", "true|false",
+     "allow push endpoints on link-local / cloud metadata addresses (169.254.0.0/16, "
+     "fe80::/10, fd00:ec2::/32)"},
+    {"push_max_window", OPT_STRING, "1000", NULL,
+     "most concurrent push requests per subscription and broker (the slow-start window's cap)"},
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
@@ -324,6 +329,17 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 			snprintf(cfg->ingest_project, sizeof(cfg->ingest_project), "%s", v);
 		else
 			snprintf(cfg->ingest_topic, sizeof(cfg->ingest_topic), "%s", v);
+	} else if (strcmp(n, "push_allow_link_local") == 0) {
+		cfg->push_allow_link_local = strcmp(v, "true") == 0;
+	} else if (strcmp(n, "push_max_window") == 0) {
+		char *end;
+		errno = 0;
+		long w = strtol(v, &end, 10);
+		if (errno || *v == '\0' || *end || w < 1 || w > 100000) {
+			snprintf(err, errlen, "invalid push_max_window '%s': a number 1-100000", v);
+			return -1;
+		}
+		cfg->push_max_window = w;
 	} else if (strcmp(n, "ingest_create_topics") == 0) {
 		cfg->ingest_create_topics = strcmp(v, "true") == 0;
 	} else if (strcmp(n, "ingest_tokens") == 0) {

@@ -41,6 +41,9 @@ struct config {
 	char ingest_tokens[CONFIG_MAX_TOKENS][256];
 	int ingest_ntokens;
 	int64_t pulled_window_ms;
+	/* Push delivery (deliver_push.c). */
+	int push_allow_link_local;
+	long push_max_window;
 	int help, version;
 };
 

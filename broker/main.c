@@ -3,6 +3,7 @@
  * finish in-flight requests, stop the embedded Redis, exit 0). */
 #include "broker.h"
 #include "config.h"
+#include "deliver_push.h"
 #include "http_server.h"
 #include "log.h"
 #include "pull.h"
@@ -10,6 +11,7 @@
 #include "redis_embed.h"
 #include "sweeper.h"
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
 	log_threshold = b->cfg.log_level;
 	signal(SIGPIPE, SIG_IGN);
 	b->base = event_base_new();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (b->base == NULL) {
 		log_error("cannot create the event loop");
 		return 1;
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
 	b->redis = redis_conn_new(b);
 	pull_init(b);
 	sweeper_start(b);
+	deliver_push_start(b);
 	b->sigterm_ev = evsignal_new(b->base, SIGTERM, on_signal, b);
 	b->sigint_ev = evsignal_new(b->base, SIGINT, on_signal, b);
 	b->sigchld_ev = evsignal_new(b->base, SIGCHLD, on_sigchld, b);
@@ -114,6 +118,7 @@ int main(int argc, char **argv)
 	log_info("stopped");
 out:
 	sweeper_stop(b);
+	deliver_push_stop(b);
 	pull_cleanup(b);
 	/* Redis first: its pending callbacks still answer their requests. */
 	redis_conn_free(b->redis);
@@ -128,5 +133,6 @@ out:
 	if (b->shutdown_timer)
 		event_free(b->shutdown_timer);
 	event_base_free(b->base);
+	curl_global_cleanup();
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "broker.h"
 #include "codec.h"
+#include "deliver_push.h"
 #include "log.h"
 #include "mem.h"
 
@@ -101,6 +102,7 @@ void pull_cleanup(struct broker *b)
 
 void pull_wake_topic(struct broker *b, const char *topic)
 {
+	deliver_push_wake(b, topic);
 	b->waiters->seq++;
 	if (b->waiters->head)
 		unpark_all(b, topic, 0);
@@ -164,7 +166,7 @@ static void reply_messages(struct call *c, const redisReply *r)
 	size_t cap = 4096, len = 0;
 	char *buf = mem_alloc(cap);
 	append(&buf, &len, &cap, "{\"receivedMessages\":[", 21);
-	for (size_t i = 3; i + 4 < r->elements; i += 5) {
+	for (size_t i = 4; i + 4 < r->elements; i += 5) {
 		const redisReply *id = r->element[i], *d = r->element[i + 1], *a = r->element[i + 2],
 				 *k = r->element[i + 3], *n = r->element[i + 4];
 		char mid[32], ts[40], head[160];
@@ -172,7 +174,7 @@ static void reply_messages(struct call *c, const redisReply *r)
 		api_message_id(id->str, mid, sizeof(mid));
 		codec_timestamp_format(strtoll(id->str, NULL, 10), ts, sizeof(ts));
 		int hl = snprintf(head, sizeof(head), "%s{\"ackId\":\"%s:%lld:%08x\",\"message\":{",
-				  i > 3 ? "," : "", id->str, attempt, ps->tag);
+				  i > 4 ? "," : "", id->str, attempt, ps->tag);
 		append(&buf, &len, &cap, head, (size_t)hl);
 		if (d->len) {
 			size_t el = codec_base64_encoded_len(d->len);
@@ -211,7 +213,7 @@ static void on_pulled(redisReply *r, void *arg)
 	struct pull_state *ps = c->state;
 	struct broker *b = c->b;
 	const char *st = api_status(r);
-	if (st == NULL || (strcmp(st, "OK") == 0 && r->elements < 3)) {
+	if (st == NULL || (strcmp(st, "OK") == 0 && r->elements < 4)) {
 		api_store_failed(c, r);
 		return;
 	}
@@ -219,7 +221,7 @@ static void on_pulled(redisReply *r, void *arg)
 		call_not_found(c, c->params[1]);
 		return;
 	}
-	if (r->elements > 3) {
+	if (r->elements > 4) {
 		reply_messages(c, r);
 		return;
 	}

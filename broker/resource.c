@@ -4,6 +4,7 @@
 #include "resource.h"
 
 #include "codec.h"
+#include "push_config.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -355,8 +356,8 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 }
 
 
-int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *err,
-			   size_t errlen)
+int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, int *status,
+			   char *err, size_t errlen)
 {
 	static const char *const ignored[] = {"name", "state", "topicMessageRetentionDuration",
 					      "analyticsHubSubscriptionInfo", NULL};
@@ -404,7 +405,13 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *e
 		} else if (strcmp(k, "retryPolicy") == 0) {
 			if (!json_is_null(v) && parse_retry(v, cfg, err, errlen))
 				goto fail;
-		} else if (strcmp(k, "pushConfig") == 0 || strcmp(k, "bigqueryConfig") == 0 ||
+		} else if (strcmp(k, "pushConfig") == 0) {
+			int is_push;
+			if (push_config_validate(v, allow_link_local, &is_push, status, err, errlen))
+				goto fail;
+			if (is_push)
+				cfg->push = json_incref(v);
+		} else if (strcmp(k, "bigqueryConfig") == 0 ||
 			   strcmp(k, "cloudStorageConfig") == 0 || strcmp(k, "filter") == 0 ||
 			   strcmp(k, "enableMessageOrdering") == 0 ||
 			   strcmp(k, "retainAckedMessages") == 0 ||
@@ -441,7 +448,9 @@ fail:
 void resource_sub_cleanup(struct sub_cfg *cfg)
 {
 	json_decref(cfg->labels);
+	json_decref(cfg->push);
 	cfg->labels = NULL;
+	cfg->push = NULL;
 }
 
 json_t *resource_sub_to_json(const char *project, const char *id, const struct sub_cfg *cfg)
@@ -449,7 +458,7 @@ json_t *resource_sub_to_json(const char *project, const char *id, const struct s
 	json_t *o = json_object();
 	set_name(o, "name", project, "subscriptions", id);
 	json_object_set_new(o, "topic", json_string(cfg->topic));
-	json_object_set_new(o, "pushConfig", json_object());
+	json_object_set_new(o, "pushConfig", cfg->push ? push_config_redact(cfg->push) : json_object());
 	json_object_set_new(o, "ackDeadlineSeconds", json_integer(cfg->ack_deadline_s));
 	set_duration(o, "messageRetentionDuration", cfg->retention_ms);
 	if (cfg->labels)

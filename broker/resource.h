@@ -48,6 +48,7 @@ struct sub_cfg {
 	int max_delivery_attempts;
 	int has_retry_policy;
 	int64_t retry_min_ms, retry_max_ms;
+	json_t *push; /* validated pushConfig with secrets, owned; NULL: pull */
 };
 
 /* Fills cfg from a Topic JSON object (request body or stored form).
@@ -65,8 +66,8 @@ json_t *resource_topic_to_json(const char *project, const char *id, const struct
 /* Same for Subscriptions. A subscription needs "topic". HTTP status for an
  * error is 400 except unsupported features, for which *status is set to
  * 501 (UNIMPLEMENTED). */
-int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int *status, char *err,
-			   size_t errlen);
+int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, int *status,
+			   char *err, size_t errlen);
 void resource_sub_cleanup(struct sub_cfg *cfg);
 json_t *resource_sub_to_json(const char *project, const char *id, const struct sub_cfg *cfg);
 

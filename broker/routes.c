@@ -43,6 +43,8 @@ const struct route router_table[] = {
      "subscriptions.acknowledge", 0},
     {M_POST, "/v1/projects/{}/subscriptions/{}:modifyAckDeadline", api_subs_modack,
      PUBLISH_BODY, "subscriptions.modifyAckDeadline", 0},
+    {M_POST, "/v1/projects/{}/subscriptions/{}:modifyPushConfig", api_subs_modify_push,
+     ADMIN_BODY, "subscriptions.modifyPushConfig", 0},
 };
 
 const size_t router_table_len = sizeof(router_table) / sizeof(router_table[0]);

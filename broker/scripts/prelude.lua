@@ -27,6 +27,7 @@ local function delete_sub(s)
   local p, id = split_name(s)
   redis.call('ZREM', 'rn:v1:project:' .. p .. ':subs', id)
   redis.call('SREM', 'rn:v1:subs', s)
+  redis.call('SREM', 'rn:v1:push', s)
   return true
 end
 

@@ -1,18 +1,19 @@
 -- pull: ARGV s, now-ms, max
 -- One atomic step: re-lease messages whose lease is due (dead-lettering
 -- those past maxDeliveryAttempts), then read new ones. Replies
--- {'OK', topic, has-dlq, id, data, attrs, key, attempt, id, ...} or {'NOT_FOUND'}.
+-- {'OK', topic, has-dlq, dead-lettered, id, data, attrs, key, attempt, id, ...}
+-- or {'NOT_FOUND'}.
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
 local f = redis.call('HMGET', skey(s), 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax')
 if not f[1] then return {'NOT_FOUND'} end
 redis.call('HSET', skey(s), 'last', ARGV[2])
 local topic = f[1]
-if topic == '' then return {'OK', '', 0} end
+if topic == '' then return {'OK', '', 0, 0} end
 local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], tonumber(f[5])
 local rmin, rmax = tonumber(f[6]) or -1, tonumber(f[7]) or 0
 local log, lease, att, retry = tkey(topic, 'log'), skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry')
-local out = {'OK', topic, dlq ~= '' and 1 or 0}
+local out = {'OK', topic, dlq ~= '' and 1 or 0, 0}
 local leased = {}
 local count = 0
 
@@ -117,6 +118,7 @@ for j = 1, #due, 2 do
     local d, a, k = fields(e[1][2])
     if dlq ~= '' and n > maxatt and dead_letter(id, d, a, k, n - 1) then
       drop(id)
+      out[4] = out[4] + 1
     else
       deliver(id, d, a, k, n)
     end

@@ -1,6 +1,7 @@
 -- sub_patch: ARGV s, cfg-json, ack-ms, retention-ms, ttl-ms, dlq-topic or '',
 --   max-attempts, retry-min-ms, retry-max-ms, now-ms, cfg-json the update was
---   based on (compare-and-set: a concurrent update makes this one retry)
+--   based on (compare-and-set: a concurrent update makes this one retry),
+--   push-config-json or '' (pull)
 local s, dlq = ARGV[1], ARGV[6]
 local cur = redis.call('HGET', skey(s), 'cfg')
 if not cur then return {'NOT_FOUND'} end
@@ -9,5 +10,11 @@ if dlq ~= '' and redis.call('EXISTS', tkey(dlq, 'topic')) == 0 then
   return {'DLQ_NOT_FOUND'}
 end
 redis.call('HSET', skey(s), 'cfg', ARGV[2], 'ack', ARGV[3], 'ret', ARGV[4], 'ttl', ARGV[5],
-  'dlq', dlq, 'maxatt', ARGV[7], 'rmin', ARGV[8], 'rmax', ARGV[9], 'last', ARGV[10])
+  'dlq', dlq, 'maxatt', ARGV[7], 'rmin', ARGV[8], 'rmax', ARGV[9], 'last', ARGV[10],
+  'push', ARGV[12])
+if ARGV[12] ~= '' then
+  redis.call('SADD', 'rn:v1:push', s)
+else
+  redis.call('SREM', 'rn:v1:push', s)
+end
 return {'OK'}

@@ -100,7 +100,7 @@ static void subscription_defaults(void **state)
 	char err[256];
 	int status;
 	json_t *in = json_loads("{\"topic\":\"projects/p/topics/top\"}", 0, NULL);
-	assert_int_equal(resource_sub_from_json(in, &cfg, &status, err, sizeof(err)), 0);
+	assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), 0);
 	char *s = dump(resource_sub_to_json("p", "sub", &cfg));
 	assert_string_equal(s, "{\"name\":\"projects/p/subscriptions/sub\",\"topic\":"
 			       "\"projects/p/topics/top\",\"pushConfig\":{},\"ackDeadlineSeconds\""
@@ -122,7 +122,7 @@ static void subscription_full(void **state)
 	    "\"expirationPolicy\":{},\"deadLetterPolicy\":{\"deadLetterTopic\":"
 	    "\"projects/p/topics/dlq\"},\"retryPolicy\":{\"minimumBackoff\":\"1s\"},"
 	    "\"enableMessageOrdering\":false,\"pushConfig\":{}}", 0, NULL);
-	assert_int_equal(resource_sub_from_json(in, &cfg, &status, err, sizeof(err)), 0);
+	assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), 0);
 	assert_int_equal(cfg.ack_deadline_s, 60);
 	assert_int_equal(cfg.expiration_ttl_ms, -1);
 	assert_int_equal(cfg.max_delivery_attempts, 5);
@@ -161,18 +161,19 @@ static void subscription_invalid(void **state)
 	    "{\"topic\":\"projects/p/topics/top\",\"nope\":true}", NULL};
 	for (int i = 0; bad400[i]; i++) {
 		json_t *in = json_loads(bad400[i], 0, NULL);
-		assert_int_equal(resource_sub_from_json(in, &cfg, &status, err, sizeof(err)), -1);
+		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), -1);
 		assert_int_equal(status, 400);
 		json_decref(in);
 	}
 	const char *bad501[] = {
 	    "{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes:x\"}",
 	    "{\"topic\":\"projects/p/topics/top\",\"enableMessageOrdering\":true}",
-	    "{\"topic\":\"projects/p/topics/top\",\"pushConfig\":{\"pushEndpoint\":\"http://x\"}}",
+	    "{\"topic\":\"projects/p/topics/top\",\"pushConfig\":{\"pushEndpoint\":\"http://x\","
+	    "\"oidcToken\":{\"serviceAccountEmail\":\"a@b\"}}}",
 	    NULL};
 	for (int i = 0; bad501[i]; i++) {
 		json_t *in = json_loads(bad501[i], 0, NULL);
-		assert_int_equal(resource_sub_from_json(in, &cfg, &status, err, sizeof(err)), -1);
+		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), -1);
 		assert_int_equal(status, 501);
 		json_decref(in);
 	}
