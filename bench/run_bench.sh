@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# regnotifyd benchmark suite, with the anchors measured in the SAME run.
+#
+#   bash bench/run_bench.sh            (from the repo root; ~8 min with RUNS=3)
+#
+# Order: build; noise probe (../shared/bench/noise); then RUNS interleaved
+# rounds of
+#   rn.pub1.c64        wrk -t1 -c64 single-message publish (bench/publish1.lua)
+#   rn.pubbatch.c8     wrk -t1 -c8 batched publish, 1000 x 300 B per request
+#   rn.drain           rnbench drain: 100k pre-filled, pull 1000 + ack, one client
+#   rn.e2e.5000ps      rnbench e2e: open loop 5k msgs/s, 50k msgs, long-poll pulls
+#   rn.*.nodelay       the same broker binary with TCP_NODELAY forced on its
+#                      HTTP sockets at accept() by LD_PRELOAD (bench/nodelay_shim.c):
+#                      a check on commits that set it themselves (07f1ded+), the
+#                      what-if on older ones (docs/performance.md, Nagle)
+#   http.post300.c64   anchor: bare libevent evhttp server (../shared/bench/http)
+#   redis.*.everysec   anchors: redis-benchmark XADD c50 P1/P32, xstream_bench
+#                      consume b100pipe and e2e 5k/s (../shared/bench/redis)
+#   natsgo.*           anchor: NATS JetStream with nats.go (../shared/bench/nats-go),
+#                      only when nats-server, go and Debian's nats.go are installed
+# then a second noise probe; medians (min..max) and the target ratios.
+#
+# Every regnotifyd measurement gets a fresh redis-server (AOF everysec, RDB
+# off, auto-rewrite off) and a fresh broker in a mktemp dir, on free
+# 127.0.0.1 ports; only PIDs started here are stopped (common.sh).
+# Env: RUNS (3), RESULTS (/tmp/rnbench/results), BIN (/tmp/rnbench/bin),
+#      RN_REV (HEAD: build a clean `git archive` of that commit in
+#      /tmp/rnbench/src-SHA; "worktree": build the working tree into
+#      build-bench/), REGNOTIFYD (use this binary instead), DUR (10s),
+#      WHATIF (1: run the *.nodelay rows), NATS (auto|0), NOISE (1),
+#      SHARED (../shared/bench relative to the repo root), PORT, RPORT, HPORT.
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+SHARED="${SHARED:-$ROOT/../shared/bench}"
+export BIN="${BIN:-/tmp/rnbench/bin}"
+export RESULTS="${RESULTS:-/tmp/rnbench/results}"
+RUNS="${RUNS:-3}"
+DUR="${DUR:-10s}"
+WHATIF="${WHATIF:-1}"
+NATS="${NATS:-auto}"
+NOISE="${NOISE:-1}"
+[ -f "$SHARED/common.sh" ] || { echo "missing $SHARED/common.sh (clone shared/ next to the repo)" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$SHARED/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
+T_BEGIN=$(date +%s)
+
+# ---------------------------------------------------------------- tools
+need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install -y $2" >&2; exit 1; }; }
+need wrk wrk
+need redis-server redis-server
+need redis-benchmark redis-tools
+need curl curl
+need python3 python3
+need hyperfine hyperfine
+mkdir -p "$BIN" "$RESULTS" /tmp/perf-anchors   # run_noise.sh keeps its json there
+make -s -C "$SHARED" OUT="$BIN" >/dev/null
+make -s -C "$HERE" OUT="$BIN" >/dev/null
+RN_REV="${RN_REV:-HEAD}"
+if [ -n "${REGNOTIFYD:-}" ]; then
+  RN_DESC="given binary $REGNOTIFYD"
+elif [ "$RN_REV" = worktree ]; then   # the working tree as it is (may hold others' edits)
+  if [ ! -f "$ROOT/build-bench/CMakeCache.txt" ]; then
+    cmake -S "$ROOT" -B "$ROOT/build-bench" -DRN_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$ROOT/build-bench" -j2 >/dev/null
+  REGNOTIFYD="$ROOT/build-bench/broker/regnotifyd"
+  RN_DESC="worktree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)$(git -C "$ROOT" diff --quiet HEAD -- broker 2>/dev/null || echo '+dirty')"
+else                                   # default: a clean export of a commit (HEAD)
+  SHA="$(git -C "$ROOT" rev-parse --short "$RN_REV")"
+  SRC="/tmp/rnbench/src-$SHA"
+  if [ ! -x "$SRC/build/broker/regnotifyd" ]; then
+    rm -rf "$SRC"; mkdir -p "$SRC"
+    git -C "$ROOT" archive "$SHA" | tar -x -C "$SRC"
+    cmake -S "$SRC" -B "$SRC/build" -DRN_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$SRC/build" -j2 >/dev/null
+  fi
+  REGNOTIFYD="$SRC/build/broker/regnotifyd"
+  RN_DESC="commit $SHA (clean export, Release)"
+fi
+[ -x "$REGNOTIFYD" ] || { echo "no broker binary at $REGNOTIFYD" >&2; exit 1; }
+SHIM="$BIN/nodelay_shim.so"
+RN="$BIN/rnbench"
+case "$NATS" in
+  auto) if command -v nats-server >/dev/null && command -v go >/dev/null &&
+           [ -d /usr/share/gocode/src/github.com/nats-io/nats.go ]; then NATS=1; else NATS=0; fi ;;
+esac
+
+pick_port() {   # first port >= $1 that nobody listens on
+  local p="$1"
+  while (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+PORT="$(pick_port "${PORT:-18480}")"
+RPORT="$(pick_port "${RPORT:-16480}")"
+HPORT="$(pick_port "${HPORT:-18580}")"
+OUTF="$RESULTS/rnbench.txt"
+: > "$OUTF"
+rm -f "$RESULTS/noise.txt" "$RESULTS/nats-go.txt"
+PAYLOAD="$(head -c 300 /dev/zero | tr '\0' x)"
+PROJ=benchproj
+{
+  echo "# rnbench $(date -Is) host=$(hostname) nproc=$NCPU loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# $("$REGNOTIFYD" --version 2>&1 | head -1); $(redis-server --version); $(wrk -v 2>&1 | head -1)"
+  echo "# broker: $RN_DESC; ports broker=$PORT redis=$RPORT evhttp=$HPORT"
+} | tee -a "$OUTF"
+
+# ---------------------------------------------------------------- helpers
+to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1e6} else print v}'; }
+start_redis() {   # fresh redis-server, AOF everysec -> RPID, RDIR
+  RDIR="$(mktemp -d /tmp/rnbench-redis.XXXXXX)"
+  port_free "$RPORT"
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$RDIR" --save '' \
+    --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0 \
+    --logfile "$RDIR/redis.log" &
+  RPID=$!; STARTED_PIDS+=("$RPID")
+  wait_port "$RPORT"; alive "$RPID"
+}
+stop_redis() { stop_pid "$RPID"; rm -rf "$RDIR"; }
+start_stack() {   # start_stack [LD_PRELOAD lib]: fresh redis + regnotifyd -> BPID
+  start_redis
+  port_free "$PORT"
+  if [ -n "${1:-}" ]; then
+    LD_PRELOAD="$1" "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
+      --log-level warn 2>"$RDIR/broker.log" &
+  else
+    "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
+      --log-level warn 2>"$RDIR/broker.log" &
+  fi
+  BPID=$!; STARTED_PIDS+=("$BPID")
+  wait_port "$PORT"; alive "$BPID"
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && return 0
+    sleep 0.1
+  done
+  echo "regnotifyd never became ready" >&2; cat "$RDIR/broker.log" >&2; return 1
+}
+stop_stack() {
+  stop_pid "$BPID"
+  if [ -s "$RDIR/broker.log" ]; then sed 's/^/# broker log: /' "$RDIR/broker.log" | tail -5 | tee -a "$OUTF"; fi
+  stop_redis
+}
+make_topic() {    # make_topic TOPIC SUB
+  curl -sf -o /dev/null -X PUT "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/$1"
+  curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' \
+    -d "{\"topic\":\"projects/$PROJ/topics/$1\",\"ackDeadlineSeconds\":600}" \
+    "http://127.0.0.1:$PORT/v1/projects/$PROJ/subscriptions/$2"
+}
+srv_mark() { SRV0_B=$(pid_ticks "$BPID"); SRV0_R=$(pid_ticks "$RPID"); SRV_T0=$(date +%s%N); }
+srv_cpu() {       # CPU % of one core used by the broker and redis since srv_mark
+  local b r el
+  b=$(( $(pid_ticks "$BPID") - SRV0_B )); r=$(( $(pid_ticks "$RPID") - SRV0_R ))
+  el=$(( $(date +%s%N) - SRV_T0 ))
+  awk -v b="$b" -v r="$r" -v el="$el" -v hz="$CLK_TCK" \
+    'BEGIN{printf "broker_cpu_pct=%.0f redis_cpu_pct=%.0f", b/hz/(el/1e9)*100, r/hz/(el/1e9)*100}'
+}
+record() { echo "$*" | tee -a "$OUTF"; }
+
+wrk_pub() {   # wrk_pub ID CONNS LUA MSGS_PER_REQ [PRELOAD]
+  local id="$1" c="$2" lua="$3" mult="$4" pre="${5:-}" out fg sc rps p50 p99 errs
+  start_stack "$pre"
+  make_topic bench-topic bench-sub
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  out=$(timeout 60 wrk -t1 -c"$c" -d"$DUR" --latency -s "$lua" \
+        "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/bench-topic:publish") || out="FAILED"
+  sc=$(srv_cpu); fg=$(cpu_foreign)
+  stop_stack
+  rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
+  p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_us)
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
+  errs=$(echo "$out" | awk '/Non-2xx|Socket errors|FAILED/{printf "%s;", $0}' | tr ' ' '_')
+  record "id=$id run=$run c=$c rps=${rps:-0} msgs_s=$(awk -v r="${rps:-0}" -v m="$mult" 'BEGIN{printf "%.0f", r*m}') p50_us=${p50:-nan} p99_us=${p99:-nan} $sc $fg${errs:+ errors=$errs}"
+}
+rn_case() {   # rn_case ID PRELOAD rnbench-args...
+  local id="$1" pre="$2" out fg sc; shift 2
+  start_stack "$pre"
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  out=$(timeout 200 "$RN" "$@" -p "$PORT" -P "$PROJ" 2>"$RESULTS/rnbench.stderr") || out="$out failed=1 stderr=$(head -c 200 "$RESULTS/rnbench.stderr" | tr ' \n' '_;')"
+  sc=$(srv_cpu); fg=$(cpu_foreign)
+  stop_stack
+  record "id=$id run=$run $out $sc $fg"
+}
+http_anchor() {
+  local out fg rps p50 p99
+  port_free "$HPORT"
+  "$BIN/evhttp_200" "$HPORT" 2>/dev/null &
+  local hp=$!; STARTED_PIDS+=("$hp")
+  wait_port "$HPORT"; alive "$hp"
+  wait_quiet; cpu_mark "$hp"
+  out=$(timeout 60 wrk -t1 -c64 -d"$DUR" --latency -s "$SHARED/http/post300.lua" "http://127.0.0.1:$HPORT/events") || out=FAILED
+  fg=$(cpu_foreign)
+  stop_pid "$hp"
+  rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
+  p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_us)
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
+  record "id=http.post300.c64 run=$run rps=${rps:-0} p50_us=${p50:-nan} p99_us=${p99:-nan} $fg"
+}
+redis_xadd() {   # redis_xadd ID CLIENTS PIPELINE N   (as ../shared/bench/redis/run_redis.sh)
+  local id="$1" c="$2" p="$3" n="$4" line fg
+  start_redis
+  wait_quiet; cpu_mark "$RPID"
+  line=$(timeout 120 redis-benchmark -h 127.0.0.1 -p "$RPORT" -c "$c" -n "$n" -P "$p" --csv \
+         XADD bs '*' d "$PAYLOAD" | tail -1) || line='"XADD","0","0","0","0","0","0","0"'
+  fg=$(cpu_foreign)
+  stop_redis
+  echo "$line" | awk -F'","' -v id="$id" -v c="$c" -v p="$p" -v n="$n" -v fg="$fg" -v run="$run" \
+    '{gsub(/"/,"",$8); printf "id=%s run=%s c=%s P=%s n=%s rps=%s p50_ms=%s p99_ms=%s max_ms=%s %s\n", id, run, c, p, n, $2, $5, $7, $8, fg}' \
+    | tee -a "$OUTF"
+}
+redis_xs() {     # redis_xs ID xstream_bench-args...
+  local id="$1" out fg; shift
+  start_redis
+  wait_quiet; cpu_mark "$RPID"
+  out=$(timeout 180 "$BIN/xstream_bench" "$1" "$RPORT" "${@:2}") || out="$out failed=1"
+  fg=$(cpu_foreign)
+  stop_redis
+  record "id=$id run=$run $out $fg"
+}
+
+# ---------------------------------------------------------------- the run
+[ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" before
+for run in $(seq "$RUNS"); do
+  echo "== run $run/$RUNS ($(date +%T))"
+  wrk_pub rn.pub1.c64      64 "$HERE/publish1.lua"      1
+  wrk_pub rn.pubbatch.c8   8  "$HERE/publish_batch.lua" 1000
+  rn_case rn.drain         "" drain -n 100000
+  rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
+  http_anchor
+  redis_xadd redis.xadd.everysec.c50.P1  50 1  200000
+  redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
+  redis_xs redis.consume.everysec.b100pipe consume 200000 100 1
+  redis_xs redis.e2e.everysec.5000ps       e2e 50000 5000
+  if [ "$WHATIF" = 1 ]; then
+    wrk_pub rn.pubbatch.c8.nodelay 8 "$HERE/publish_batch.lua" 1000 "$SHIM"
+    rn_case rn.drain.nodelay       "$SHIM" drain -n 100000
+    rn_case rn.e2e.5000ps.nodelay  "$SHIM" e2e -n 50000 -r 5000 -c 8 -l 2
+  fi
+  if [ "$NATS" = 1 ]; then
+    echo "== run $run: nats-go ($(date +%T))"
+    RUNS=1 RUN0="$run" APPEND=1 PORT="$(pick_port 14222)" bash "$SHARED/nats-go/run_nats_go.sh" \
+      > "$RESULTS/log.nats-go.$run" 2>&1 || echo "nats-go run $run FAILED (see $RESULTS/log.nats-go.$run)"
+  fi
+done
+[ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" after
+echo "# end $(date -Is) elapsed_s=$(( $(date +%s) - T_BEGIN )) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUTF"
+
+echo "== medians over $RUNS runs (min..max) =="
+python3 "$SHARED/summarize.py" "$RESULTS/noise.txt" "$OUTF" "$RESULTS/nats-go.txt" | tee "$RESULTS/summary.txt"
+echo "== ratios against the targets =="
+python3 "$HERE/ratios.py" "$OUTF" "$RESULTS/nats-go.txt" | tee "$RESULTS/ratios.txt"
