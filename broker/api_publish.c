@@ -190,7 +190,7 @@ void api_topics_publish(struct call *c)
 		char key[API_KEY_MAX], count[16];
 		api_key(key, c->params[0], c->params[1]);
 		snprintf(count, sizeof(count), "%zu", n);
-		int argc = (int)(2 + 3 * n);
+		int argc = (int)(3 + 3 * n);
 		const char **argv = mem_alloc(sizeof(*argv) * (size_t)argc);
 		size_t *lens = mem_alloc(sizeof(*lens) * (size_t)argc);
 		argv[0] = key;
@@ -205,6 +205,8 @@ void api_topics_publish(struct call *c)
 			argv[4 + i * 3] = m[i].key ? m[i].key : "";
 			lens[4 + i * 3] = m[i].key ? strlen(m[i].key) : 0;
 		}
+		argv[argc - 1] = redis_conn_instance(c->b->redis);
+		lens[argc - 1] = strlen(argv[argc - 1]);
 		/* hiredis formats (copies) the command here; buffers can go. */
 		api_script(c, SCRIPT_PUBLISH, on_published, argc, argv, lens);
 		mem_free(argv);

@@ -12,7 +12,6 @@
 #include "metrics.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -80,6 +79,13 @@ static void free_text(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
+static void free_mem(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	mem_free((void *)data);
+}
+
 /* The reply's bytes have left the output buffer (see broker.h). */
 static void on_reply_written(struct evhttp_request *req, void *arg)
 {
@@ -103,8 +109,10 @@ static void send_text(struct call *c, int status, char *text, size_t len, int ow
 	if (c->b->shutting_down)
 		evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
-	if (owned)
+	if (owned == 1)
 		evbuffer_add_reference(out, text, len, free_text, NULL);
+	else if (owned == 2)
+		evbuffer_add_reference(out, text, len, free_mem, NULL);
 	else
 		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, reason(status), NULL);
@@ -121,6 +129,12 @@ void call_reply(struct call *c, int status, json_t *body)
 		return;
 	}
 	send_text(c, status, text, strlen(text), 1);
+	call_free(c);
+}
+
+void call_reply_owned(struct call *c, int status, char *text, size_t len)
+{
+	send_text(c, status, text, len, 2);
 	call_free(c);
 }
 
@@ -189,28 +203,9 @@ static int method_of(enum evhttp_cmd_type t)
 	}
 }
 
-/* evhttp never sets TCP_NODELAY, and a response larger than one bufferevent
- * write (16 KB: a pull of a few dozen messages) then waits for the client's
- * delayed ACK (~40 ms) before its tail is sent. libevent 2.1 has no hook at
- * accept time (and no per-connection user data), so it is set on every
- * request: one cheap setsockopt. */
-static void set_nodelay(struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	if (evcon == NULL)
-		return;
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-	if (fd < 0)
-		return;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct broker *b = arg;
-	set_nodelay(req);
 	struct call *c = mem_calloc(1, sizeof(*c));
 	c->b = b;
 	c->req = req;
@@ -288,6 +283,13 @@ int http_server_start(struct broker *b, const char *host, int port)
 		log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
 		return -1;
 	}
+	/* evhttp never sets TCP_NODELAY, and a response larger than one
+	 * bufferevent write (16 KB: a pull of a few dozen messages) would then
+	 * wait ~40 ms for the client's delayed ACK before its tail is sent.
+	 * Accepted sockets inherit the option from the listening socket. */
+	int one = 1;
+	setsockopt(evhttp_bound_socket_get_fd(b->listener), IPPROTO_TCP, TCP_NODELAY, &one,
+		   sizeof(one));
 	return 0;
 }
 

@@ -54,6 +54,10 @@ void http_server_free(struct broker *b);
  * stolen (decref'd). Loop thread. */
 void call_reply(struct call *c, int status, json_t *body);
 
+/* Answers with text allocated by mem_alloc, which the reply takes over (no
+ * copy), then frees the call. */
+void call_reply_owned(struct call *c, int status, char *text, size_t len);
+
 /* Answers with a ready-made JSON text (len bytes), then frees the call. */
 void call_reply_text(struct call *c, int status, const char *text, size_t len);
 

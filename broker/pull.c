@@ -45,20 +45,34 @@ static void on_wake(const char *topic, void *arg)
 	pull_wake_topic(arg, topic);
 }
 
+#define WAKE_SUBS_MAX 16
+
+/* Retries parked pulls for topic (NULL: all): one waiter per subscription,
+ * since one pull takes what there is; the others stay parked and are woken
+ * in turn when that pull comes back full (on_pulled). Answers {} to those
+ * whose wait ran out. */
 static void unpark_all(struct broker *b, const char *topic, int expire_only)
 {
 	struct pull_waiters *w = b->waiters;
 	struct call *list = w->head, *keep = NULL, **tail = &keep;
 	int64_t now = broker_now_ms();
+	char woken[WAKE_SUBS_MAX][API_KEY_MAX];
+	int nwoken = 0;
 	w->head = NULL;
 	while (list) {
 		struct call *c = list;
 		struct pull_state *ps = c->state;
 		list = c->next;
 		c->next = NULL;
+		int dup = 0;
+		for (int i = 0; i < nwoken && !dup; i++)
+			dup = strcmp(woken[i], ps->sub) == 0;
 		if (now >= ps->deadline_ms || b->shutting_down) {
 			call_reply_text(c, 200, "{}", 2);
-		} else if (!expire_only && (topic == NULL || strcmp(ps->topic, topic) == 0)) {
+		} else if (!expire_only && !dup &&
+			   (topic == NULL || strcmp(ps->topic, topic) == 0)) {
+			if (nwoken < WAKE_SUBS_MAX)
+				memcpy(woken[nwoken++], ps->sub, sizeof(ps->sub));
 			run_pull(c);
 		} else {
 			*tail = c;
@@ -68,6 +82,21 @@ static void unpark_all(struct broker *b, const char *topic, int expire_only)
 	/* Calls parked meanwhile by run_pull went to w->head; keep both. */
 	*tail = w->head;
 	w->head = keep;
+}
+
+/* A pull of sub came back full: there may be more, wake its next waiter. */
+static void wake_next_of_sub(struct broker *b, const char *sub)
+{
+	for (struct call **p = &b->waiters->head; *p; p = &(*p)->next) {
+		struct pull_state *ps = (*p)->state;
+		if (strcmp(ps->sub, sub) == 0) {
+			struct call *c = *p;
+			*p = c->next;
+			c->next = NULL;
+			run_pull(c);
+			return;
+		}
+	}
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -118,29 +147,11 @@ void pull_flush_all(struct broker *b)
 	}
 }
 
-/* Appends s as a JSON string literal (with escapes). */
-static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
-
-static void grow(char **buf, size_t *cap, size_t need)
+/* Writes s as a JSON string literal (with escapes) at out (room for
+ * n * 6 + 2 bytes); returns the bytes written. */
+static size_t json_str(char *out, const char *s, size_t n)
 {
-	if (need <= *cap)
-		return;
-	while (*cap < need)
-		*cap *= 2;
-	*buf = mem_realloc(*buf, *cap);
-}
-
-static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	grow(buf, cap, *len + n + 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-}
-
-static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	grow(buf, cap, *len + n * 6 + 3);
-	char *o = *buf + *len;
+	char *o = out;
 	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
@@ -154,58 +165,98 @@ static void json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t
 		}
 	}
 	*o++ = '"';
-	*len = (size_t)(o - *buf);
+	return (size_t)(o - out);
 }
 
-/* Writes the receivedMessages response for the pull script's reply. The
- * stored attributes are already compact JSON objects and go in verbatim. */
+/* Writes v in decimal at p; returns the number of digits. */
+static size_t put_u64(char *p, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+#define PUT(lit) (memcpy(buf + len, lit, sizeof(lit) - 1), len += sizeof(lit) - 1)
+
+/* Writes the receivedMessages response for the pull script's reply in one
+ * pre-sized buffer (this is the drain's hot path: no snprintf, one
+ * gmtime per distinct millisecond). The stored attributes are already
+ * compact JSON objects and go in verbatim. */
 static void reply_messages(struct call *c, const redisReply *r)
 {
 	const struct pull_state *ps = c->state;
 	int has_dlq = r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer;
-	size_t cap = 4096, len = 0;
+	size_t cap = 64;
+	for (size_t i = 4; i + 4 < r->elements; i += 5)
+		cap += 256 + codec_base64_encoded_len(r->element[i + 1]->len) +
+		       r->element[i + 2]->len + r->element[i + 3]->len * 6;
 	char *buf = mem_alloc(cap);
-	append(&buf, &len, &cap, "{\"receivedMessages\":[", 21);
+	size_t len = 0;
+	long long ts_ms = -1;
+	char ts[40];
+	size_t tslen = 0;
+	PUT("{\"receivedMessages\":[");
 	for (size_t i = 4; i + 4 < r->elements; i += 5) {
 		const redisReply *id = r->element[i], *d = r->element[i + 1], *a = r->element[i + 2],
 				 *k = r->element[i + 3], *n = r->element[i + 4];
-		char mid[32], ts[40], head[160];
-		long long attempt = n->type == REDIS_REPLY_INTEGER ? n->integer : 1;
-		api_message_id(id->str, mid, sizeof(mid));
-		codec_timestamp_format(strtoll(id->str, NULL, 10), ts, sizeof(ts));
-		int hl = snprintf(head, sizeof(head), "%s{\"ackId\":\"%s:%lld:%08x\",\"message\":{",
-				  i > 4 ? "," : "", id->str, attempt, ps->tag);
-		append(&buf, &len, &cap, head, (size_t)hl);
+		unsigned long long attempt = n->type == REDIS_REPLY_INTEGER && n->integer > 0
+						 ? (unsigned long long)n->integer : 1;
+		char *dash;
+		unsigned long long ms = strtoull(id->str, &dash, 10);
+		unsigned long long seq = *dash == '-' ? strtoull(dash + 1, NULL, 10) : 0;
+		if (i > 4)
+			buf[len++] = ',';
+		PUT("{\"ackId\":\"");
+		memcpy(buf + len, id->str, id->len);
+		len += id->len;
+		buf[len++] = ':';
+		len += put_u64(buf + len, attempt);
+		len += (size_t)snprintf(buf + len, cap - len, ":%08x", ps->tag);
+		PUT("\",\"message\":{");
 		if (d->len) {
-			size_t el = codec_base64_encoded_len(d->len);
-			append(&buf, &len, &cap, "\"data\":\"", 8);
-			grow(&buf, &cap, len + el + 2);
+			PUT("\"data\":\"");
 			len += codec_base64_encode((const unsigned char *)d->str, d->len, buf + len);
-			append(&buf, &len, &cap, "\",", 2);
+			PUT("\",");
 		}
 		if (a->len) {
-			append(&buf, &len, &cap, "\"attributes\":", 13);
-			append(&buf, &len, &cap, a->str, a->len);
-			append(&buf, &len, &cap, ",", 1);
+			PUT("\"attributes\":");
+			memcpy(buf + len, a->str, a->len);
+			len += a->len;
+			buf[len++] = ',';
 		}
-		hl = snprintf(head, sizeof(head), "\"messageId\":\"%s\",\"publishTime\":\"%s\"", mid,
-			      ts);
-		append(&buf, &len, &cap, head, (size_t)hl);
+		PUT("\"messageId\":\"");
+		len += put_u64(buf + len, ms * 1000000ULL + seq);
+		PUT("\",\"publishTime\":\"");
+		if ((long long)ms != ts_ms) {
+			ts_ms = (long long)ms;
+			codec_timestamp_format(ts_ms, ts, sizeof(ts));
+			tslen = strlen(ts);
+		}
+		memcpy(buf + len, ts, tslen);
+		len += tslen;
+		buf[len++] = '"';
 		if (k->len) {
-			append(&buf, &len, &cap, ",\"orderingKey\":", 15);
-			json_str(&buf, &len, &cap, k->str, k->len);
+			PUT(",\"orderingKey\":");
+			len += json_str(buf + len, k->str, k->len);
 		}
-		append(&buf, &len, &cap, "}", 1);
+		buf[len++] = '}';
 		if (has_dlq) {
-			hl = snprintf(head, sizeof(head), ",\"deliveryAttempt\":%lld", attempt);
-			append(&buf, &len, &cap, head, (size_t)hl);
+			PUT(",\"deliveryAttempt\":");
+			len += put_u64(buf + len, attempt);
 		}
-		append(&buf, &len, &cap, "}", 1);
+		buf[len++] = '}';
 	}
-	append(&buf, &len, &cap, "]}", 2);
-	call_reply_text(c, 200, buf, len);
-	mem_free(buf);
+	PUT("]}");
+	call_reply_owned(c, 200, buf, len);
 }
+
+#undef PUT
 
 static void on_pulled(redisReply *r, void *arg)
 {
@@ -222,7 +273,12 @@ static void on_pulled(redisReply *r, void *arg)
 		return;
 	}
 	if (r->elements > 4) {
+		int full = (long)((r->elements - 4) / 5) >= ps->max;
+		char sub[API_KEY_MAX];
+		memcpy(sub, ps->sub, sizeof(sub));
 		reply_messages(c, r);
+		if (full)
+			wake_next_of_sub(b, sub);
 		return;
 	}
 	snprintf(ps->topic, sizeof(ps->topic), "%.*s", (int)r->element[1]->len,

@@ -14,6 +14,8 @@
 #include <hiredis/async.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -43,6 +45,7 @@ struct redis_conn {
 	char sha[SCRIPT_COUNT][41];
 	redis_wake_cb wake_cb;
 	void *wake_arg;
+	char instance[24]; /* random id of this broker process (wake-up payloads) */
 	int logged_down;
 };
 
@@ -197,7 +200,11 @@ static void on_wake_msg(redisAsyncContext *ac, void *r, void *privdata)
 	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
 		return;
 	/* ["pmessage", pattern, channel, payload]; channel = rn:v1:wake:P/T */
-	redisReply *ch = reply->element[2];
+	redisReply *ch = reply->element[2], *payload = reply->element[3];
+	/* This broker's own publishes were already woken locally. */
+	if (payload->type == REDIS_REPLY_STRING && payload->len == strlen(l->rc->instance) &&
+	    memcmp(payload->str, l->rc->instance, payload->len) == 0)
+		return;
 	if (ch->type == REDIS_REPLY_STRING && ch->len > 11 && l->rc->wake_cb)
 		l->rc->wake_cb(ch->str + 11, l->rc->wake_arg);
 }
@@ -268,6 +275,11 @@ struct redis_conn *redis_conn_new(struct broker *b)
 {
 	struct redis_conn *rc = mem_calloc(1, sizeof(*rc));
 	rc->b = b;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srand((unsigned)(ts.tv_nsec ^ getpid()));
+	snprintf(rc->instance, sizeof(rc->instance), "%08x%08x", (unsigned)rand(),
+		 (unsigned)(ts.tv_nsec ^ getpid()));
 	struct link *links[2] = {&rc->cmd, &rc->sub};
 	for (int i = 0; i < 2; i++) {
 		links[i]->rc = rc;
@@ -349,6 +361,11 @@ int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, voi
 		mem_free(l);
 	}
 	return r;
+}
+
+const char *redis_conn_instance(const struct redis_conn *rc)
+{
+	return rc->instance;
 }
 
 void redis_conn_on_wake(struct redis_conn *rc, redis_wake_cb cb, void *arg)

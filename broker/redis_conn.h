@@ -59,6 +59,10 @@ int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc,
 int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg,
 		      int numkeys, int argc, const char **argv, const size_t *lens);
 
+/* This broker process's random id: the payload of its wake-up PUBLISHes,
+ * so that it can ignore its own (it wakes locally right away). */
+const char *redis_conn_instance(const struct redis_conn *rc);
+
 /* Registers the wake-up handler (one). */
 void redis_conn_on_wake(struct redis_conn *rc, redis_wake_cb cb, void *arg);
 

@@ -1,4 +1,5 @@
--- publish: ARGV t, n, then n x (data, attributes-json or '', ordering key or '')
+-- publish: ARGV t, n, then n x (data, attributes-json or '', ordering key or ''),
+--   then the publishing broker's instance id (the wake-up payload)
 -- Appends all messages in one atomic step; replies {'OK', id...} in order.
 local t = ARGV[1]
 if redis.call('EXISTS', tkey(t, 'topic')) == 0 then return {'NOT_FOUND'} end
@@ -17,5 +18,5 @@ for i = 0, n - 1 do
   end
   out[#out + 1] = id
 end
-redis.call('PUBLISH', 'rn:v1:wake:' .. t, '')
+redis.call('PUBLISH', 'rn:v1:wake:' .. t, ARGV[3 + n * 3] or '')
 return out
