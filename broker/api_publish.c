@@ -7,6 +7,7 @@
 #include "codec.h"
 #include "mem.h"
 #include "metrics.h"
+#include "pubscan.h"
 #include "pull.h"
 
 #include <stdio.h>
@@ -23,8 +24,11 @@
 struct pub_msg {
 	unsigned char *data;
 	size_t len;
-	char *attrs; /* compact JSON object or NULL */
-	const char *key;
+	char *attrs;           /* JSON object text or NULL (owned on the jansson path) */
+	size_t attrs_len;
+	const char *attrs_ref; /* pubscan path: the text inside the body */
+	const char *key;       /* orderingKey or NULL */
+	size_t key_len;
 };
 
 static void on_published(redisReply *r, void *arg)
@@ -120,8 +124,10 @@ static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_m
 				}
 				*total += kl + json_string_length(av);
 			}
-			if (json_object_size(v))
+			if (json_object_size(v)) {
 				m->attrs = json_dumps(v, JSON_COMPACT);
+				m->attrs_len = strlen(m->attrs);
+			}
 		} else if (strcmp(k, "orderingKey") == 0) {
 			if (!json_is_string(v) || json_string_length(v) > MAX_ORDERING_KEY) {
 				call_error(c, RPC_INVALID_ARGUMENT, "Invalid orderingKey in "
@@ -130,6 +136,7 @@ static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_m
 				return -1;
 			}
 			m->key = json_string_value(v);
+			m->key_len = json_string_length(v);
 		} else if (strcmp(k, "messageId") != 0 && strcmp(k, "publishTime") != 0) {
 			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Unknown "
 				   "name \"%.64s\" at 'messages[%zu]'", k, idx);
@@ -145,9 +152,85 @@ static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_m
 	return 0;
 }
 
+/* Stores n validated messages in one script call; frees nothing. */
+static void store(struct call *c, const struct pub_msg *m, size_t n)
+{
+	char key[API_KEY_MAX], count[16];
+	api_key(key, c->params[0], c->params[1]);
+	snprintf(count, sizeof(count), "%zu", n);
+	int argc = (int)(3 + 3 * n);
+	const char **argv = mem_alloc(sizeof(*argv) * (size_t)argc);
+	size_t *lens = mem_alloc(sizeof(*lens) * (size_t)argc);
+	argv[0] = key;
+	lens[0] = strlen(key);
+	argv[1] = count;
+	lens[1] = strlen(count);
+	for (size_t i = 0; i < n; i++) {
+		argv[2 + i * 3] = m[i].data ? (const char *)m[i].data : "";
+		lens[2 + i * 3] = m[i].len;
+		argv[3 + i * 3] = m[i].attrs ? m[i].attrs : "";
+		lens[3 + i * 3] = m[i].attrs_len;
+		argv[4 + i * 3] = m[i].key ? m[i].key : "";
+		lens[4 + i * 3] = m[i].key_len;
+	}
+	argv[argc - 1] = redis_conn_instance(c->b->redis);
+	lens[argc - 1] = strlen(argv[argc - 1]);
+	/* hiredis formats (copies) the command here; buffers can go. */
+	api_script(c, SCRIPT_PUBLISH, on_published, argc, argv, lens);
+	mem_free(argv);
+	mem_free(lens);
+}
+
+/* The fast path: a body pubscan accepts. Returns 0 when the call was
+ * handed to the store, -1 to fall back to the full parser (nothing sent). */
+static int publish_scanned(struct call *c)
+{
+	struct pubscan_msg *sm;
+	int n = pubscan_parse(c->raw, c->raw_len, &sm);
+	if (n <= 0)
+		return -1;
+	struct pub_msg *m = mem_calloc((size_t)n, sizeof(*m));
+	size_t total = 0;
+	int ok = 1;
+	for (int i = 0; i < n && ok; i++) {
+		if (sm[i].data_len) {
+			m[i].data = mem_alloc(sm[i].data_len / 4 * 3 + 3);
+			long dl = codec_base64_decode(sm[i].data, sm[i].data_len, m[i].data);
+			ok = dl >= 0;
+			m[i].len = dl > 0 ? (size_t)dl : 0;
+		}
+		m[i].attrs_ref = sm[i].attrs;
+		m[i].attrs_len = sm[i].attrs_len;
+		m[i].key = sm[i].key;
+		m[i].key_len = sm[i].key_len;
+		total += m[i].len + sm[i].attrs_len;
+		if (i > 0 && (m[i].key_len != m[0].key_len ||
+			      (m[i].key_len && memcmp(m[i].key, m[0].key, m[i].key_len) != 0)))
+			ok = 0;
+		if (ok && m[i].len == 0 && m[i].attrs_ref == NULL)
+			ok = 0;
+	}
+	if (ok && total <= MAX_REQUEST_DATA) {
+		for (int i = 0; i < n; i++)
+			m[i].attrs = (char *)m[i].attrs_ref; /* borrowed from the body */
+		store(c, m, (size_t)n);
+	} else {
+		ok = 0;
+	}
+	for (int i = 0; i < n; i++)
+		mem_free(m[i].data);
+	mem_free(m);
+	mem_free(sm);
+	return ok ? 0 : -1;
+}
+
 void api_topics_publish(struct call *c)
 {
 	if (api_names_or_reply(c, 2, "topics"))
+		return;
+	if (c->raw_len && publish_scanned(c) == 0)
+		return;
+	if (c->raw_len && call_parse_body_or_reply(c) != 0)
 		return;
 	json_t *msgs = c->body ? json_object_get(c->body, "messages") : NULL;
 	if (c->body && json_object_size(c->body) != (msgs ? 1u : 0u)) {
@@ -186,32 +269,8 @@ void api_topics_publish(struct call *c)
 		if (i == 0)
 			okey = m[0].key;
 	}
-	if (!failed) {
-		char key[API_KEY_MAX], count[16];
-		api_key(key, c->params[0], c->params[1]);
-		snprintf(count, sizeof(count), "%zu", n);
-		int argc = (int)(3 + 3 * n);
-		const char **argv = mem_alloc(sizeof(*argv) * (size_t)argc);
-		size_t *lens = mem_alloc(sizeof(*lens) * (size_t)argc);
-		argv[0] = key;
-		lens[0] = strlen(key);
-		argv[1] = count;
-		lens[1] = strlen(count);
-		for (i = 0; i < n; i++) {
-			argv[2 + i * 3] = m[i].data ? (const char *)m[i].data : "";
-			lens[2 + i * 3] = m[i].len;
-			argv[3 + i * 3] = m[i].attrs ? m[i].attrs : "";
-			lens[3 + i * 3] = m[i].attrs ? strlen(m[i].attrs) : 0;
-			argv[4 + i * 3] = m[i].key ? m[i].key : "";
-			lens[4 + i * 3] = m[i].key ? strlen(m[i].key) : 0;
-		}
-		argv[argc - 1] = redis_conn_instance(c->b->redis);
-		lens[argc - 1] = strlen(argv[argc - 1]);
-		/* hiredis formats (copies) the command here; buffers can go. */
-		api_script(c, SCRIPT_PUBLISH, on_published, argc, argv, lens);
-		mem_free(argv);
-		mem_free(lens);
-	}
+	if (!failed)
+		store(c, m, n);
 	for (i = 0; i < n; i++) {
 		mem_free(m[i].data);
 		free(m[i].attrs);

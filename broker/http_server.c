@@ -191,6 +191,23 @@ const char *call_query(struct call *c, const char *key, char *buf, size_t buflen
 	return res;
 }
 
+int call_parse_body_or_reply(struct call *c)
+{
+	json_error_t je;
+	c->body = json_loadb(c->raw, c->raw_len, 0, &je);
+	if (c->body == NULL) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. %s (line %d, "
+			   "column %d)", je.text, je.line, je.column);
+		return -1;
+	}
+	if (!json_is_object(c->body)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Expected an "
+			   "object.");
+		return -1;
+	}
+	return 0;
+}
+
 static int method_of(enum evhttp_cmd_type t)
 {
 	switch (t) {
@@ -251,18 +268,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 				   "%zu bytes.", r->body_limit);
 			return;
 		}
-		json_error_t je;
-		c->body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &je);
-		if (c->body == NULL) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. %s "
-				   "(line %d, column %d)", je.text, je.line, je.column);
+		c->raw = (const char *)evbuffer_pullup(in, -1);
+		c->raw_len = len;
+		if (!(r->flags & ROUTE_RAW_BODY) && call_parse_body_or_reply(c) != 0)
 			return;
-		}
-		if (!json_is_object(c->body)) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Expected "
-				   "an object.");
-			return;
-		}
 	}
 	r->handler(c);
 }

@@ -33,6 +33,8 @@ struct call {
 	const struct route *route;
 	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
 	json_t *body;     /* parsed JSON body or NULL; owned by the call */
+	const char *raw;  /* ROUTE_RAW_BODY routes: the unparsed body (in req) */
+	size_t raw_len;
 	const char *query; /* raw query string or NULL; borrowed from req */
 	int64_t start_ms;
 	void *state;      /* handler state, freed with state_free */
@@ -71,6 +73,10 @@ void call_not_found(struct call *c, const char *id);
 
 /* 503 UNAVAILABLE because Redis did not answer. */
 void call_unavailable(struct call *c);
+
+/* Parses c->raw into c->body (ROUTE_RAW_BODY routes that need the tree);
+ * replies 400 and returns -1 when it is not a JSON object. */
+int call_parse_body_or_reply(struct call *c);
 
 /* Returns the value of a query parameter (decoded into buf), or NULL. */
 const char *call_query(struct call *c, const char *key, char *buf, size_t buflen);

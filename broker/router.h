@@ -20,6 +20,7 @@ struct route {
 };
 
 #define ROUTE_INGEST_AUTH 1 /* bearer token of ingest_tokens required */
+#define ROUTE_RAW_BODY 2    /* the handler parses the body itself (fast path) */
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 

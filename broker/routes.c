@@ -26,7 +26,7 @@ const struct route router_table[] = {
     {M_PATCH, "/v1/projects/{}/topics/{}", api_topics_patch, ADMIN_BODY, "topics.patch", 0},
     {M_DELETE, "/v1/projects/{}/topics/{}", api_topics_delete, 0, "topics.delete", 0},
     {M_POST, "/v1/projects/{}/topics/{}:publish", api_topics_publish, PUBLISH_BODY,
-     "topics.publish", 0},
+     "topics.publish", ROUTE_RAW_BODY},
     {M_GET, "/v1/projects/{}/topics/{}/subscriptions", api_topics_subscriptions, 0,
      "topics.subscriptions.list", 0},
     {M_GET, "/v1/projects/{}/subscriptions", api_subs_list, 0, "subscriptions.list", 0},
