@@ -133,9 +133,11 @@ int api_json_int(const json_t *v, long long *out)
 		return -1;
 	const char *s = json_string_value(v);
 	char *end;
+	if (!((*s >= '0' && *s <= '9') || *s == '-')) /* no spaces, no '+' */
+		return -1;
 	errno = 0;
 	*out = strtoll(s, &end, 10);
-	return (errno || *s == '\0' || *end != '\0') ? -1 : 0;
+	return (errno || *end != '\0') ? -1 : 0;
 }
 
 unsigned api_sub_tag(const char *sub_key)

@@ -141,13 +141,29 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
-int config_parse_redis_url(struct config *cfg, const char *url, char *err, size_t errlen)
+/* url with any password replaced by ***, for error messages. */
+static void masked(const char *url, char *out, size_t n)
 {
+	const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
+	const char *pw = strstr(url, "password=");
+	if (at && scheme && at > scheme)
+		snprintf(out, n, "%.*s***%s", (int)(scheme + 3 - url), url, at);
+	else if (pw)
+		snprintf(out, n, "%.*spassword=***", (int)(pw - url), url);
+	else
+		snprintf(out, n, "%s", url);
+}
+
+int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, size_t errlen)
+{
+	char url[1100];
+	masked(url_in, url, sizeof(url));
+	const char *raw = url_in;
 	char *end;
 	cfg->redis_db = 0;
 	cfg->redis_password[0] = '\0';
-	if (strncmp(url, "unix://", 7) == 0) {
-		const char *path = url + 7;
+	if (strncmp(raw, "unix://", 7) == 0) {
+		const char *path = raw + 7;
 		const char *q = strchr(path, '?');
 		size_t pl = q ? (size_t)(q - path) : strlen(path);
 		if (pl == 0 || path[0] != '/' || pl >= sizeof(cfg->redis_path)) {
@@ -182,12 +198,12 @@ int config_parse_redis_url(struct config *cfg, const char *url, char *err, size_
 		cfg->redis_unix = 1;
 		return 0;
 	}
-	if (strncmp(url, "redis://", 8) != 0) {
+	if (strncmp(raw, "redis://", 8) != 0) {
 		snprintf(err, errlen, "invalid redis URL '%s': use redis://HOST:PORT/DB or "
 			 "unix:///PATH", url);
 		return -1;
 	}
-	const char *p = url + 8;
+	const char *p = raw + 8;
 	const char *at = strchr(p, '@');
 	if (at) {
 		const char *pw = memchr(p, ':', (size_t)(at - p));

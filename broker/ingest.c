@@ -49,8 +49,13 @@ int ingest_auth_or_reply(struct call *c)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(c->req), "WWW-Authenticate",
 			  "Bearer realm=\"regnotify registry ingest\"");
-	log_warn("registry ingest: %s bearer token from %s", auth ? "wrong" : "missing",
-		 evhttp_request_get_host(c->req) ? evhttp_request_get_host(c->req) : "?");
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	log_warn("registry ingest: %s bearer token from %s:%u", auth ? "wrong" : "missing",
+		 peer ? peer : "?", (unsigned)port);
 	call_error(c, RPC_UNAUTHENTICATED, "Request is missing or has an invalid bearer token "
 		   "for registry ingest.");
 	return -1;

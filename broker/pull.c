@@ -320,6 +320,11 @@ void api_subs_pull(struct call *c)
 		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'maxMessages' (TYPE_INT32)");
 		return;
 	}
+	if (max > 2147483647LL || max < -2147483648LL) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'maxMessages' (TYPE_INT32): "
+			   "out of range");
+		return;
+	}
 	if (max <= 0) {
 		call_error(c, RPC_INVALID_ARGUMENT, "maxMessages must be greater than 0.");
 		return;

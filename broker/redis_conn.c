@@ -47,6 +47,7 @@ struct redis_conn {
 	void *wake_arg;
 	char instance[24]; /* random id of this broker process (wake-up payloads) */
 	int logged_down;
+	int setup_failed; /* AUTH or SELECT refused on this connection */
 };
 
 struct pending {
@@ -174,7 +175,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	memcpy(rc->sha[id], reply->str, 40);
 	rc->sha[id][40] = '\0';
-	if (--rc->loading == 0) {
+	if (--rc->loading == 0 && !rc->setup_failed) {
 		rc->ready = 1;
 		rc->logged_down = 0;
 		l->backoff_ms = BACKOFF_MIN_MS;
@@ -187,7 +188,12 @@ static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	redisReply *reply = r;
 	if (reply && reply->type == REDIS_REPLY_ERROR) {
-		log_error("redis: %s failed: %s", (const char *)privdata, reply->str);
+		struct link *l = ac->data;
+		/* Not ready on this connection; the backoff keeps growing. */
+		if (l)
+			l->rc->setup_failed = 1;
+		log_error("redis: %s failed: %s", (const char *)privdata,
+			  strncmp(reply->str, "ERR AUTH", 8) == 0 ? "ERR AUTH refused" : reply->str);
 		redisAsyncDisconnect(ac);
 	}
 }
@@ -223,6 +229,8 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	struct redis_conn *rc = l->rc;
 	redisAsyncContext *ac = l->ac;
 	const struct config *cfg = &rc->b->cfg;
+	if (!l->is_sub)
+		rc->setup_failed = 0;
 	if (cfg->redis_password[0])
 		redisAsyncCommand(ac, on_setup_reply, "AUTH", "AUTH %s", cfg->redis_password);
 	if (l->is_sub) {

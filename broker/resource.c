@@ -271,6 +271,8 @@ static int parse_dead_letter(json_t *v, struct sub_cfg *cfg, char *err, size_t e
 			if (parse_topic_ref(f, k, cfg->dead_letter_topic, err, errlen))
 				return -1;
 		} else if (strcmp(k, "maxDeliveryAttempts") == 0) {
+			if (json_is_null(f))
+				continue; /* proto3 JSON: null is the default */
 			if (parse_int_field(f, "maxDeliveryAttempts", 0, 100, &n, err, errlen))
 				return -1;
 			if (n != 0 && n < 5) {
