@@ -44,6 +44,10 @@ struct worker {
 	int64_t pause_until_ms;
 	int failures;
 	struct event *timer;
+	/* Acks are batched: one ack script per loop turn, not per message. */
+	char **acks;
+	size_t nacks, acks_cap;
+	struct event *ack_ev;
 	/* Metrics (Pub/Sub's subscription/push_request_count & co.). */
 	unsigned long long by_class[4]; /* ack, nack (HTTP status), timeout, error */
 	unsigned long long dead_lettered;
@@ -72,9 +76,14 @@ struct delivery {
 
 static void worker_kick(struct worker *w);
 
+static void flush_acks(struct worker *w);
+
 static void worker_free(struct worker *w)
 {
 	struct deliver *d = w->d;
+	flush_acks(w);
+	event_free(w->ack_ev);
+	mem_free(w->acks);
 	for (struct worker **p = &d->workers; *p; p = &(*p)->next) {
 		if (*p == w) {
 			*p = w->next;
@@ -122,6 +131,50 @@ static void script(struct worker *w, enum script_id id, int argc, const char **a
 	redis_conn_script(w->d->b->redis, id, ignore_reply, NULL, 0, argc, argv, lens);
 }
 
+/* Sends the acks gathered since the last flush in one script call. */
+static void flush_acks(struct worker *w)
+{
+	if (w->nacks == 0)
+		return;
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
+	size_t argc = 2 + w->nacks;
+	const char **argv = mem_alloc(sizeof(*argv) * argc);
+	size_t *lens = mem_alloc(sizeof(*lens) * argc);
+	argv[0] = w->sub;
+	argv[1] = now;
+	for (size_t i = 0; i < w->nacks; i++)
+		argv[2 + i] = w->acks[i];
+	for (size_t i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redis_conn_script(w->d->b->redis, SCRIPT_ACK, ignore_reply, NULL, 0, (int)argc, argv, lens);
+	for (size_t i = 0; i < w->nacks; i++)
+		mem_free(w->acks[i]);
+	w->nacks = 0;
+	mem_free(argv);
+	mem_free(lens);
+}
+
+static void on_flush_acks(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_acks(arg);
+}
+
+static void queue_ack(struct worker *w, const char *entry)
+{
+	if (w->nacks == w->acks_cap) {
+		w->acks_cap = w->acks_cap ? w->acks_cap * 2 : 64;
+		w->acks = mem_realloc(w->acks, w->acks_cap * sizeof(*w->acks));
+	}
+	w->acks[w->nacks++] = mem_strdup(entry);
+	if (w->nacks >= 1000)
+		flush_acks(w);
+	else if (w->nacks == 1)
+		event_active(w->ack_ev, 0, 0); /* after the other callbacks of this turn */
+}
+
 static void on_done(const struct http_result *res, void *arg)
 {
 	struct delivery *dv = arg;
@@ -140,8 +193,7 @@ static void on_done(const struct http_result *res, void *arg)
 	char now[24];
 	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
 	if (ack) {
-		const char *argv[] = {w->sub, now, dv->entry};
-		script(w, SCRIPT_ACK, 3, argv);
+		queue_ack(w, dv->entry);
 		w->failures = 0;
 		w->window = fmin(w->window + 1, (double)b->cfg.push_max_window);
 	} else {
@@ -234,7 +286,8 @@ static void worker_kick(struct worker *w)
 		return;
 	}
 	long room = (long)floor(w->window) - w->inflight;
-	if (room <= 0)
+	/* Refill in batches (half the window), not one pull per completion. */
+	if (room <= 0 || (w->inflight > 0 && room < (long)floor(w->window) / 2))
 		return; /* a completion kicks again */
 	if (room > 1000)
 		room = 1000;
@@ -274,6 +327,7 @@ static void upsert(struct deliver *d, const redisReply *name, const redisReply *
 		w->tag = api_sub_tag(w->sub);
 		w->window = 1;
 		w->timer = evtimer_new(d->b->base, on_timer, w);
+		w->ack_ev = event_new(d->b->base, -1, 0, on_flush_acks, w);
 		w->alive = 1;
 		w->next = d->workers;
 		d->workers = w;

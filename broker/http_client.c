@@ -20,6 +20,8 @@ struct http_client {
 	int running;
 	int allow_link_local;
 	struct xfer *xfers; /* every transfer in progress (for http_client_free) */
+	CURL *idle[256];    /* reset easy handles kept for reuse */
+	int nidle;
 };
 
 struct xfer {
@@ -46,7 +48,12 @@ static void xfer_free(struct xfer *x)
 		x->hc->xfers = x->next;
 	if (x->next)
 		x->next->prev = x->prev;
-	curl_easy_cleanup(x->easy);
+	if (x->easy && x->hc->nidle < (int)(sizeof(x->hc->idle) / sizeof(x->hc->idle[0]))) {
+		curl_easy_reset(x->easy);
+		x->hc->idle[x->hc->nidle++] = x->easy;
+	} else {
+		curl_easy_cleanup(x->easy);
+	}
 	curl_slist_free_all(x->headers);
 	free(x->body);
 	mem_free(x);
@@ -191,6 +198,8 @@ void http_client_free(struct http_client *hc)
 		curl_multi_remove_handle(hc->multi, hc->xfers->easy);
 		xfer_free(hc->xfers);
 	}
+	while (hc->nidle)
+		curl_easy_cleanup(hc->idle[--hc->nidle]);
 	curl_multi_cleanup(hc->multi);
 	event_free(hc->timer);
 	mem_free(hc);
@@ -207,7 +216,7 @@ int http_client_post(struct http_client *hc, const char *url, struct curl_slist 
 	x->cb = cb;
 	x->arg = arg;
 	x->retry_after_s = -1;
-	x->easy = curl_easy_init();
+	x->easy = hc->nidle ? hc->idle[--hc->nidle] : curl_easy_init();
 	if (x->easy == NULL) {
 		xfer_free(x);
 		return -1;
