@@ -128,8 +128,11 @@ end
 if count < max then
   local r = redis.call('XREADGROUP', 'GROUP', s, 'rn', 'COUNT', max - count, 'STREAMS', log, '>')
   if r then
-    for _, e in ipairs(r[1][2]) do
-      if id_ms(e[1]) < oldest then
+    local entries = r[1][2]
+    -- Entries come in id order: if the first is within retention, all are.
+    local check = #entries > 0 and id_ms(entries[1][1]) < oldest
+    for _, e in ipairs(entries) do
+      if check and id_ms(e[1]) < oldest then
         redis.call('XACK', log, s, e[1])
       else
         local d, a, k = fields(e[2])
