@@ -126,6 +126,13 @@ row('4b. e2e p99: JetStream nats.go / broker (>1 = broker better)',
 row('4c. e2e p99: broker / Redis-only xstream e2e',
     'rn.e2e.5000ps', 'e2e_p99_us', 'redis.e2e.everysec.5000ps', 'e2e_p99_us', 10.0, op='<=')
 
+print(f'5. registry ingest (Distribution envelopes, 1 event each): keep-alive c8 '
+      f'{spread("rn.ingest.keepalive.c8", "events_s")} events/s [{fg("rn.ingest.keepalive.c8")}], '
+      f'new connection per request c8 {spread("rn.ingest.newconn.c8", "events_s")} events/s '
+      f'[{fg("rn.ingest.newconn.c8")}]')
+row('6. push deliveries/s to a keep-alive C sink vs wrk on that sink (POST 300 B, c64)',
+    'rn.push.sink', 'deliveries_s', 'http.post300.c64', 'rps', 0.5)
+
 if any(i.endswith('.nodelay') for i in runs):
     print('\n# *.nodelay: the same broker binary with TCP_NODELAY forced at accept() by '
           'LD_PRELOAD (bench/nodelay_shim.c); equal to the plain rows when the broker sets '

@@ -9,6 +9,11 @@
 #   rn.pubbatch.c8     wrk -t1 -c8 batched publish, 1000 x 300 B per request
 #   rn.drain           rnbench drain: 100k pre-filled, pull 1000 + ack, one client
 #   rn.e2e.5000ps      rnbench e2e: open loop 5k msgs/s, 50k msgs, long-poll pulls
+#   rn.ingest.*        wrk: Distribution envelopes (one manifest push event each,
+#                      unique ids) over keep-alive and over a new connection per
+#                      request (as docker-registry sends them)
+#   rn.push.sink       deliveries/s of one push subscription to the evhttp_200
+#                      sink (50k pre-published), against wrk on that sink
 #   rn.*.nodelay       the same broker binary with TCP_NODELAY forced on its
 #                      HTTP sockets at accept() by LD_PRELOAD (bench/nodelay_shim.c):
 #                      a check on commits that set it themselves (07f1ded+), the
@@ -36,7 +41,7 @@ export BIN="${BIN:-/tmp/rnbench/bin}"
 export RESULTS="${RESULTS:-/tmp/rnbench/results}"
 RUNS="${RUNS:-3}"
 DUR="${DUR:-10s}"
-WHATIF="${WHATIF:-1}"
+WHATIF="${WHATIF:-0}"
 NATS="${NATS:-auto}"
 NOISE="${NOISE:-1}"
 [ -f "$SHARED/common.sh" ] || { echo "missing $SHARED/common.sh (clone shared/ next to the repo)" >&2; exit 1; }
@@ -216,6 +221,48 @@ redis_xs() {     # redis_xs ID xstream_bench-args...
   record "id=$id run=$run $out $fg"
 }
 
+ingest_case() {  # ingest_case ID CONNS CLOSE(0|1): Distribution envelopes, 1 event each
+  local id="$1" c="$2" close="$3" out fg sc rps p50 p99 errs
+  start_stack
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  out=$(CONNECTION_CLOSE="$close" timeout 60 wrk -t1 -c"$c" -d"$DUR" --latency \
+        -s "$HERE/ingest_distribution.lua" "http://127.0.0.1:$PORT") || out="FAILED"
+  sc=$(srv_cpu); fg=$(cpu_foreign)
+  stop_stack
+  rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
+  p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_us)
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
+  errs=$(echo "$out" | awk '/Non-2xx|Socket errors|FAILED/{printf "%s;", $0}' | tr ' ' '_')
+  record "id=$id run=$run c=$c events_s=${rps:-0} p50_us=${p50:-nan} p99_us=${p99:-nan} $sc $fg${errs:+ errors=$errs}"
+}
+push_metric() {  # acked push requests so far
+  curl -sf "http://127.0.0.1:$PORT/metrics" |
+    awk '/^regnotify_push_requests_total/ && /response_class="ack"/{s+=$2} END{print s+0}'
+}
+push_case() {    # deliveries/s from one push subscription to the evhttp_200 sink
+  local n="${PUSH_N:-50000}" fg sc sub hp a0 t0 t1 acked=0
+  start_stack
+  port_free "$HPORT"
+  "$BIN/evhttp_200" "$HPORT" 2>/dev/null &
+  hp=$!; STARTED_PIDS+=("$hp")
+  wait_port "$HPORT"
+  "$RN" pub -n "$n" -k 1000 -p "$PORT" -P "$PROJ" >/dev/null
+  sub=$(curl -sf "http://127.0.0.1:$PORT/v1/projects/$PROJ/subscriptions" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["subscriptions"][0]["name"])')
+  wait_quiet; cpu_mark "$RPID" "$BPID" "$hp"; srv_mark
+  curl -sf -o /dev/null -X POST -d "{\"pushConfig\":{\"pushEndpoint\":\"http://127.0.0.1:$HPORT/events\"}}" \
+    "http://127.0.0.1:$PORT/v1/$sub:modifyPushConfig"
+  # Timed from the first ack (workers discover push subscriptions within ~1 s).
+  for _ in $(seq 400); do a0=$(push_metric); [ "$a0" -gt 0 ] && break; sleep 0.005; done
+  t0=$(date +%s%N)
+  for _ in $(seq 12000); do acked=$(push_metric); [ "$acked" -ge "$n" ] && break; sleep 0.01; done
+  t1=$(date +%s%N)
+  sc=$(srv_cpu); fg=$(cpu_foreign)
+  stop_pid "$hp"
+  stop_stack
+  record "id=rn.push.sink run=$run n=$n acked=$acked deliveries_s=$(awk -v n="$acked" -v a="$a0" -v t="$(( t1 - t0 ))" 'BEGIN{printf "%.0f", (n-a)/(t/1e9)}') $sc $fg"
+}
+
 # ---------------------------------------------------------------- the run
 [ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" before
 for run in $(seq "$RUNS"); do
@@ -224,6 +271,9 @@ for run in $(seq "$RUNS"); do
   wrk_pub rn.pubbatch.c8   8  "$HERE/publish_batch.lua" 1000
   rn_case rn.drain         "" drain -n 100000
   rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
+  ingest_case rn.ingest.keepalive.c8 8 0
+  ingest_case rn.ingest.newconn.c8   8 1
+  push_case
   http_anchor
   redis_xadd redis.xadd.everysec.c50.P1  50 1  200000
   redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
