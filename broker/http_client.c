@@ -187,6 +187,12 @@ struct http_client *http_client_new(struct event_base *base, int allow_link_loca
 	curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc);
 	curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc);
+	/* HTTP/1.1 carries one request per connection at a time: without a
+	 * cap a window of 1000 would open 1000 connections to one receiver
+	 * (and churn them). Requests beyond the cap wait inside curl for a
+	 * free connection, which is then reused. */
+	curl_multi_setopt(hc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+	curl_multi_setopt(hc->multi, CURLMOPT_MAXCONNECTS, 256L);
 	return hc;
 }
 
