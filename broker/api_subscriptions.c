@@ -118,6 +118,12 @@ void api_subs_create(struct call *c)
 			   "\"topic\"");
 		return;
 	}
+	json_t *pc = json_object_get(c->body, "pushConfig");
+	if (json_is_object(pc) && push_config_keep_secrets(pc, NULL, err, sizeof(err)) != 0) {
+		/* "REDACTED" only means "keep" on an update; nothing is stored yet. */
+		call_error(c, RPC_INVALID_ARGUMENT, "%s", err);
+		return;
+	}
 	if (resource_sub_from_json(c->body, &cfg, c->b->cfg.push_allow_link_local, &status, err,
 				   sizeof(err))) {
 		call_error(c, status == 501 ? RPC_UNIMPLEMENTED : RPC_INVALID_ARGUMENT, "%s", err);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void push_format_webhook_signature(const unsigned char *key, size_t keylen, const char *id,
 				   int64_t ts, const char *body, size_t len, char *out, size_t n)
@@ -50,10 +51,33 @@ static struct curl_slist *add(struct curl_slist *h, const char *name, const char
 	return curl_slist_append(h, line);
 }
 
-/* An attribute can become a header only if its key is an HTTP token and its
- * value has no control characters. */
+/* Headers an attribute must never set: HTTP framing and hop-by-hop headers
+ * (request smuggling), and every header the broker itself sets (identity,
+ * signatures, metadata). Compared without case; entries ending in '*' are
+ * prefixes. */
+static const char *const reserved_headers[] = {
+    "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te",
+    "trailer", "upgrade", "expect", "proxy-*", "content-type", "content-encoding",
+    "authorization", "cookie", "user-agent", "accept", "webhook-*", "x-goog-*",
+    "x-hub-signature*", "ce-*", NULL};
+
+static int reserved(const char *k)
+{
+	for (int i = 0; reserved_headers[i]; i++) {
+		const char *r = reserved_headers[i];
+		size_t n = strlen(r);
+		if (r[n - 1] == '*' ? strncasecmp(k, r, n - 1) == 0 : strcasecmp(k, r) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An attribute can become a header only if its key is an HTTP token that is
+ * not reserved, and its value has no control characters. */
 static int header_safe(const char *k, const char *v)
 {
+	if (reserved(k))
+		return 0;
 	if (*k == '\0')
 		return 0;
 	for (const char *p = k; *p; p++)
@@ -131,7 +155,7 @@ static struct curl_slist *cloudevent_headers(struct curl_slist *h, const struct 
 	const char *subj = d ? attr(d, "tag") : NULL;
 	if (subj == NULL && d)
 		subj = attr(d, "digest");
-	if (subj && header_safe("ce-subject", subj))
+	if (subj && header_safe("subject", subj))
 		h = add(h, "ce-subject", subj);
 	h = add(h, "Content-Type", d ? "application/json" : "application/octet-stream");
 	json_decref(d);
@@ -163,7 +187,7 @@ void push_format_build(const struct push_target *t, const struct push_msg *m, in
 				h = add(h, "x-goog-pubsub-subscription-name", t->subscription);
 				h = add(h, "x-goog-pubsub-message-id", m->message_id);
 				h = add(h, "x-goog-pubsub-publish-time", ts);
-				if (m->ordering_key[0] && header_safe("x", m->ordering_key))
+				if (m->ordering_key[0] && header_safe("x-ordering", m->ordering_key))
 					h = add(h, "x-goog-pubsub-ordering-key", m->ordering_key);
 				const char *k;
 				json_t *v;
