@@ -361,8 +361,10 @@ int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, voi
 	l[1] = 40;
 	v[2] = nk;
 	l[2] = strlen(nk);
-	memcpy(v + 3, argv, sizeof(*v) * (size_t)argc);
-	memcpy(l + 3, lens, sizeof(*l) * (size_t)argc);
+	if (argc > 0) {
+		memcpy(v + 3, argv, sizeof(*v) * (size_t)argc);
+		memcpy(l + 3, lens, sizeof(*l) * (size_t)argc);
+	}
 	int r = redis_conn_argv(rc, cb, arg, argc + 3, v, l);
 	if (v != stackv) {
 		mem_free(v);
