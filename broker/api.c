@@ -39,6 +39,18 @@ const char *api_status(const redisReply *r)
 	return r->element[0]->str;
 }
 
+const char *api_status_or_reply(struct call *c, const redisReply *r)
+{
+	const char *st = api_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "NOT_FOUND") == 0)
+		call_not_found(c, c->params[1]);
+	else
+		return st;
+	return NULL;
+}
+
 void api_store_failed(struct call *c, const redisReply *r)
 {
 	if (r == NULL) {

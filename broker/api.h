@@ -26,6 +26,11 @@ void api_key(char *buf, const char *project, const char *id);
  * "NOT_FOUND", ...), or NULL when the reply is not such an array. */
 const char *api_status(const redisReply *r);
 
+/* The status word of a store script's reply when it is a success or a
+ * condition the caller handles; replies 503/500 (store failure) or 404
+ * (NOT_FOUND of the call's resource) itself and returns NULL. */
+const char *api_status_or_reply(struct call *c, const redisReply *r);
+
 /* Replies to a failed Redis call: 503 when reply is NULL (link down), 500
  * with the script error otherwise. */
 void api_store_failed(struct call *c, const redisReply *r);

@@ -34,15 +34,8 @@ struct pub_msg {
 static void on_published(redisReply *r, void *arg)
 {
 	struct call *c = arg;
-	const char *st = api_status(r);
-	if (st == NULL) {
-		api_store_failed(c, r);
+	if (api_status_or_reply(c, r) == NULL)
 		return;
-	}
-	if (strcmp(st, "NOT_FOUND") == 0) {
-		call_not_found(c, c->params[1]);
-		return;
-	}
 	/* {"messageIds":["...",...]}: ids are digits only, no escaping. */
 	size_t n = r->elements - 1;
 	metrics.published_messages += n;

@@ -316,12 +316,7 @@ void api_subs_modify_push(struct call *c)
 static void on_sub_deleted(redisReply *r, void *arg)
 {
 	struct call *c = arg;
-	const char *st = api_status(r);
-	if (st == NULL)
-		api_store_failed(c, r);
-	else if (strcmp(st, "NOT_FOUND") == 0)
-		call_not_found(c, c->params[1]);
-	else {
+	if (api_status_or_reply(c, r)) {
 		log_info("subscription projects/%s/subscriptions/%s deleted", c->params[0],
 			 c->params[1]);
 		call_reply_text(c, 200, "{}", 2);

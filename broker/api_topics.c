@@ -237,12 +237,7 @@ void api_topics_patch(struct call *c)
 static void on_deleted(redisReply *r, void *arg)
 {
 	struct call *c = arg;
-	const char *st = api_status(r);
-	if (st == NULL)
-		api_store_failed(c, r);
-	else if (strcmp(st, "NOT_FOUND") == 0)
-		call_not_found(c, c->params[1]);
-	else {
+	if (api_status_or_reply(c, r)) {
 		log_info("topic projects/%s/topics/%s deleted", c->params[0], c->params[1]);
 		call_reply_text(c, 200, "{}", 2);
 	}
@@ -268,15 +263,8 @@ static void on_topic_subs(redisReply *r, void *arg)
 {
 	struct call *c = arg;
 	struct list_state *ls = c->state;
-	const char *st = api_status(r);
-	if (st == NULL) {
-		api_store_failed(c, r);
+	if (api_status_or_reply(c, r) == NULL)
 		return;
-	}
-	if (strcmp(st, "NOT_FOUND") == 0) {
-		call_not_found(c, c->params[1]);
-		return;
-	}
 	size_t n = r->elements - 1;
 	const char **names = mem_calloc(n ? n : 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++)

@@ -6,6 +6,30 @@
 #include <string.h>
 #include <time.h>
 
+/* At p: "." and 1-9 digits; adds their milliseconds (the rest truncated)
+ * to *ms and moves p past them. 0 or -1. */
+static int parse_fraction(const char **pp, int64_t *ms)
+{
+	const char *p = *pp + 1;
+	int digits = 0;
+	int64_t frac = 0;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (digits >= 9)
+			return -1;
+		if (digits < 3)
+			frac = frac * 10 + (*p - '0');
+		digits++;
+		p++;
+	}
+	for (int i = digits; i < 3; i++)
+		frac *= 10;
+	*ms = frac;
+	*pp = p;
+	return 0;
+}
+
 int codec_duration_parse(const char *s, int64_t *ms_out)
 {
 	if (s == NULL || !isdigit((unsigned char)*s))
@@ -19,22 +43,8 @@ int codec_duration_parse(const char *s, int64_t *ms_out)
 		p++;
 	}
 	int64_t frac_ms = 0;
-	if (*p == '.') {
-		p++;
-		int digits = 0;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			if (digits >= 9)
-				return -1;
-			if (digits < 3)
-				frac_ms = frac_ms * 10 + (*p - '0');
-			digits++;
-			p++;
-		}
-		for (int i = digits; i < 3; i++)
-			frac_ms *= 10;
-	}
+	if (*p == '.' && parse_fraction(&p, &frac_ms) != 0)
+		return -1;
 	if (p[0] != 's' || p[1] != '\0')
 		return -1;
 	*ms_out = sec * 1000 + frac_ms;
@@ -88,22 +98,8 @@ int codec_timestamp_parse(const char *s, int64_t *ms_out)
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	int64_t frac_ms = 0;
-	if (*p == '.') {
-		p++;
-		int digits = 0;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			if (digits >= 9)
-				return -1;
-			if (digits < 3)
-				frac_ms = frac_ms * 10 + (*p - '0');
-			digits++;
-			p++;
-		}
-		for (int i = digits; i < 3; i++)
-			frac_ms *= 10;
-	}
+	if (*p == '.' && parse_fraction(&p, &frac_ms) != 0)
+		return -1;
 	int64_t offset_s = 0;
 	if (*p == 'Z' || *p == 'z') {
 		p++;

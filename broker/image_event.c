@@ -249,6 +249,25 @@ static int common_or_reject(struct image_event *e, json_t *ev, const char *sourc
 	return 0;
 }
 
+/* Shared checks of digest, tag and action; keeps the digest. Returns 0,
+ * or -1 after turning e into a reject. */
+static int digest_tag_or_reject(struct image_event *e, json_t *ev, const char *src,
+				const struct ingest_settings *s, const char *digest, const char *tag,
+				const char *action)
+{
+	const char *why = digest && !image_event_valid_digest(digest) ? "invalid digest"
+			  : tag && !image_event_valid_tag(tag)		      ? "invalid tag"
+			  : action == NULL				      ? "missing action"
+									      : NULL;
+	if (why) {
+		reject(e, ev, src, s, why);
+		return -1;
+	}
+	if (digest)
+		snprintf(e->digest, sizeof(e->digest), "%s", digest);
+	return 0;
+}
+
 void image_event_from_distribution(json_t *ev, const struct ingest_settings *s,
 				   struct image_event_list *out)
 {
@@ -272,19 +291,9 @@ void image_event_from_distribution(json_t *ev, const struct ingest_settings *s,
 	const char *mt = str(target, "mediaType");
 	const char *digest = str(target, "digest");
 	const char *tag = str(target, "tag");
-	if (digest && !image_event_valid_digest(digest)) {
-		reject(e, ev, src, s, "invalid digest");
+	if (digest_tag_or_reject(e, ev, src, s, digest, tag, action))
 		return;
-	}
-	if (tag && !image_event_valid_tag(tag)) {
-		reject(e, ev, src, s, "invalid tag");
-		return;
-	}
-	if (digest)
-		snprintf(e->digest, sizeof(e->digest), "%s", digest);
-	if (action == NULL) {
-		reject(e, ev, src, s, "missing action");
-	} else if (strcmp(action, "push") == 0 || strcmp(action, "pull") == 0) {
+	if (strcmp(action, "push") == 0 || strcmp(action, "pull") == 0) {
 		int blob = mt == NULL || strcmp(mt, BLOB_MEDIA_TYPE) == 0;
 		if (digest == NULL) {
 			reject(e, ev, src, s, "missing digest");
@@ -338,19 +347,9 @@ void image_event_from_native(json_t *ev, const struct ingest_settings *s,
 		digest = NULL;
 	if (tag && tag[0] == '\0')
 		tag = NULL;
-	if (digest && !image_event_valid_digest(digest)) {
-		reject(e, ev, src, s, "invalid digest");
+	if (digest_tag_or_reject(e, ev, src, s, digest, tag, action))
 		return;
-	}
-	if (tag && !image_event_valid_tag(tag)) {
-		reject(e, ev, src, s, "invalid tag");
-		return;
-	}
-	if (digest)
-		snprintf(e->digest, sizeof(e->digest), "%s", digest);
-	if (action == NULL) {
-		reject(e, ev, src, s, "missing action");
-	} else if (strcmp(action, "push") == 0 || strcmp(action, "tag") == 0) {
+	if (strcmp(action, "push") == 0 || strcmp(action, "tag") == 0) {
 		if (digest == NULL)
 			reject(e, ev, src, s, "missing digest");
 		else if (action[0] == 't' && tag == NULL)

@@ -375,12 +375,9 @@ static int parse_ack_id(const char *s, unsigned tag, char *id, size_t idlen, lon
 static void on_acked(redisReply *r, void *arg)
 {
 	struct call *c = arg;
-	const char *st = api_status(r);
-	if (st == NULL)
-		api_store_failed(c, r);
-	else if (strcmp(st, "NOT_FOUND") == 0)
-		call_not_found(c, c->params[1]);
-	else if (c->state) /* an invalid ackId: the script only checked existence */
+	if (api_status_or_reply(c, r) == NULL)
+		return;
+	if (c->state) /* an invalid ackId: the script only checked existence */
 		call_error(c, RPC_INVALID_ARGUMENT, "You have passed an invalid ack ID to the "
 			   "service (ack_id=%.80s).", (const char *)c->state);
 	else
