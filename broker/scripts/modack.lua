@@ -16,7 +16,7 @@ for i = 4, #ARGV - 1, 2 do
     if cur == n then
       local score = now + dl * 1000
       if dl == 0 and rmin >= 0 then
-        score = now + math.min(rmax, rmin * 2 ^ (n - 1))
+        score = now + retry_backoff(id, n, rmin, rmax)
         redis.call('HSET', retry, id, '1') -- the backoff is already in the score
       end
       redis.call('ZADD', lease, 'XX', score, id)

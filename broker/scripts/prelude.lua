@@ -15,6 +15,17 @@ local function chunked(items, fn)
   end
 end
 
+-- retryPolicy backoff after attempt n of entry id: min * 2^(n-1) times a
+-- jitter in [1, 1.25), at most max - so it stays within [min, max] and
+-- messages that failed together do not come back in lockstep. The jitter
+-- is derived from the id and attempt (scripts must be deterministic).
+local function retry_backoff(id, n, rmin, rmax)
+  local h = 0
+  for i = 1, #id do h = (h * 31 + id:byte(i)) % 1000003 end
+  local jitter = 1 + 0.25 * ((h + n * 7919) % 1000) / 1000
+  return math.floor(math.min(rmax, rmin * 2 ^ (n - 1) * jitter))
+end
+
 -- Deletes subscription S and everything it owns (delete and expiry).
 local function delete_sub(s)
   local topic = redis.call('HGET', skey(s), 'topic')

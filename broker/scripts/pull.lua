@@ -41,7 +41,7 @@ local function backoff_pending(id, score)
   if rmin < 0 then return false end
   if redis.call('HDEL', retry, id) == 1 then return false end
   local n = tonumber(redis.call('HGET', att, id) or '0') + 1
-  local due = score + math.min(rmax, rmin * 2 ^ (n - 1))
+  local due = score + retry_backoff(id, n, rmin, rmax)
   if due <= now then return false end
   redis.call('ZADD', lease, due, id)
   redis.call('HSET', retry, id, '1')

@@ -625,6 +625,43 @@ class PushTest(harness.BrokerTestCase):
         got = sink.keys()
         self.assertEqual(set(ids) - got, set())
 
+    def test_two_brokers_share_one_push_subscription(self):
+        """Every broker runs a worker for the subscription; the atomic lease
+        keeps them from sending the same delivery twice."""
+        redis = self.env.start_redis()
+        b1 = self.env.start_broker(redis.port)
+        b2 = self.env.start_broker(redis.port)
+        self.client = Client(b1.port)
+        self.addCleanup(lambda: self.__dict__.pop("client").close())
+        p = self.project()
+        self.create_topic(p, "top")
+        sink = self.sink(lambda req, n: Reply(200, delay=0.01))
+        self.create_sub(p, "push", "top", pushConfig={"pushEndpoint": sink.url()},
+                        ackDeadlineSeconds=60)
+        time.sleep(1.5)  # both brokers' workers find the subscription within a second
+        ids = []
+        for i in range(6):
+            ids += self.publish(p, "top", ["m%d-%03d" % (i, j) for j in range(100)])
+        sink.wait_keys(ids, 30, "every message pushed")
+        time.sleep(0.5)
+        keys = [r.key for r in sink.snapshot()]
+        dups = sorted({k for k in keys if keys.count(k) > 1})
+        self.assertEqual(dups, [], "delivered twice although each delivery was acked in time")
+        acks = []
+        for b in (b1, b2):
+            c = Client(b.port)
+            try:
+                st, _, raw = c.req("GET", "/metrics")
+            finally:
+                c.close()
+            self.assertEqual(st, 200)
+            m = parse_metrics(raw.decode())
+            acks.append(m.get(("regnotify_push_requests_total",
+                               (("response_class", "ack"),
+                                ("subscription", sub_name(p, "push")))), 0))
+        self.assertEqual(sum(acks), len(ids))
+        self.assertTrue(all(a > 0 for a in acks), "one broker did all the work: %r" % acks)
+
     # signatures and secrets -------------------------------------------------------
 
     def test_signatures_verify_and_secrets_stay_secret(self):
