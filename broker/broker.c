@@ -24,18 +24,30 @@ void broker_request_done(struct broker *b)
 /* Every 10 ms while shutting down: done when nothing is in flight and every
  * answer has been written (a reply only queued in a bufferevent would be
  * lost when the loop ends and the connections are freed). */
+/* A reply whose client hung up before it was fully written never reports
+ * completion; past this grace the shutdown stops waiting for such writes. */
+#define FLUSH_GRACE_MS 1000
+
 static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct broker *b = arg;
-	if (b->inflight == 0 && b->unflushed <= 0 && deliver_push_inflight(b) == 0) {
-		event_base_loopexit(b->base, NULL);
-		return;
+	int64_t now = broker_now_ms();
+	if (b->inflight == 0 && deliver_push_inflight(b) == 0) {
+		if (b->idle_since_ms == 0)
+			b->idle_since_ms = now;
+		if (b->unflushed <= 0 || now - b->idle_since_ms >= FLUSH_GRACE_MS) {
+			event_base_loopexit(b->base, NULL);
+			return;
+		}
+	} else {
+		b->idle_since_ms = 0;
 	}
-	if (broker_now_ms() >= b->shutdown_deadline_ms) {
-		log_warn("shutdown: %ld requests still in flight after %lld ms; exiting anyway",
-			 b->inflight, (long long)b->cfg.shutdown_timeout_ms);
+	if (now >= b->shutdown_deadline_ms) {
+		log_warn("shutdown: %ld requests and %d push deliveries still in flight after %lld "
+			 "ms; exiting anyway", b->inflight, deliver_push_inflight(b),
+			 (long long)b->cfg.shutdown_timeout_ms);
 		event_base_loopexit(b->base, NULL);
 	}
 }
