@@ -32,7 +32,8 @@ int accept4(int s, struct sockaddr *a, socklen_t *l, int flags)
 {
 	static int (*real)(int, struct sockaddr *, socklen_t *, int);
 	if (!real)
-		real = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
+		real = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT,
+										"accept4");
 	int fd = real(s, a, l, flags);
 	nodelay(fd);
 	return fd;

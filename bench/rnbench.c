@@ -120,11 +120,16 @@ static size_t b64_encode(const unsigned char *in, size_t n, char *out)
 
 static int b64v(char ch)
 {
-	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-	if (ch == '+' || ch == '-') return 62;
-	if (ch == '/' || ch == '_') return 63;
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+' || ch == '-')
+		return 62;
+	if (ch == '/' || ch == '_')
+		return 63;
 	return -1;
 }
 
@@ -205,7 +210,10 @@ static void sb_add(struct sb *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void sb_str(struct sb *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
 
 /* ---------------------------------------------- HTTP/1.1 keep-alive client */
 struct hc {
@@ -224,7 +232,7 @@ static void hc_open(struct hc *c)
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (c->fd < 0)
 		die("socket: %s", strerror(errno));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g_port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		die("connect 127.0.0.1:%d: %s", g_port, strerror(errno));
@@ -278,7 +286,7 @@ static void hc_send(struct hc *c, const char *method, const char *path, const ch
 {
 	char head[512];
 	int hl = req_head(head, sizeof(head), method, path, blen);
-	struct iovec iov[2] = {{head, (size_t)hl}, {(void *)body, blen}};
+	struct iovec iov[2] = { { head, (size_t)hl }, { (void *)body, blen } };
 	write_all(c->fd, iov, blen ? 2 : 1);
 }
 
@@ -352,7 +360,10 @@ static int hc_parse(struct hc *c)
 	return 1;
 }
 
-static void hc_consume(struct hc *c) { c->off += c->rlen; }
+static void hc_consume(struct hc *c)
+{
+	c->off += c->rlen;
+}
 
 static void hc_recv(struct hc *c)
 {
@@ -492,7 +503,10 @@ static void ack_add(struct sb *b, int first, const char *id, size_t n)
 	b->p[b->len++] = '"';
 }
 
-static void ack_end(struct sb *b) { sb_str(b, "]}"); }
+static void ack_end(struct sb *b)
+{
+	sb_str(b, "]}");
+}
 
 static int cmpu64(const void *a, const void *b)
 {
@@ -503,8 +517,8 @@ static int cmpu64(const void *a, const void *b)
 static void pct(const char *name, uint64_t *v, size_t n)
 {
 	if (n == 0) {
-		printf("%s_p50_us=nan %s_p99_us=nan %s_p999_us=nan %s_max_us=nan ", name, name, name,
-		       name);
+		printf("%s_p50_us=nan %s_p99_us=nan %s_p999_us=nan %s_max_us=nan ", name, name,
+		       name, name);
 		return;
 	}
 	qsort(v, n, sizeof(*v), cmpu64);
@@ -517,7 +531,7 @@ static void pct(const char *name, uint64_t *v, size_t n)
 static double fill(long n, int per_req, int conns)
 {
 	struct hc *c = xmalloc(sizeof(*c) * (size_t)conns);
-	struct sb b = {0};
+	struct sb b = { 0 };
 	for (int i = 0; i < conns; i++)
 		hc_open(&c[i]);
 	long nreq = (n + per_req - 1) / per_req;
@@ -548,7 +562,7 @@ static int do_pub(long n, int batch)
 	set_names("pub");
 	setup_topic_sub();
 	struct hc c;
-	struct sb b = {0};
+	struct sb b = { 0 };
 	hc_open(&c);
 	uint64_t *lat = xmalloc(sizeof(uint64_t) * (size_t)(n / batch + 1));
 	long req = 0;
@@ -583,7 +597,7 @@ static int do_drain(long n, int pullmax)
 	struct hc A, B;
 	hc_open(&A);
 	hc_open(&B);
-	struct sb ack = {0};
+	struct sb ack = { 0 };
 	struct msgref *m = NULL;
 	size_t mcap = 0;
 	size_t pbl;
@@ -682,7 +696,7 @@ static void *pub_reader(void *arg)
 	(void)arg;
 	int ep = epoll_create1(0);
 	for (int i = 0; i < n_pubconns; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 		epoll_ctl(ep, EPOLL_CTL_ADD, pcs[i].hc.fd, &ev);
 	}
 	long done = 0;
@@ -705,8 +719,10 @@ static void *pub_reader(void *arg)
 				lat_pub[idx] = t - sent_at[idx];
 				if (pc->hc.status != 200) {
 					if (pub_errors++ < 3)
-						fprintf(stderr, "publish: HTTP %d: %.*s\n", pc->hc.status,
-							(int)(pc->hc.blen > 300 ? 300 : pc->hc.blen),
+						fprintf(stderr, "publish: HTTP %d: %.*s\n",
+							pc->hc.status,
+							(int)(pc->hc.blen > 300 ? 300
+										: pc->hc.blen),
 							pc->hc.body);
 				}
 				hc_consume(&pc->hc);
@@ -729,7 +745,8 @@ static void *publisher(void *arg)
 		die("payload too large for e2e");
 	for (long i = 0; i < e2e_n; i++) {
 		uint64_t target = t_start + (uint64_t)((double)i * 1e9 / (double)e2e_rate);
-		struct timespec ts = {(time_t)(target / 1000000000ull), (long)(target % 1000000000ull)};
+		struct timespec ts = { (time_t)(target / 1000000000ull),
+				       (long)(target % 1000000000ull) };
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) {
 		}
 		uint64_t sent = now_ns();
@@ -764,7 +781,7 @@ static void *publisher(void *arg)
 		long t = atomic_load_explicit(&pc->tail, memory_order_relaxed);
 		pc->ring[t] = i;
 		atomic_store_explicit(&pc->tail, t + 1, memory_order_release);
-		struct iovec iov[2] = {{head, (size_t)hl}, {body, bl}};
+		struct iovec iov[2] = { { head, (size_t)hl }, { body, bl } };
 		write_all(pc->hc.fd, iov, 2);
 		if (now_ns() > t_deadline)
 			die("e2e: deadline hit while publishing");
@@ -783,14 +800,14 @@ static void *subscriber(void *arg)
 	const char *pb = pull_body(1000, 0, &pbl);
 	for (int i = 0; i < n_pulls; i++) {
 		hc_open(&pc[i]);
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 		epoll_ctl(ep, EPOLL_CTL_ADD, pc[i].fd, &ev);
 		hc_send(&pc[i], "POST", path_pull, pb, pbl);
 	}
 	hc_open(&ackc);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)n_pulls};
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)n_pulls };
 	epoll_ctl(ep, EPOLL_CTL_ADD, ackc.fd, &ev);
-	struct sb pend = {0}; /* ack body being collected */
+	struct sb pend = { 0 }; /* ack body being collected */
 	long npend = 0;
 	int ack_inflight = 0;
 	struct msgref *m = NULL;
@@ -828,8 +845,8 @@ static void *subscriber(void *arg)
 				for (size_t i = 0; i < nm; i++) {
 					uint64_t ts;
 					long idx;
-					if (payload_fields(m[i].data, m[i].dlen, &ts, &idx) || idx < 0 ||
-					    idx >= e2e_n) {
+					if (payload_fields(m[i].data, m[i].dlen, &ts, &idx) ||
+					    idx < 0 || idx >= e2e_n) {
 						bad_e2e++;
 					} else if (seen[idx]) {
 						dups_e2e++;
@@ -893,8 +910,7 @@ static int do_e2e(long n, long rate)
 	printf("e2e n=%ld rate=%ld conns=%d pulls=%d got=%ld dups=%ld bad=%ld pub_errors=%ld "
 	       "conns_used=%d pipelined=%ld pull_replies=%ld empty_pulls=%ld acks=%ld max_batch=%ld ",
 	       n, rate, n_pubconns, n_pulls, got_e2e, dups_e2e, bad_e2e, pub_errors, conns_used,
-	       pipelined,
-	       pulls_done, empty_pulls, acks_sent, max_batch);
+	       pipelined, pulls_done, empty_pulls, acks_sent, max_batch);
 	pct("pub", lat_pub, (size_t)n);
 	pct("e2e", lat_e2e, (size_t)got_e2e);
 	pct("schedlag", lat_lag, (size_t)n);
@@ -914,11 +930,10 @@ static int do_e2e(long n, long rate)
 /* ---------------------------------------------------------------------- main */
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: rnbench drain|e2e|pub [-p PORT] [-P PROJECT] [-n N] [-s SIZE]\n"
-		"  drain: [-b PULLMAX=1000]            (default -n 100000)\n"
-		"  e2e:   [-r RATE=5000] [-c PUBCONNS=8] [-l PULLS=2] (default -n 50000)\n"
-		"  pub:   [-k BATCH=1]                 (default -n 20000)\n");
+	fprintf(stderr, "usage: rnbench drain|e2e|pub [-p PORT] [-P PROJECT] [-n N] [-s SIZE]\n"
+			"  drain: [-b PULLMAX=1000]            (default -n 100000)\n"
+			"  e2e:   [-r RATE=5000] [-c PUBCONNS=8] [-l PULLS=2] (default -n 50000)\n"
+			"  pub:   [-k BATCH=1]                 (default -n 20000)\n");
 	exit(2);
 }
 

@@ -20,7 +20,8 @@ int api_names_or_reply(struct call *c, int nparams, const char *kind)
 		call_error(c, RPC_INVALID_ARGUMENT,
 			   "Invalid resource name given (name=projects/%s/%s/%.255s). Refer to "
 			   "https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for "
-			   "more information.", c->params[0], kind, c->params[1]);
+			   "more information.",
+			   c->params[0], kind, c->params[1]);
 		return -1;
 	}
 	return 0;
@@ -34,7 +35,8 @@ void api_key(char *buf, const char *project, const char *id)
 const char *api_status(const redisReply *r)
 {
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-	    (r->element[0]->type != REDIS_REPLY_STATUS && r->element[0]->type != REDIS_REPLY_STRING))
+	    (r->element[0]->type != REDIS_REPLY_STATUS &&
+	     r->element[0]->type != REDIS_REPLY_STRING))
 		return NULL;
 	return r->element[0]->str;
 }
@@ -174,7 +176,8 @@ void api_ready(struct call *c)
 		return;
 	}
 	if (!redis_conn_ready(c->b->redis)) {
-		call_error(c, RPC_UNAVAILABLE, "not ready: the message store (Redis) is not "
+		call_error(c, RPC_UNAVAILABLE,
+			   "not ready: the message store (Redis) is not "
 			   "reachable");
 		return;
 	}

@@ -24,7 +24,7 @@
 struct pub_msg {
 	unsigned char *data;
 	size_t len;
-	char *attrs;           /* JSON object text or NULL (owned on the jansson path) */
+	char *attrs; /* JSON object text or NULL (owned on the jansson path) */
 	size_t attrs_len;
 	const char *attrs_ref; /* pubscan path: the text inside the body */
 	const char *key;       /* orderingKey or NULL */
@@ -102,57 +102,71 @@ static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_m
 			    size_t *total)
 {
 	if (!json_is_object(jm)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'messages[%zu]': expected "
-			   "a PubsubMessage object", idx);
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid value at 'messages[%zu]': expected "
+			   "a PubsubMessage object",
+			   idx);
 		return -1;
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(jm, k, v) {
+	json_object_foreach(jm, k, v)
+	{
 		if (strcmp(k, "data") == 0) {
 			if (!json_is_string(v)) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
-					   "'messages[%zu].data': expected a base64 string", idx);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Invalid value at "
+					   "'messages[%zu].data': expected a base64 string",
+					   idx);
 				return -1;
 			}
 			size_t tl = json_string_length(v);
 			if (tl / 4 * 3 > MAX_REQUEST_DATA + 3) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Message too large: "
-					   "messages[%zu].data exceeds %d bytes", idx,
-					   MAX_REQUEST_DATA);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Message too large: "
+					   "messages[%zu].data exceeds %d bytes",
+					   idx, MAX_REQUEST_DATA);
 				return -1;
 			}
 			m->data = mem_alloc(tl / 4 * 3 + 3);
 			long dl = codec_base64_decode(json_string_value(v), tl, m->data);
 			if (dl < 0) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
-					   "'messages[%zu].data' (TYPE_BYTES): invalid base64", idx);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Invalid value at "
+					   "'messages[%zu].data' (TYPE_BYTES): invalid base64",
+					   idx);
 				return -1;
 			}
 			m->len = (size_t)dl;
 			*total += m->len;
 		} else if (strcmp(k, "attributes") == 0) {
 			if (!json_is_object(v)) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at "
-					   "'messages[%zu].attributes': expected an object", idx);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Invalid value at "
+					   "'messages[%zu].attributes': expected an object",
+					   idx);
 				return -1;
 			}
 			if (json_object_size(v) > MAX_ATTRIBUTES) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Too many attributes in "
-					   "messages[%zu]: %zu, at most %d are allowed", idx,
-					   json_object_size(v), MAX_ATTRIBUTES);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Too many attributes in "
+					   "messages[%zu]: %zu, at most %d are allowed",
+					   idx, json_object_size(v), MAX_ATTRIBUTES);
 				return -1;
 			}
 			const char *ak;
 			json_t *av;
-			json_object_foreach(v, ak, av) {
+			json_object_foreach(v, ak, av)
+			{
 				size_t kl = strlen(ak);
 				if (kl == 0 || kl > MAX_ATTR_KEY || !json_is_string(av) ||
 				    json_string_length(av) > MAX_ATTR_VALUE) {
-					call_error(c, RPC_INVALID_ARGUMENT, "Invalid attribute "
-						   "in messages[%zu]: keys are 1-%d bytes and values "
-						   "strings of at most %d bytes", idx, MAX_ATTR_KEY,
-						   MAX_ATTR_VALUE);
+					call_error(
+						c, RPC_INVALID_ARGUMENT,
+						"Invalid attribute "
+						"in messages[%zu]: keys are 1-%d bytes and values "
+						"strings of at most %d bytes",
+						idx, MAX_ATTR_KEY, MAX_ATTR_VALUE);
 					return -1;
 				}
 				*total += kl + json_string_length(av);
@@ -163,21 +177,25 @@ static int message_or_reply(struct call *c, json_t *jm, size_t idx, struct pub_m
 			}
 		} else if (strcmp(k, "orderingKey") == 0) {
 			if (!json_is_string(v) || json_string_length(v) > MAX_ORDERING_KEY) {
-				call_error(c, RPC_INVALID_ARGUMENT, "Invalid orderingKey in "
-					   "messages[%zu]: a string of at most %d bytes", idx,
-					   MAX_ORDERING_KEY);
+				call_error(c, RPC_INVALID_ARGUMENT,
+					   "Invalid orderingKey in "
+					   "messages[%zu]: a string of at most %d bytes",
+					   idx, MAX_ORDERING_KEY);
 				return -1;
 			}
 			m->key = json_string_value(v);
 			m->key_len = json_string_length(v);
 		} else if (strcmp(k, "messageId") != 0 && strcmp(k, "publishTime") != 0) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Unknown "
-				   "name \"%.64s\" at 'messages[%zu]'", k, idx);
+			call_error(c, RPC_INVALID_ARGUMENT,
+				   "Invalid JSON payload received. Unknown "
+				   "name \"%.64s\" at 'messages[%zu]'",
+				   k, idx);
 			return -1;
 		}
 	}
 	if (m->len == 0 && m->attrs == NULL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "One or more messages in the publish request "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "One or more messages in the publish request "
 			   "is empty. Each message must contain either non-empty data, or at "
 			   "least one attribute.");
 		return -1;
@@ -202,14 +220,14 @@ static void store(struct call *c, const struct pub_msg *m, size_t n)
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(stream, sizeof(stream), "rn:v1:{%s}:log", key);
 	snprintf(chan, sizeof(chan), "rn:v1:wake:%s", key);
-	const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
-	size_t multi_l[] = {5}, exec_l[] = {4};
+	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
+	size_t multi_l[] = { 5 }, exec_l[] = { 4 };
 	int failed = n > 1 && redis_conn_argv(rc, ignore_reply, NULL, 1, multi, multi_l) != 0;
 	int answered = 0; /* a command carrying c's callback is queued */
 	for (size_t i = 0; i < n && !failed; i++) {
-		const char *argv[10] = {"XADD", stream, "NOMKSTREAM", "*", "d",
-					m[i].data ? (const char *)m[i].data : ""};
-		size_t lens[10] = {4, strlen(stream), 10, 1, 1, m[i].len};
+		const char *argv[10] = { "XADD", stream, "NOMKSTREAM",
+					 "*",    "d",    m[i].data ? (const char *)m[i].data : "" };
+		size_t lens[10] = { 4, strlen(stream), 10, 1, 1, m[i].len };
 		int argc = 6;
 		if (m[i].attrs) {
 			argv[argc] = "a";
@@ -228,8 +246,8 @@ static void store(struct call *c, const struct pub_msg *m, size_t n)
 		answered = n == 1 && !failed;
 	}
 	const char *inst = redis_conn_instance(rc);
-	const char *pub[] = {"PUBLISH", chan, inst};
-	size_t pub_l[] = {7, strlen(chan), strlen(inst)};
+	const char *pub[] = { "PUBLISH", chan, inst };
+	size_t pub_l[] = { 7, strlen(chan), strlen(inst) };
 	if (!failed)
 		failed = redis_conn_argv(rc, ignore_reply, NULL, 3, pub, pub_l) != 0;
 	if (!failed && n > 1)
@@ -293,20 +311,23 @@ void api_topics_publish(struct call *c)
 		return;
 	json_t *msgs = c->body ? json_object_get(c->body, "messages") : NULL;
 	if (c->body && json_object_size(c->body) != (msgs ? 1u : 0u)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received: a publish "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid JSON payload received: a publish "
 			   "request has only \"messages\"");
 		return;
 	}
 	size_t n = json_is_array(msgs) ? json_array_size(msgs) : 0;
 	if (n == 0) {
-		call_error(c, RPC_INVALID_ARGUMENT, "The value for message_count is too small. You "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "The value for message_count is too small. You "
 			   "passed 0 in the request, but the minimum value is 1.");
 		return;
 	}
 	if (n > MAX_MESSAGES_PER_PUBLISH) {
-		call_error(c, RPC_INVALID_ARGUMENT, "The value for message_count is too large. "
-			   "You passed %zu in the request, but the maximum value is %d.", n,
-			   MAX_MESSAGES_PER_PUBLISH);
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "The value for message_count is too large. "
+			   "You passed %zu in the request, but the maximum value is %d.",
+			   n, MAX_MESSAGES_PER_PUBLISH);
 		return;
 	}
 	struct pub_msg *m = mem_calloc(n, sizeof(*m));
@@ -317,11 +338,14 @@ void api_topics_publish(struct call *c)
 		if (message_or_reply(c, json_array_get(msgs, i), i, &m[i], &total)) {
 			failed = 1;
 		} else if (total > MAX_REQUEST_DATA) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Request payload size exceeds the "
-				   "limit: %d bytes.", MAX_REQUEST_DATA);
+			call_error(c, RPC_INVALID_ARGUMENT,
+				   "Request payload size exceeds the "
+				   "limit: %d bytes.",
+				   MAX_REQUEST_DATA);
 			failed = 1;
 		} else if (i > 0 && strcmp(m[i].key ? m[i].key : "", okey ? okey : "") != 0) {
-			call_error(c, RPC_INVALID_ARGUMENT, "All messages in a publish request must "
+			call_error(c, RPC_INVALID_ARGUMENT,
+				   "All messages in a publish request must "
 				   "have the same orderingKey");
 			failed = 1;
 		}

@@ -79,8 +79,10 @@ static void on_sub_written(redisReply *r, void *arg)
 	} else if (st == NULL) {
 		api_store_failed(c, r);
 	} else if (strcmp(st, "ALREADY_EXISTS") == 0) {
-		call_error(c, RPC_ALREADY_EXISTS, "Resource already exists in the project "
-			   "(resource=%s).", c->params[1]);
+		call_error(c, RPC_ALREADY_EXISTS,
+			   "Resource already exists in the project "
+			   "(resource=%s).",
+			   c->params[1]);
 	} else if (strcmp(st, "NOT_FOUND") == 0) {
 		call_not_found(c, c->params[1]);
 	} else if (strcmp(st, "TOPIC_NOT_FOUND") == 0 || strcmp(st, "DLQ_NOT_FOUND") == 0) {
@@ -97,8 +99,8 @@ static void on_sub_written(redisReply *r, void *arg)
 		int modpush = c->route->handler == api_subs_modify_push;
 		log_info("subscription projects/%s/subscriptions/%s %s", c->params[0], c->params[1],
 			 c->route->method == M_PUT ? "created"
-			 : modpush		    ? "push config changed"
-						    : "updated");
+			 : modpush                 ? "push config changed"
+						   : "updated");
 		if (modpush)
 			call_reply_text(c, 200, "{}", 2);
 		else
@@ -114,7 +116,8 @@ void api_subs_create(struct call *c)
 	if (api_names_or_reply(c, 2, "subscriptions"))
 		return;
 	if (c->body == NULL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "A subscription needs a JSON body with "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A subscription needs a JSON body with "
 			   "\"topic\"");
 		return;
 	}
@@ -142,8 +145,10 @@ void api_subs_create(struct call *c)
 	struct sub_args a;
 	fill_args(c, &cfg, &a);
 	resource_sub_cleanup(&cfg);
-	const char *argv[] = {a.key, c->params[0], c->params[1], a.topic, c->state, a.ack,
-			      a.ret, a.ttl, a.dlq, a.maxatt, a.rmin, a.rmax, a.now, a.push};
+	const char *argv[] = {
+		a.key, c->params[0], c->params[1], a.topic, c->state, a.ack, a.ret,
+		a.ttl, a.dlq,        a.maxatt,     a.rmin,  a.rmax,   a.now, a.push
+	};
 	run(c, SCRIPT_SUB_CREATE, on_sub_written, argv, 14);
 	args_cleanup(&a);
 }
@@ -154,8 +159,8 @@ static void read_sub(struct call *c, redis_cb cb)
 	char key[API_KEY_MAX], hkey[API_KEY_MAX + 32];
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(hkey, sizeof(hkey), "rn:v1:sub:{%s}", key);
-	const char *argv[] = {"HMGET", hkey, "cfg", "topic", "push"};
-	size_t lens[] = {5, strlen(hkey), 3, 5, 4};
+	const char *argv[] = { "HMGET", hkey, "cfg", "topic", "push" };
+	size_t lens[] = { 5, strlen(hkey), 3, 5, 4 };
 	if (redis_conn_argv(c->b->redis, cb, c, 5, argv, lens) != 0)
 		call_unavailable(c);
 }
@@ -236,8 +241,8 @@ static void write_update(struct call *c, const redisReply *r, struct sub_cfg *cf
 	resource_sub_cleanup(cfg);
 	/* The stored text this update is based on, for the compare-and-set. */
 	char *based_on = mem_strndup(r->element[0]->str, r->element[0]->len);
-	const char *argv[] = {a.key, c->state, a.ack, a.ret, a.ttl, a.dlq,
-			      a.maxatt, a.rmin, a.rmax, a.now, based_on, a.push};
+	const char *argv[] = { a.key,    c->state, a.ack,  a.ret, a.ttl,    a.dlq,
+			       a.maxatt, a.rmin,   a.rmax, a.now, based_on, a.push };
 	run(c, SCRIPT_SUB_PATCH, on_sub_written, argv, 12);
 	mem_free(based_on);
 	args_cleanup(&a);
@@ -245,10 +250,16 @@ static void write_update(struct call *c, const redisReply *r, struct sub_cfg *cf
 
 static void on_sub_patch_read(redisReply *r, void *arg)
 {
-	static const char *const allowed[] = {
-	    "ackDeadlineSeconds", "labels", "messageRetentionDuration", "expirationPolicy",
-	    "deadLetterPolicy", "retryPolicy", "pushConfig", "retainAckedMessages",
-	    "enableExactlyOnceDelivery", NULL};
+	static const char *const allowed[] = { "ackDeadlineSeconds",
+					       "labels",
+					       "messageRetentionDuration",
+					       "expirationPolicy",
+					       "deadLetterPolicy",
+					       "retryPolicy",
+					       "pushConfig",
+					       "retainAckedMessages",
+					       "enableExactlyOnceDelivery",
+					       NULL };
 	struct call *c = arg;
 	char err[512];
 	struct sub_cfg cfg;
@@ -259,7 +270,8 @@ static void on_sub_patch_read(redisReply *r, void *arg)
 	json_t *mask = json_object_get(c->body, "updateMask");
 	if (!json_is_object(patch) || !json_is_string(mask)) {
 		json_decref(stored);
-		call_error(c, RPC_INVALID_ARGUMENT, "A subscription update needs \"subscription\" "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A subscription update needs \"subscription\" "
 			   "(object) and \"updateMask\" (string)");
 		return;
 	}
@@ -279,7 +291,8 @@ void api_subs_patch(struct call *c)
 	if (api_names_or_reply(c, 2, "subscriptions"))
 		return;
 	if (c->body == NULL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "A subscription update needs a JSON body with "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A subscription update needs a JSON body with "
 			   "\"subscription\" and \"updateMask\"");
 		return;
 	}
@@ -306,7 +319,8 @@ void api_subs_modify_push(struct call *c)
 		return;
 	json_t *pc = c->body ? json_object_get(c->body, "pushConfig") : NULL;
 	if (!json_is_object(pc) || json_object_size(c->body) != 1) {
-		call_error(c, RPC_INVALID_ARGUMENT, "modifyPushConfig needs {\"pushConfig\": {...}} "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "modifyPushConfig needs {\"pushConfig\": {...}} "
 			   "({} turns the subscription into a pull subscription)");
 		return;
 	}
@@ -329,6 +343,6 @@ void api_subs_delete(struct call *c)
 		return;
 	char key[API_KEY_MAX];
 	api_key(key, c->params[0], c->params[1]);
-	const char *argv[] = {key};
+	const char *argv[] = { key };
 	run(c, SCRIPT_SUB_DELETE, on_sub_deleted, argv, 1);
 }

@@ -17,8 +17,10 @@ static void on_topic_created(redisReply *r, void *arg)
 	if (st == NULL)
 		api_store_failed(c, r);
 	else if (strcmp(st, "ALREADY_EXISTS") == 0)
-		call_error(c, RPC_ALREADY_EXISTS, "Resource already exists in the project "
-			   "(resource=%s).", c->params[1]);
+		call_error(c, RPC_ALREADY_EXISTS,
+			   "Resource already exists in the project "
+			   "(resource=%s).",
+			   c->params[1]);
 	else {
 		log_info("topic projects/%s/topics/%s created", c->params[0], c->params[1]);
 		call_reply_text(c, 200, c->state, strlen(c->state));
@@ -45,7 +47,7 @@ void api_topics_create(struct call *c)
 	snprintf(ret, sizeof(ret), "%lld", (long long)cfg.retention_ms);
 	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
 	resource_topic_cleanup(&cfg);
-	const char *argv[] = {key, c->params[0], c->params[1], c->state, ret, now};
+	const char *argv[] = { key, c->params[0], c->params[1], c->state, ret, now };
 	size_t lens[6];
 	for (int i = 0; i < 6; i++)
 		lens[i] = strlen(argv[i]);
@@ -69,8 +71,8 @@ static void get_topic_cfg(struct call *c, redis_cb cb)
 	char key[API_KEY_MAX], hkey[API_KEY_MAX + 32];
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(hkey, sizeof(hkey), "rn:v1:{%s}:topic", key);
-	const char *argv[] = {"HGET", hkey, "cfg"};
-	size_t lens[] = {4, strlen(hkey), 3};
+	const char *argv[] = { "HGET", hkey, "cfg" };
+	size_t lens[] = { 4, strlen(hkey), 3 };
 	if (redis_conn_argv(c->b->redis, cb, c, 3, argv, lens) != 0)
 		call_unavailable(c);
 }
@@ -136,7 +138,7 @@ void api_list(struct call *c, int is_subs)
 	char start[RESOURCE_ID_MAX + 3], count[32];
 	snprintf(start, sizeof(start), "%s%s", token[0] ? "(" : "-", token);
 	snprintf(count, sizeof(count), "%ld", ps + 1);
-	const char *argv[] = {is_subs ? "subs" : "topics", c->params[0], start, count};
+	const char *argv[] = { is_subs ? "subs" : "topics", c->params[0], start, count };
 	size_t lens[4];
 	for (int i = 0; i < 4; i++)
 		lens[i] = strlen(argv[i]);
@@ -175,7 +177,7 @@ static void on_topic_patched(redisReply *r, void *arg)
 
 static void on_topic_patch_read(redisReply *r, void *arg)
 {
-	static const char *const allowed[] = {"labels", "messageRetentionDuration", NULL};
+	static const char *const allowed[] = { "labels", "messageRetentionDuration", NULL };
 	struct call *c = arg;
 	char err[512];
 	int status = 400;
@@ -197,7 +199,8 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	}
 	if (!json_is_object(patch) || !json_is_string(mask)) {
 		json_decref(stored);
-		call_error(c, RPC_INVALID_ARGUMENT, "A topic update needs \"topic\" (object) and "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A topic update needs \"topic\" (object) and "
 			   "\"updateMask\" (string)");
 		return;
 	}
@@ -217,8 +220,8 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	api_key(key, c->params[0], c->params[1]);
 	snprintf(ret, sizeof(ret), "%lld", (long long)cfg.retention_ms);
 	resource_topic_cleanup(&cfg);
-	const char *argv[] = {key, c->state, ret, r->str};
-	size_t lens[] = {strlen(key), strlen(c->state), strlen(ret), r->len};
+	const char *argv[] = { key, c->state, ret, r->str };
+	size_t lens[] = { strlen(key), strlen(c->state), strlen(ret), r->len };
 	api_script(c, SCRIPT_TOPIC_PATCH, on_topic_patched, 4, argv, lens);
 }
 
@@ -227,7 +230,8 @@ void api_topics_patch(struct call *c)
 	if (api_names_or_reply(c, 2, "topics"))
 		return;
 	if (c->body == NULL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "A topic update needs a JSON body with "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A topic update needs a JSON body with "
 			   "\"topic\" and \"updateMask\"");
 		return;
 	}
@@ -249,8 +253,8 @@ void api_topics_delete(struct call *c)
 		return;
 	char key[API_KEY_MAX];
 	api_key(key, c->params[0], c->params[1]);
-	const char *argv[] = {key, c->params[0], c->params[1]};
-	size_t lens[] = {strlen(key), strlen(c->params[0]), strlen(c->params[1])};
+	const char *argv[] = { key, c->params[0], c->params[1] };
+	size_t lens[] = { strlen(key), strlen(c->params[0]), strlen(c->params[1]) };
 	api_script(c, SCRIPT_TOPIC_DELETE, on_deleted, 3, argv, lens);
 }
 
@@ -307,7 +311,7 @@ void api_topics_subscriptions(struct call *c)
 	c->state_free = mem_free;
 	char key[API_KEY_MAX];
 	api_key(key, c->params[0], c->params[1]);
-	const char *argv[] = {key};
-	size_t lens[] = {strlen(key)};
+	const char *argv[] = { key };
+	size_t lens[] = { strlen(key) };
 	api_script(c, SCRIPT_TOPIC_SUBS, on_topic_subs, 1, argv, lens);
 }

@@ -46,7 +46,8 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 	}
 	if (now >= b->shutdown_deadline_ms) {
 		log_warn("shutdown: %ld requests and %d push deliveries still in flight after %lld "
-			 "ms; exiting anyway", b->inflight, deliver_push_inflight(b),
+			 "ms; exiting anyway",
+			 b->inflight, deliver_push_inflight(b),
 			 (long long)b->cfg.shutdown_timeout_ms);
 		event_base_loopexit(b->base, NULL);
 	}
@@ -64,7 +65,7 @@ void broker_shutdown(struct broker *b, int exit_code)
 	http_server_stop_accepting(b);
 	pull_flush_all(b);
 	deliver_push_quiesce(b);
-	struct timeval tv = {0, 10000};
+	struct timeval tv = { 0, 10000 };
 	b->shutdown_timer = event_new(b->base, -1, EV_PERSIST, on_shutdown_poll, b);
 	event_add(b->shutdown_timer, &tv);
 }

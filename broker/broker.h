@@ -31,8 +31,8 @@ struct broker {
 	int shutting_down;
 	int64_t shutdown_deadline_ms;
 	int64_t idle_since_ms; /* shutdown: when nothing was left in flight */
-	long inflight;  /* HTTP requests accepted and not yet answered */
-	long unflushed; /* answers not yet fully written to their socket */
+	long inflight;         /* HTTP requests accepted and not yet answered */
+	long unflushed;        /* answers not yet fully written to their socket */
 	int exit_code;
 };
 

@@ -106,8 +106,8 @@ int codec_timestamp_parse(const char *s, int64_t *ms_out)
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1, oh, om;
 		p++;
-		if (parse_digits(&p, 2, &oh) || *p++ != ':' || parse_digits(&p, 2, &om) || oh > 23 ||
-		    om > 59)
+		if (parse_digits(&p, 2, &oh) || *p++ != ':' || parse_digits(&p, 2, &om) ||
+		    oh > 23 || om > 59)
 			return -1;
 		offset_s = sign * (oh * 3600 + om * 60);
 	} else {
@@ -129,8 +129,7 @@ void codec_timestamp_format(int64_t ms, char *buf, size_t n)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 size_t codec_base64_encoded_len(size_t n)
 {

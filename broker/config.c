@@ -12,60 +12,60 @@
 enum opt_type { OPT_STRING, OPT_DURATION, OPT_ENUM, OPT_FLAG };
 
 struct option_def {
-	const char *name;      /* config-file key; flag is --name with '_' as '-' */
+	const char *name; /* config-file key; flag is --name with '_' as '-' */
 	enum opt_type type;
-	const char *def;       /* default, as text */
-	const char *choices;   /* OPT_ENUM: "a|b|c" */
+	const char *def;     /* default, as text */
+	const char *choices; /* OPT_ENUM: "a|b|c" */
 	const char *help;
 };
 
 /* The one table: --help, the config file, env vars and docs/config.md all
  * follow it. */
 static const struct option_def options[] = {
-    {"config", OPT_STRING, "", NULL,
-     "JSON config file whose keys are the option names below"},
-    {"listen", OPT_STRING, "127.0.0.1:8085", NULL,
-     "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)"},
-    {"redis", OPT_STRING, "", NULL,
-     "external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or "
-     "unix:///PATH[?db=N&password=P]; "
-     "empty starts an embedded redis-server"},
-    {"data_dir", OPT_STRING, "./var", NULL,
-     "directory of the embedded redis-server's AOF and socket"},
-    {"redis_server", OPT_STRING, "redis-server", NULL,
-     "redis-server binary used for the embedded Redis"},
-    {"durability", OPT_ENUM, "everysec", "everysec|always",
-     "AOF fsync policy: applied to the embedded Redis, checked on an external one"},
-    {"log_level", OPT_ENUM, "info", "debug|info|warn|error", "lowest level logged"},
-    {"pull_wait", OPT_DURATION, "10s", NULL,
-     "longest a pull with returnImmediately=false waits for messages"},
-    {"retention_interval", OPT_DURATION, "60s", NULL,
-     "how often retention trimming and subscription expiry run"},
-    {"shutdown_timeout", OPT_DURATION, "10s", NULL,
-     "on SIGTERM, longest wait for in-flight requests"},
-    {"registry_host", OPT_STRING, "", NULL,
-     "public registry host in image references (HOST/REPO@DIGEST); empty: the event's "
-     "request.host"},
-    {"ingest_project_mode", OPT_ENUM, "namespace", "namespace|fixed",
-     "namespace: a repository's first path segment is its project (gcr.io/PROJECT/image); "
-     "fixed: every event goes to ingest_project"},
-    {"ingest_project", OPT_STRING, "registry", NULL,
-     "project of fixed mode, and of repositories without a namespace"},
-    {"ingest_topic", OPT_STRING, "gcr", NULL, "topic that image events are published to"},
-    {"ingest_create_topics", OPT_ENUM, "true", "true|false",
-     "create the ingest topic, registry-rejects and the container-analysis topics on first use"},
-    {"ingest_dedup_window", OPT_DURATION, "86400s", NULL,
-     "how long a registry event id is remembered to drop re-sent events"},
-    {"ingest_tokens", OPT_STRING, "", NULL,
-     "comma-separated bearer tokens accepted on /v1/registry/*; required unless listening on "
-     "loopback"},
-    {"pulled_window", OPT_DURATION, "2592000s", NULL,
-     "default window of the recently-pulled images listing"},
-    {"push_allow_link_local", OPT_ENUM, "false", "true|false",
-     "allow push endpoints on link-local / cloud metadata addresses (169.254.0.0/16, "
-     "fe80::/10, fd00:ec2::/32)"},
-    {"push_max_window", OPT_STRING, "1000", NULL,
-     "most concurrent push requests per subscription and broker (the slow-start window's cap)"},
+	{ "config", OPT_STRING, "", NULL,
+	  "JSON config file whose keys are the option names below" },
+	{ "listen", OPT_STRING, "127.0.0.1:8085", NULL,
+	  "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)" },
+	{ "redis", OPT_STRING, "", NULL,
+	  "external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or "
+	  "unix:///PATH[?db=N&password=P]; "
+	  "empty starts an embedded redis-server" },
+	{ "data_dir", OPT_STRING, "./var", NULL,
+	  "directory of the embedded redis-server's AOF and socket" },
+	{ "redis_server", OPT_STRING, "redis-server", NULL,
+	  "redis-server binary used for the embedded Redis" },
+	{ "durability", OPT_ENUM, "everysec", "everysec|always",
+	  "AOF fsync policy: applied to the embedded Redis, checked on an external one" },
+	{ "log_level", OPT_ENUM, "info", "debug|info|warn|error", "lowest level logged" },
+	{ "pull_wait", OPT_DURATION, "10s", NULL,
+	  "longest a pull with returnImmediately=false waits for messages" },
+	{ "retention_interval", OPT_DURATION, "60s", NULL,
+	  "how often retention trimming and subscription expiry run" },
+	{ "shutdown_timeout", OPT_DURATION, "10s", NULL,
+	  "on SIGTERM, longest wait for in-flight requests" },
+	{ "registry_host", OPT_STRING, "", NULL,
+	  "public registry host in image references (HOST/REPO@DIGEST); empty: the event's "
+	  "request.host" },
+	{ "ingest_project_mode", OPT_ENUM, "namespace", "namespace|fixed",
+	  "namespace: a repository's first path segment is its project (gcr.io/PROJECT/image); "
+	  "fixed: every event goes to ingest_project" },
+	{ "ingest_project", OPT_STRING, "registry", NULL,
+	  "project of fixed mode, and of repositories without a namespace" },
+	{ "ingest_topic", OPT_STRING, "gcr", NULL, "topic that image events are published to" },
+	{ "ingest_create_topics", OPT_ENUM, "true", "true|false",
+	  "create the ingest topic, registry-rejects and the container-analysis topics on first use" },
+	{ "ingest_dedup_window", OPT_DURATION, "86400s", NULL,
+	  "how long a registry event id is remembered to drop re-sent events" },
+	{ "ingest_tokens", OPT_STRING, "", NULL,
+	  "comma-separated bearer tokens accepted on /v1/registry/*; required unless listening on "
+	  "loopback" },
+	{ "pulled_window", OPT_DURATION, "2592000s", NULL,
+	  "default window of the recently-pulled images listing" },
+	{ "push_allow_link_local", OPT_ENUM, "false", "true|false",
+	  "allow push endpoints on link-local / cloud metadata addresses (169.254.0.0/16, "
+	  "fe80::/10, fd00:ec2::/32)" },
+	{ "push_max_window", OPT_STRING, "1000", NULL,
+	  "most concurrent push requests per subscription and broker (the slow-start window's cap)" },
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
@@ -96,8 +96,9 @@ void config_usage(FILE *out)
 		flag_name(&options[i], f, sizeof(f));
 		env_name(&options[i], e, sizeof(e));
 		snprintf(arg, sizeof(arg), "%s %s", f,
-			 options[i].type == OPT_ENUM ? options[i].choices
-			 : options[i].type == OPT_DURATION ? "DURATION" : "VALUE");
+			 options[i].type == OPT_ENUM       ? options[i].choices
+			 : options[i].type == OPT_DURATION ? "DURATION"
+							   : "VALUE");
 		fprintf(out, "  %-34s %s\n  %-34s   env %s", arg, options[i].help, "", e);
 		if (options[i].def[0])
 			fprintf(out, ", default %s", options[i].def);
@@ -167,8 +168,8 @@ int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, si
 		const char *q = strchr(path, '?');
 		size_t pl = q ? (size_t)(q - path) : strlen(path);
 		if (pl == 0 || path[0] != '/' || pl >= sizeof(cfg->redis_path)) {
-			snprintf(err, errlen, "invalid redis URL '%s': expected unix:///absolute/path",
-				 url);
+			snprintf(err, errlen,
+				 "invalid redis URL '%s': expected unix:///absolute/path", url);
 			return -1;
 		}
 		memcpy(cfg->redis_path, path, pl);
@@ -189,8 +190,10 @@ int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, si
 				memcpy(cfg->redis_password, p + 9, l - 9);
 				cfg->redis_password[l - 9] = '\0';
 			} else {
-				snprintf(err, errlen, "invalid redis URL '%s': unix:// takes "
-					 "?db=N&password=P", url);
+				snprintf(err, errlen,
+					 "invalid redis URL '%s': unix:// takes "
+					 "?db=N&password=P",
+					 url);
 				return -1;
 			}
 			p = amp ? amp + 1 : NULL;
@@ -199,8 +202,10 @@ int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, si
 		return 0;
 	}
 	if (strncmp(raw, "redis://", 8) != 0) {
-		snprintf(err, errlen, "invalid redis URL '%s': use redis://HOST:PORT/DB or "
-			 "unix:///PATH", url);
+		snprintf(err, errlen,
+			 "invalid redis URL '%s': use redis://HOST:PORT/DB or "
+			 "unix:///PATH",
+			 url);
 		return -1;
 	}
 	const char *p = raw + 8;
@@ -224,7 +229,8 @@ int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, si
 	hostport[hl] = '\0';
 	if (strchr(hostport, ':') && hostport[0] != '[') {
 		if (config_parse_listen(hostport, cfg->redis_host, sizeof(cfg->redis_host),
-					&cfg->redis_port) || cfg->redis_port == 0)
+					&cfg->redis_port) ||
+		    cfg->redis_port == 0)
 			goto bad;
 	} else if (hostport[0] == '[') {
 		if (config_parse_listen(hostport, cfg->redis_host, sizeof(cfg->redis_host),
@@ -244,8 +250,8 @@ int config_parse_redis_url(struct config *cfg, const char *url_in, char *err, si
 	cfg->redis_unix = 0;
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid redis URL '%s': expected redis://[:PASSWORD@]HOST[:PORT][/DB]",
-		 url);
+	snprintf(err, errlen,
+		 "invalid redis URL '%s': expected redis://[:PASSWORD@]HOST[:PORT][/DB]", url);
 	return -1;
 bad_db:
 	snprintf(err, errlen, "invalid redis URL '%s': the database must be a number 0-15", url);
@@ -263,9 +269,12 @@ static int parse_tokens(struct config *cfg, const char *v, char *err, size_t err
 		while (n && v[n - 1] == ' ')
 			n--;
 		if (n) {
-			if (n >= sizeof(cfg->ingest_tokens[0]) || cfg->ingest_ntokens >= CONFIG_MAX_TOKENS) {
-				snprintf(err, errlen, "invalid ingest_tokens: at most %d tokens of at most "
-					 "255 characters", CONFIG_MAX_TOKENS);
+			if (n >= sizeof(cfg->ingest_tokens[0]) ||
+			    cfg->ingest_ntokens >= CONFIG_MAX_TOKENS) {
+				snprintf(err, errlen,
+					 "invalid ingest_tokens: at most %d tokens of at most "
+					 "255 characters",
+					 CONFIG_MAX_TOKENS);
 				return -1;
 			}
 			memcpy(cfg->ingest_tokens[cfg->ingest_ntokens], v, n);
@@ -299,7 +308,8 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 			c += cl + (bar ? 1 : 0);
 		}
 		if (!ok) {
-			snprintf(err, errlen, "invalid %s '%s': expected one of %s", n, v, o->choices);
+			snprintf(err, errlen, "invalid %s '%s': expected one of %s", n, v,
+				 o->choices);
 			return -1;
 		}
 	}
@@ -322,13 +332,15 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 	} else if (strcmp(n, "redis_server") == 0) {
 		snprintf(cfg->redis_server_bin, sizeof(cfg->redis_server_bin), "%s", v);
 	} else if (strcmp(n, "durability") == 0) {
-		cfg->durability = strcmp(v, "always") == 0 ? DURABILITY_ALWAYS : DURABILITY_EVERYSEC;
+		cfg->durability =
+			strcmp(v, "always") == 0 ? DURABILITY_ALWAYS : DURABILITY_EVERYSEC;
 	} else if (strcmp(n, "log_level") == 0) {
 		log_parse_level(v, &cfg->log_level);
 	} else if (strcmp(n, "registry_host") == 0) {
 		if (v[0] && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				      "0123456789.-:[]") != strlen(v)) {
-			snprintf(err, errlen, "invalid registry_host '%s': expected HOST[:PORT]", v);
+			snprintf(err, errlen, "invalid registry_host '%s': expected HOST[:PORT]",
+				 v);
 			return -1;
 		}
 		snprintf(cfg->registry_host, sizeof(cfg->registry_host), "%s", v);
@@ -363,8 +375,10 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 	} else if (o->type == OPT_DURATION) {
 		int64_t ms;
 		if (codec_duration_parse(v, &ms) || ms <= 0) {
-			snprintf(err, errlen, "invalid %s '%s': expected a positive duration like "
-				 "\"10s\"", n, v);
+			snprintf(err, errlen,
+				 "invalid %s '%s': expected a positive duration like "
+				 "\"10s\"",
+				 n, v);
 			return -1;
 		}
 		if (strcmp(n, "pull_wait") == 0)
@@ -389,8 +403,7 @@ static int find_option(const char *name)
 	return -1;
 }
 
-static int load_file(const char *path, const char **vals, json_t **keep, char *err,
-		     size_t errlen)
+static int load_file(const char *path, const char **vals, json_t **keep, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root = json_load_file(path, 0, &je);
@@ -405,7 +418,8 @@ static int load_file(const char *path, const char **vals, json_t **keep, char *e
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(root, k, v) {
+	json_object_foreach(root, k, v)
+	{
 		int i = find_option(k);
 		if (i < 0 || strcmp(k, "config") == 0) {
 			snprintf(err, errlen, "config file %s: unknown option \"%s\"", path, k);
@@ -421,8 +435,8 @@ static int load_file(const char *path, const char **vals, json_t **keep, char *e
 			json_object_set_new(root, k, json_string(buf));
 			vals[i] = json_string_value(json_object_get(root, k));
 		} else {
-			snprintf(err, errlen, "config file %s: option \"%s\" must be a string", path,
-				 k);
+			snprintf(err, errlen, "config file %s: option \"%s\" must be a string",
+				 path, k);
 			json_decref(root);
 			return -1;
 		}
@@ -434,7 +448,7 @@ static int load_file(const char *path, const char **vals, json_t **keep, char *e
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *vals[NOPTS];
-	const char *flagv[NOPTS] = {0};
+	const char *flagv[NOPTS] = { 0 };
 	json_t *file = NULL;
 	int rc = -1;
 	memset(cfg, 0, sizeof(*cfg));
@@ -491,7 +505,8 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 			goto out;
 	}
 	if (cfg->ingest_ntokens == 0 && !config_is_loopback(cfg->listen_host)) {
-		snprintf(err, errlen, "listening on %s without ingest_tokens would let anyone inject "
+		snprintf(err, errlen,
+			 "listening on %s without ingest_tokens would let anyone inject "
 			 "registry events: set --ingest-tokens (or listen on loopback)",
 			 cfg->listen_host);
 		goto out;

@@ -18,7 +18,7 @@ struct config {
 	int listen_port;
 	/* Redis: external when redis_url is set, else an embedded child. */
 	char redis_url[1024];
-	int redis_unix;         /* 1: redis_path is a unix socket */
+	int redis_unix; /* 1: redis_path is a unix socket */
 	char redis_host[256];
 	int redis_port;
 	char redis_path[512];

@@ -31,8 +31,8 @@
 struct worker {
 	struct deliver *d;
 	char sub[API_KEY_MAX];
-	char name[RESOURCE_NAME_MAX + 1];  /* projects/p/subscriptions/s */
-	char topic[API_KEY_MAX];           /* p/t, "" when detached */
+	char name[RESOURCE_NAME_MAX + 1]; /* projects/p/subscriptions/s */
+	char topic[API_KEY_MAX];          /* p/t, "" when detached */
 	char topic_name[RESOURCE_NAME_MAX + 1];
 	char *cfg_text;
 	struct push_cfg cfg;
@@ -113,7 +113,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void arm(struct worker *w, int64_t ms)
 {
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	evtimer_add(w->timer, &tv);
 }
 
@@ -182,9 +182,10 @@ static void on_done(const struct http_result *res, void *arg)
 	struct broker *b = w->d->b;
 	w->inflight--;
 	long s = res->status;
-	int ack = res->code == CURLE_OK && (s == 102 || s == 200 || s == 201 || s == 202 || s == 204);
-	int cls = ack ? CLASS_ACK
-		  : res->code == CURLE_OK ? CLASS_NACK
+	int ack =
+		res->code == CURLE_OK && (s == 102 || s == 200 || s == 201 || s == 202 || s == 204);
+	int cls = ack                                     ? CLASS_ACK
+		  : res->code == CURLE_OK                 ? CLASS_NACK
 		  : res->code == CURLE_OPERATION_TIMEDOUT ? CLASS_TIMEOUT
 							  : CLASS_ERROR;
 	w->by_class[cls]++;
@@ -202,7 +203,7 @@ static void on_done(const struct http_result *res, void *arg)
 		char dl[24];
 		long ra = res->retry_after_s > 600 ? 600 : res->retry_after_s;
 		snprintf(dl, sizeof(dl), "%ld", ra > 0 ? ra : 0);
-		const char *argv[] = {w->sub, now, dl, dv->entry, dv->attempt_s};
+		const char *argv[] = { w->sub, now, dl, dv->entry, dv->attempt_s };
 		script(w, SCRIPT_MODACK, 5, argv);
 		w->failures++;
 		w->window = fmax(1, floor(w->window / 2));
@@ -213,8 +214,10 @@ static void on_done(const struct http_result *res, void *arg)
 		w->pause_until_ms = broker_now_ms() + (int64_t)pause;
 		if (w->failures == 1 || w->failures % 10 == 0)
 			log_warn("push %s: %s (attempt %ld, %d failures in a row; pausing %.0f ms)",
-				 w->name, cls == CLASS_NACK ? "endpoint answered a nack status"
-					  : cls == CLASS_TIMEOUT ? "timeout" : res->error,
+				 w->name,
+				 cls == CLASS_NACK      ? "endpoint answered a nack status"
+				 : cls == CLASS_TIMEOUT ? "timeout"
+							: res->error,
 				 dv->attempt, w->failures, pause);
 		if (cls == CLASS_NACK)
 			log_debug("push %s: HTTP %ld", w->name, s);
@@ -230,10 +233,15 @@ static void deliver_one(struct worker *w, const redisReply *const *e)
 	char mid[32];
 	if (api_message_id(id->str, mid, sizeof(mid)) != 0)
 		return;
-	struct push_msg m = {mid, d->str, d->len, a->str, a->len, k->str,
-			     strtoll(id->str, NULL, 10),
-			     n->type == REDIS_REPLY_INTEGER ? (long)n->integer : 1};
-	struct push_target t = {w->name, w->topic_name, w->has_dlq, &w->cfg};
+	struct push_msg m = { mid,
+			      d->str,
+			      d->len,
+			      a->str,
+			      a->len,
+			      k->str,
+			      strtoll(id->str, NULL, 10),
+			      n->type == REDIS_REPLY_INTEGER ? (long)n->integer : 1 };
+	struct push_target t = { w->name, w->topic_name, w->has_dlq, &w->cfg };
 	struct curl_slist *h;
 	char *body;
 	size_t len;
@@ -294,8 +302,8 @@ static void worker_kick(struct worker *w)
 	char nows[24], max[16];
 	snprintf(nows, sizeof(nows), "%lld", (long long)now);
 	snprintf(max, sizeof(max), "%ld", room);
-	const char *argv[] = {w->sub, nows, max};
-	size_t lens[] = {strlen(w->sub), strlen(nows), strlen(max)};
+	const char *argv[] = { w->sub, nows, max };
+	size_t lens[] = { strlen(w->sub), strlen(nows), strlen(max) };
 	if (redis_conn_script(d->b->redis, SCRIPT_PULL, on_pulled, w, 0, 3, argv, lens) == 0)
 		w->pulling = 1;
 	else
@@ -404,7 +412,7 @@ int deliver_push_start(struct broker *b)
 	d->b = b;
 	d->hc = http_client_new(b->base, b->cfg.push_allow_link_local);
 	d->refresh = event_new(b->base, -1, EV_PERSIST, on_refresh, d);
-	struct timeval tv = {REFRESH_MS / 1000, (REFRESH_MS % 1000) * 1000};
+	struct timeval tv = { REFRESH_MS / 1000, (REFRESH_MS % 1000) * 1000 };
 	event_add(d->refresh, &tv);
 	b->deliver = d;
 	return 0;
@@ -453,32 +461,36 @@ void deliver_push_wake(struct broker *b, const char *topic)
 
 void deliver_push_metrics(struct broker *b, struct evbuffer *out)
 {
-	static const char *const classes[] = {"ack", "nack", "timeout", "error"};
+	static const char *const classes[] = { "ack", "nack", "timeout", "error" };
 	if (b->deliver == NULL)
 		return;
-	evbuffer_add_printf(out,
-			    "# HELP regnotify_push_requests_total Push requests by outcome "
-			    "(ack = 102/200/201/202/204).\n"
-			    "# TYPE regnotify_push_requests_total counter\n");
+	evbuffer_add_printf(out, "# HELP regnotify_push_requests_total Push requests by outcome "
+				 "(ack = 102/200/201/202/204).\n"
+				 "# TYPE regnotify_push_requests_total counter\n");
 	for (struct worker *w = b->deliver->workers; w; w = w->next)
 		for (int k = 0; k < 4; k++)
 			evbuffer_add_printf(out,
 					    "regnotify_push_requests_total{subscription=\"%s\","
-					    "response_class=\"%s\"} %llu\n", w->name, classes[k],
-					    w->by_class[k]);
-	evbuffer_add_printf(out, "# HELP regnotify_push_request_latency_seconds Push request "
-				 "latency.\n# TYPE regnotify_push_request_latency_seconds summary\n");
+					    "response_class=\"%s\"} %llu\n",
+					    w->name, classes[k], w->by_class[k]);
+	evbuffer_add_printf(out,
+			    "# HELP regnotify_push_request_latency_seconds Push request "
+			    "latency.\n# TYPE regnotify_push_request_latency_seconds summary\n");
 	for (struct worker *w = b->deliver->workers; w; w = w->next)
-		evbuffer_add_printf(out,
-				    "regnotify_push_request_latency_seconds_sum{subscription=\"%s\"} "
-				    "%.6f\nregnotify_push_request_latency_seconds_count{subscription="
-				    "\"%s\"} %llu\n", w->name, w->latency_sum, w->name, w->latency_n);
+		evbuffer_add_printf(
+			out,
+			"regnotify_push_request_latency_seconds_sum{subscription=\"%s\"} "
+			"%.6f\nregnotify_push_request_latency_seconds_count{subscription="
+			"\"%s\"} %llu\n",
+			w->name, w->latency_sum, w->name, w->latency_n);
 	evbuffer_add_printf(out, "# HELP regnotify_push_dead_lettered_total Messages forwarded to "
 				 "the dead-letter topic by push delivery.\n"
 				 "# TYPE regnotify_push_dead_lettered_total counter\n");
 	for (struct worker *w = b->deliver->workers; w; w = w->next)
-		evbuffer_add_printf(out, "regnotify_push_dead_lettered_total{subscription=\"%s\"} "
-				    "%llu\n", w->name, w->dead_lettered);
+		evbuffer_add_printf(out,
+				    "regnotify_push_dead_lettered_total{subscription=\"%s\"} "
+				    "%llu\n",
+				    w->name, w->dead_lettered);
 	evbuffer_add_printf(out, "# HELP regnotify_push_outstanding Push requests in flight.\n"
 				 "# TYPE regnotify_push_outstanding gauge\n");
 	for (struct worker *w = b->deliver->workers; w; w = w->next)
@@ -487,6 +499,6 @@ void deliver_push_metrics(struct broker *b, struct evbuffer *out)
 	evbuffer_add_printf(out, "# HELP regnotify_push_window Slow-start window (concurrent "
 				 "requests allowed).\n# TYPE regnotify_push_window gauge\n");
 	for (struct worker *w = b->deliver->workers; w; w = w->next)
-		evbuffer_add_printf(out, "regnotify_push_window{subscription=\"%s\"} %.0f\n", w->name,
-				    w->window);
+		evbuffer_add_printf(out, "regnotify_push_window{subscription=\"%s\"} %.0f\n",
+				    w->name, w->window);
 }

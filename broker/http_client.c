@@ -68,7 +68,7 @@ static void check_done(struct http_client *hc)
 			continue;
 		struct xfer *x = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		struct http_result res = {0};
+		struct http_result res = { 0 };
 		res.code = msg->data.result;
 		res.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res.code);
 		res.retry_after_s = x->retry_after_s;
@@ -83,7 +83,8 @@ static void check_done(struct http_client *hc)
 static void on_socket_event(evutil_socket_t fd, short kind, void *arg)
 {
 	struct http_client *hc = arg;
-	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) | ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
+		     ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	curl_multi_socket_action(hc->multi, fd, action, &hc->running);
 	check_done(hc);
 	if (hc->running <= 0 && evtimer_pending(hc->timer, NULL))
@@ -133,7 +134,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 		evtimer_del(hc->timer);
 		return 0;
 	}
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	evtimer_add(hc->timer, &tv);
 	return 0;
 }

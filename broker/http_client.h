@@ -11,11 +11,11 @@ struct event_base;
 struct http_client;
 
 struct http_result {
-	long status;         /* HTTP status, 0 when no response */
-	CURLcode code;       /* CURLE_OK, CURLE_OPERATION_TIMEDOUT, ... */
-	const char *error;   /* curl's message when code != CURLE_OK */
-	double seconds;      /* total time */
-	long retry_after_s;  /* Retry-After in seconds (delta form), -1 when absent */
+	long status;        /* HTTP status, 0 when no response */
+	CURLcode code;      /* CURLE_OK, CURLE_OPERATION_TIMEDOUT, ... */
+	const char *error;  /* curl's message when code != CURLE_OK */
+	double seconds;     /* total time */
+	long retry_after_s; /* Retry-After in seconds (delta form), -1 when absent */
 };
 
 /* Called once per request on the loop thread. */

@@ -32,16 +32,16 @@ static const struct {
 	int http;
 	const char *name;
 } rpc_codes[] = {
-    [RPC_INVALID_ARGUMENT] = {400, "INVALID_ARGUMENT"},
-    [RPC_NOT_FOUND] = {404, "NOT_FOUND"},
-    [RPC_ALREADY_EXISTS] = {409, "ALREADY_EXISTS"},
-    [RPC_UNAVAILABLE] = {503, "UNAVAILABLE"},
-    [RPC_INTERNAL] = {500, "INTERNAL"},
-    [RPC_UNIMPLEMENTED] = {501, "UNIMPLEMENTED"},
-    [RPC_METHOD_NOT_ALLOWED] = {405, "UNIMPLEMENTED"},
-    [RPC_PAYLOAD_TOO_LARGE] = {413, "INVALID_ARGUMENT"},
-    [RPC_UNAUTHENTICATED] = {401, "UNAUTHENTICATED"},
-    [RPC_ABORTED] = {409, "ABORTED"},
+	[RPC_INVALID_ARGUMENT] = { 400, "INVALID_ARGUMENT" },
+	[RPC_NOT_FOUND] = { 404, "NOT_FOUND" },
+	[RPC_ALREADY_EXISTS] = { 409, "ALREADY_EXISTS" },
+	[RPC_UNAVAILABLE] = { 503, "UNAVAILABLE" },
+	[RPC_INTERNAL] = { 500, "INTERNAL" },
+	[RPC_UNIMPLEMENTED] = { 501, "UNIMPLEMENTED" },
+	[RPC_METHOD_NOT_ALLOWED] = { 405, "UNIMPLEMENTED" },
+	[RPC_PAYLOAD_TOO_LARGE] = { 413, "INVALID_ARGUMENT" },
+	[RPC_UNAUTHENTICATED] = { 401, "UNAUTHENTICATED" },
+	[RPC_ABORTED] = { 409, "ABORTED" },
 };
 
 static const char *reason(int status)
@@ -170,7 +170,8 @@ void call_not_found(struct call *c, const char *id)
 
 void call_unavailable(struct call *c)
 {
-	call_error(c, RPC_UNAVAILABLE, "The service is currently unavailable: the message store "
+	call_error(c, RPC_UNAVAILABLE,
+		   "The service is currently unavailable: the message store "
 		   "(Redis) is not reachable. Retry with backoff.");
 }
 
@@ -196,12 +197,15 @@ int call_parse_body_or_reply(struct call *c)
 	json_error_t je;
 	c->body = json_loadb(c->raw, c->raw_len, 0, &je);
 	if (c->body == NULL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. %s (line %d, "
-			   "column %d)", je.text, je.line, je.column);
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid JSON payload received. %s (line %d, "
+			   "column %d)",
+			   je.text, je.line, je.column);
 		return -1;
 	}
 	if (!json_is_object(c->body)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid JSON payload received. Expected an "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid JSON payload received. Expected an "
 			   "object.");
 		return -1;
 	}
@@ -242,15 +246,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	c->query = q ? q + 1 : NULL;
 
 	if (b->shutting_down) {
-		call_error(c, RPC_UNAVAILABLE, "The broker is shutting down; retry on another instance");
+		call_error(c, RPC_UNAVAILABLE,
+			   "The broker is shutting down; retry on another instance");
 		return;
 	}
 	int m = method_of(evhttp_request_get_command(req));
 	const struct route *r = NULL;
 	enum route_result rr = router_match(router_table, router_table_len, m, path, &r, c->params);
 	if (rr == ROUTE_NOT_FOUND) {
-		call_error(c, RPC_NOT_FOUND, "The requested URL %.200s was not found on this server.",
-			   path);
+		call_error(c, RPC_NOT_FOUND,
+			   "The requested URL %.200s was not found on this server.", path);
 		return;
 	}
 	if (rr == ROUTE_BAD_METHOD || m == 0) {
@@ -264,8 +269,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	size_t len = evbuffer_get_length(in);
 	if (r->body_limit && len > 0) {
 		if (len > r->body_limit) {
-			call_error(c, RPC_PAYLOAD_TOO_LARGE, "Request payload size exceeds the limit: "
-				   "%zu bytes.", r->body_limit);
+			call_error(c, RPC_PAYLOAD_TOO_LARGE,
+				   "Request payload size exceeds the limit: "
+				   "%zu bytes.",
+				   r->body_limit);
 			return;
 		}
 		c->raw = (const char *)evbuffer_pullup(in, -1);
@@ -282,8 +289,8 @@ int http_server_start(struct broker *b, const char *host, int port)
 	if (b->http == NULL)
 		return -1;
 	evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
-						EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-						EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 	evhttp_set_max_body_size(b->http, HTTP_HARD_BODY_MAX);
 	evhttp_set_timeout(b->http, 120);
 	evhttp_set_gencb(b->http, on_request, b);

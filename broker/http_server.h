@@ -32,12 +32,12 @@ struct call {
 	struct evhttp_request *req;
 	const struct route *route;
 	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
-	json_t *body;     /* parsed JSON body or NULL; owned by the call */
-	const char *raw;  /* ROUTE_RAW_BODY routes: the unparsed body (in req) */
+	json_t *body;    /* parsed JSON body or NULL; owned by the call */
+	const char *raw; /* ROUTE_RAW_BODY routes: the unparsed body (in req) */
 	size_t raw_len;
 	const char *query; /* raw query string or NULL; borrowed from req */
 	int64_t start_ms;
-	void *state;      /* handler state, freed with state_free */
+	void *state; /* handler state, freed with state_free */
 	void (*state_free)(void *);
 	struct call *next; /* parked pulls (pull.c) */
 	int tries;         /* read-modify-write retries (patches) */
@@ -66,7 +66,7 @@ void call_reply_text(struct call *c, int status, const char *text, size_t len);
 /* Answers {"error":{"code","message","status"}} with code's HTTP status
  * and frees the call. Loop thread. */
 void call_error(struct call *c, enum rpc_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* "Resource not found (resource=ID)." for the call's resource ID. */
 void call_not_found(struct call *c, const char *id);

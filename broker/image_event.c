@@ -137,8 +137,7 @@ static const char *str(json_t *o, const char *k)
 
 /* The project a repository's events go to. -1 when the namespace is not a
  * valid project ID. */
-static int project_of(const char *repo, const struct ingest_settings *s, char *out,
-		      size_t outlen)
+static int project_of(const char *repo, const struct ingest_settings *s, char *out, size_t outlen)
 {
 	const char *slash = strchr(repo, '/');
 	if (s->mode == INGEST_FIXED || slash == NULL) {
@@ -242,8 +241,10 @@ static int common_or_reject(struct image_event *e, json_t *ev, const char *sourc
 		return -1;
 	}
 	if (host == NULL || !image_event_valid_host(host)) {
-		reject(e, ev, source, s, host ? "invalid registry host" : "no registry host: "
-						 "configure registry_host or send request.host");
+		reject(e, ev, source, s,
+		       host ? "invalid registry host"
+			    : "no registry host: "
+			      "configure registry_host or send request.host");
 		return -1;
 	}
 	return 0;
@@ -252,13 +253,13 @@ static int common_or_reject(struct image_event *e, json_t *ev, const char *sourc
 /* Shared checks of digest, tag and action; keeps the digest. Returns 0,
  * or -1 after turning e into a reject. */
 static int digest_tag_or_reject(struct image_event *e, json_t *ev, const char *src,
-				const struct ingest_settings *s, const char *digest, const char *tag,
-				const char *action)
+				const struct ingest_settings *s, const char *digest,
+				const char *tag, const char *action)
 {
 	const char *why = digest && !image_event_valid_digest(digest) ? "invalid digest"
-			  : tag && !image_event_valid_tag(tag)		      ? "invalid tag"
-			  : action == NULL				      ? "missing action"
-									      : NULL;
+			  : tag && !image_event_valid_tag(tag)        ? "invalid tag"
+			  : action == NULL                            ? "missing action"
+								      : NULL;
 	if (why) {
 		reject(e, ev, src, s, why);
 		return -1;

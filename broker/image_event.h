@@ -29,14 +29,14 @@ enum ingest_op {
 
 struct image_event {
 	enum ingest_op op;
-	char id[129];          /* dedup key: the event id, or "sha256:<hex>" of an id
-				* longer than 120 bytes; "" when absent (no dedup) */
+	char id[129]; /* dedup key: the event id, or "sha256:<hex>" of an id
+		       * longer than 120 bytes; "" when absent (no dedup) */
 	char project[101];
 	char repository[256];
-	char digest[140];      /* "sha256:..." or "" */
+	char digest[140];        /* "sha256:..." or "" */
 	char ref[IMAGE_REF_MAX]; /* HOST/REPO@DIGEST for pulls */
-	char *data;            /* message data (JSON text), owned */
-	char *attrs;           /* attributes (JSON object text), owned, or NULL */
+	char *data;              /* message data (JSON text), owned */
+	char *attrs;             /* attributes (JSON object text), owned, or NULL */
 };
 
 struct image_event_list {

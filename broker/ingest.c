@@ -56,7 +56,8 @@ int ingest_auth_or_reply(struct call *c)
 		evhttp_connection_get_peer(evcon, &peer, &port);
 	log_warn("registry ingest: %s bearer token from %s:%u", auth ? "wrong" : "missing",
 		 peer ? peer : "?", (unsigned)port);
-	call_error(c, RPC_UNAUTHENTICATED, "Request is missing or has an invalid bearer token "
+	call_error(c, RPC_UNAUTHENTICATED,
+		   "Request is missing or has an invalid bearer token "
 		   "for registry ingest.");
 	return -1;
 }
@@ -64,14 +65,14 @@ int ingest_auth_or_reply(struct call *c)
 /* Accepts the media types registries send (parameters ignored). */
 static int content_type_ok(struct call *c, int native)
 {
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(c->req),
-					    "Content-Type");
+	const char *ct =
+		evhttp_find_header(evhttp_request_get_input_headers(c->req), "Content-Type");
 	if (ct == NULL)
 		return 0;
 	size_t n = strcspn(ct, "; ");
-	static const char *const ok[] = {"application/json",
-					 "application/vnd.docker.distribution.events.v1+json",
-					 "application/vnd.docker.distribution.events.v2+json"};
+	static const char *const ok[] = { "application/json",
+					  "application/vnd.docker.distribution.events.v1+json",
+					  "application/vnd.docker.distribution.events.v2+json" };
 	for (int i = 0; i < (native ? 1 : 3); i++)
 		if (strlen(ok[i]) == n && strncasecmp(ct, ok[i], n) == 0)
 			return 1;
@@ -96,12 +97,15 @@ static void on_ingested(redisReply *r, void *arg)
 		log_warn("registry ingest: %lld event(s) rejected to registry-rejects", v[3]);
 	if (v[4])
 		log_warn("registry ingest: %lld message(s) dropped: topic %s does not exist and "
-			 "ingest_create_topics is false", v[4], c->b->cfg.ingest_topic);
+			 "ingest_create_topics is false",
+			 v[4], c->b->cfg.ingest_topic);
 	log_debug("registry ingest: %zu events: %lld published, %lld duplicate, %lld ignored",
 		  st->nevents, v[0], v[1], v[2]);
 	char body[200];
-	int n = snprintf(body, sizeof(body), "{\"published\":%lld,\"duplicates\":%lld,"
-			 "\"ignored\":%lld,\"rejected\":%lld}", v[0], v[1], v[2], v[3]);
+	int n = snprintf(body, sizeof(body),
+			 "{\"published\":%lld,\"duplicates\":%lld,"
+			 "\"ignored\":%lld,\"rejected\":%lld}",
+			 v[0], v[1], v[2], v[3]);
 	struct broker *b = c->b;
 	call_reply_text(c, 200, body, (size_t)n);
 	if (v[0] || v[3])
@@ -172,7 +176,8 @@ static void ingest(struct call *c, int native)
 	}
 	json_t *events = json_object_get(c->body, "events");
 	if (!native && !json_is_array(events)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Not a Distribution notification envelope: "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Not a Distribution notification envelope: "
 			   "expected {\"events\":[...]}");
 		return;
 	}
@@ -184,15 +189,16 @@ static void ingest(struct call *c, int native)
 	st->src = native ? INGEST_SRC_NATIVE : INGEST_SRC_DISTRIBUTION;
 	c->state = st;
 	c->state_free = mem_free;
-	struct ingest_settings s = {cfg->ingest_fixed ? INGEST_FIXED : INGEST_NAMESPACE,
-				    cfg->ingest_project, cfg->registry_host};
-	struct image_event_list l = {0};
+	struct ingest_settings s = { cfg->ingest_fixed ? INGEST_FIXED : INGEST_NAMESPACE,
+				     cfg->ingest_project, cfg->registry_host };
+	struct image_event_list l = { 0 };
 	if (native && events == NULL) {
 		image_event_from_native(c->body, &s, &l);
 	} else {
 		size_t i;
 		json_t *ev;
-		json_array_foreach(events, i, ev) {
+		json_array_foreach(events, i, ev)
+		{
 			if (native)
 				image_event_from_native(ev, &s, &l);
 			else
@@ -232,10 +238,11 @@ static void on_pulled(redisReply *r, void *arg)
 	size_t n = r->elements / 2;
 	for (size_t i = 0; i < n && (long)i < page[0]; i++) {
 		char ts[40];
-		codec_timestamp_format(strtoll(r->element[2 * i + 1]->str, NULL, 10), ts, sizeof(ts));
+		codec_timestamp_format(strtoll(r->element[2 * i + 1]->str, NULL, 10), ts,
+				       sizeof(ts));
 		json_t *o = json_object();
-		json_object_set_new(o, "image", json_stringn(r->element[2 * i]->str,
-							    r->element[2 * i]->len));
+		json_object_set_new(o, "image",
+				    json_stringn(r->element[2 * i]->str, r->element[2 * i]->len));
 		json_object_set_new(o, "lastPulled", json_string(ts));
 		json_array_append_new(arr, o);
 	}
@@ -260,7 +267,8 @@ void ingest_recently_pulled(struct call *c)
 	int64_t within = c->b->cfg.pulled_window_ms;
 	const char *w = call_query(c, "within", buf, sizeof(buf));
 	if (w && codec_duration_parse(w, &within) != 0) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid within: expected a duration such as "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid within: expected a duration such as "
 			   "\"2592000s\"");
 		return;
 	}
@@ -283,7 +291,7 @@ void ingest_recently_pulled(struct call *c)
 	snprintf(since, sizeof(since), "%lld", (long long)(broker_now_ms() - within));
 	snprintf(off, sizeof(off), "%ld", offset);
 	snprintf(cnt, sizeof(cnt), "%ld", ps + 1);
-	const char *argv[] = {c->params[0], since, off, cnt};
+	const char *argv[] = { c->params[0], since, off, cnt };
 	size_t lens[4];
 	for (int i = 0; i < 4; i++)
 		lens[i] = strlen(argv[i]);

@@ -10,7 +10,7 @@
 
 enum log_level log_threshold = LOG_INFO;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 int log_parse_level(const char *s, enum log_level *out)
 {
@@ -31,8 +31,8 @@ void log_write(enum log_level lvl, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	int k = snprintf(line + n, sizeof(line) - n, ".%03ldZ %-5s ",
-			 ts.tv_nsec / 1000000, level_names[lvl]);
+	int k = snprintf(line + n, sizeof(line) - n, ".%03ldZ %-5s ", ts.tv_nsec / 1000000,
+			 level_names[lvl]);
 	if (k > 0)
 		n += (size_t)k;
 	va_list ap;

@@ -11,12 +11,26 @@ extern enum log_level log_threshold;
 int log_parse_level(const char *s, enum log_level *out);
 
 /* Writes one line "TIME LEVEL message" to stderr. Thread-safe (one write). */
-void log_write(enum log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_write(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...) do { if (log_threshold <= LOG_DEBUG) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
-#define log_info(...)  do { if (log_threshold <= LOG_INFO)  log_write(LOG_INFO, __VA_ARGS__); } while (0)
-#define log_warn(...)  do { if (log_threshold <= LOG_WARN)  log_write(LOG_WARN, __VA_ARGS__); } while (0)
-#define log_error(...) do { log_write(LOG_ERROR, __VA_ARGS__); } while (0)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_threshold <= LOG_DEBUG)                                                    \
+			log_write(LOG_DEBUG, __VA_ARGS__);                                         \
+	} while (0)
+#define log_info(...)                                                                              \
+	do {                                                                                       \
+		if (log_threshold <= LOG_INFO)                                                     \
+			log_write(LOG_INFO, __VA_ARGS__);                                          \
+	} while (0)
+#define log_warn(...)                                                                              \
+	do {                                                                                       \
+		if (log_threshold <= LOG_WARN)                                                     \
+			log_write(LOG_WARN, __VA_ARGS__);                                          \
+	} while (0)
+#define log_error(...)                                                                             \
+	do {                                                                                       \
+		log_write(LOG_ERROR, __VA_ARGS__);                                                 \
+	} while (0)
 
 #endif

@@ -15,9 +15,11 @@ void mem_free(void *p);
 
 /* rn_assert: invariants only; anything that can happen at run time gets an
  * error return instead. */
-#define rn_assert(cond) \
-	do { if (!(cond)) mem_assert_fail(#cond, __FILE__, __LINE__); } while (0)
-void mem_assert_fail(const char *what, const char *file, int line)
-    __attribute__((noreturn));
+#define rn_assert(cond)                                                                            \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			mem_assert_fail(#cond, __FILE__, __LINE__);                                \
+	} while (0)
+void mem_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn));
 
 #endif

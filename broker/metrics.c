@@ -12,9 +12,9 @@
 
 struct metrics metrics;
 
-static const char *const source_names[] = {"distribution", "native"};
-static const char *const result_names[] = {"published", "duplicate", "ignored", "rejected",
-					   "dropped"};
+static const char *const source_names[] = { "distribution", "native" };
+static const char *const result_names[] = { "published", "duplicate", "ignored", "rejected",
+					    "dropped" };
 
 void metrics_serve(struct call *c)
 {
@@ -24,17 +24,20 @@ void metrics_serve(struct call *c)
 			    "outcome.\n# TYPE regnotify_ingest_events_total counter\n");
 	for (int s = 0; s < INGEST_SRC_COUNT; s++)
 		for (int r = 0; r < INGEST_RESULT_COUNT; r++)
-			evbuffer_add_printf(out, "regnotify_ingest_events_total{source=\"%s\","
-					    "result=\"%s\"} %llu\n", source_names[s],
-					    result_names[r], metrics.ingest[s][r]);
-	evbuffer_add_printf(out, "# HELP regnotify_ingest_requests_total Registry notification "
-				 "requests stored.\n# TYPE regnotify_ingest_requests_total counter\n");
+			evbuffer_add_printf(out,
+					    "regnotify_ingest_events_total{source=\"%s\","
+					    "result=\"%s\"} %llu\n",
+					    source_names[s], result_names[r], metrics.ingest[s][r]);
+	evbuffer_add_printf(out,
+			    "# HELP regnotify_ingest_requests_total Registry notification "
+			    "requests stored.\n# TYPE regnotify_ingest_requests_total counter\n");
 	for (int s = 0; s < INGEST_SRC_COUNT; s++)
 		evbuffer_add_printf(out, "regnotify_ingest_requests_total{source=\"%s\"} %llu\n",
 				    source_names[s], metrics.ingest_requests[s]);
-	evbuffer_add_printf(out, "# HELP regnotify_published_messages_total Messages stored by "
-				 "topics.publish.\n# TYPE regnotify_published_messages_total counter\n"
-				 "regnotify_published_messages_total %llu\n",
+	evbuffer_add_printf(out,
+			    "# HELP regnotify_published_messages_total Messages stored by "
+			    "topics.publish.\n# TYPE regnotify_published_messages_total counter\n"
+			    "regnotify_published_messages_total %llu\n",
 			    metrics.published_messages);
 	evbuffer_add_printf(out, "# HELP regnotify_http_responses_total HTTP responses by status "
 				 "class.\n# TYPE regnotify_http_responses_total counter\n");

@@ -123,7 +123,7 @@ static int message(struct scan *s, struct pubscan_msg *m)
 
 int pubscan_parse(const char *body, size_t len, struct pubscan_msg **out)
 {
-	struct scan s = {body, body + len};
+	struct scan s = { body, body + len };
 	const char *k;
 	size_t kl;
 	if (!eat(&s, '{') || string(&s, &k, &kl) || !key_is(k, kl, "messages") || !eat(&s, ':') ||

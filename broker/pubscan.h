@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 struct pubscan_msg {
-	const char *data;  /* base64 text, not decoded; NULL when absent */
+	const char *data; /* base64 text, not decoded; NULL when absent */
 	size_t data_len;
 	const char *attrs; /* the attributes object's text, verbatim; NULL when none */
 	size_t attrs_len;
-	const char *key;   /* orderingKey; NULL when absent */
+	const char *key; /* orderingKey; NULL when absent */
 	size_t key_len;
 };
 

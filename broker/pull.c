@@ -113,7 +113,7 @@ int pull_init(struct broker *b)
 	struct pull_waiters *w = mem_calloc(1, sizeof(*w));
 	b->waiters = w;
 	w->tick = event_new(b->base, -1, EV_PERSIST, on_tick, b);
-	struct timeval tv = {0, TICK_MS * 1000};
+	struct timeval tv = { 0, TICK_MS * 1000 };
 	event_add(w->tick, &tv);
 	redis_conn_on_wake(b->redis, on_wake, b);
 	return 0;
@@ -203,10 +203,12 @@ static void reply_messages(struct call *c, const redisReply *r)
 	size_t tslen = 0;
 	PUT("{\"receivedMessages\":[");
 	for (size_t i = 4; i + 4 < r->elements; i += 5) {
-		const redisReply *id = r->element[i], *d = r->element[i + 1], *a = r->element[i + 2],
-				 *k = r->element[i + 3], *n = r->element[i + 4];
+		const redisReply *id = r->element[i], *d = r->element[i + 1],
+				 *a = r->element[i + 2], *k = r->element[i + 3],
+				 *n = r->element[i + 4];
 		unsigned long long attempt = n->type == REDIS_REPLY_INTEGER && n->integer > 0
-						 ? (unsigned long long)n->integer : 1;
+						     ? (unsigned long long)n->integer
+						     : 1;
 		char *dash;
 		unsigned long long ms = strtoull(id->str, &dash, 10);
 		unsigned long long seq = *dash == '-' ? strtoull(dash + 1, NULL, 10) : 0;
@@ -221,7 +223,8 @@ static void reply_messages(struct call *c, const redisReply *r)
 		PUT("\",\"message\":{");
 		if (d->len) {
 			PUT("\"data\":\"");
-			len += codec_base64_encode((const unsigned char *)d->str, d->len, buf + len);
+			len += codec_base64_encode((const unsigned char *)d->str, d->len,
+						   buf + len);
 			PUT("\",");
 		}
 		if (a->len) {
@@ -281,8 +284,7 @@ static void on_pulled(redisReply *r, void *arg)
 			wake_next_of_sub(b, sub);
 		return;
 	}
-	snprintf(ps->topic, sizeof(ps->topic), "%.*s", (int)r->element[1]->len,
-		 r->element[1]->str);
+	snprintf(ps->topic, sizeof(ps->topic), "%.*s", (int)r->element[1]->len, r->element[1]->str);
 	if (ps->return_immediately || b->shutting_down || broker_now_ms() >= ps->deadline_ms) {
 		call_reply_text(c, 200, "{}", 2);
 		return;
@@ -304,8 +306,8 @@ static void run_pull(struct call *c)
 	ps->wake_seq = c->b->waiters->seq;
 	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
 	snprintf(max, sizeof(max), "%ld", ps->max);
-	const char *argv[] = {ps->sub, now, max};
-	size_t lens[] = {strlen(ps->sub), strlen(now), strlen(max)};
+	const char *argv[] = { ps->sub, now, max };
+	size_t lens[] = { strlen(ps->sub), strlen(now), strlen(max) };
 	api_script(c, SCRIPT_PULL, on_pulled, 3, argv, lens);
 }
 
@@ -321,7 +323,8 @@ void api_subs_pull(struct call *c)
 		return;
 	}
 	if (max > 2147483647LL || max < -2147483648LL) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'maxMessages' (TYPE_INT32): "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid value at 'maxMessages' (TYPE_INT32): "
 			   "out of range");
 		return;
 	}
@@ -330,7 +333,8 @@ void api_subs_pull(struct call *c)
 		return;
 	}
 	if (ri && !json_is_boolean(ri)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'returnImmediately': "
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "Invalid value at 'returnImmediately': "
 			   "expected a boolean");
 		return;
 	}
@@ -378,8 +382,10 @@ static void on_acked(redisReply *r, void *arg)
 	if (api_status_or_reply(c, r) == NULL)
 		return;
 	if (c->state) /* an invalid ackId: the script only checked existence */
-		call_error(c, RPC_INVALID_ARGUMENT, "You have passed an invalid ack ID to the "
-			   "service (ack_id=%.80s).", (const char *)c->state);
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "You have passed an invalid ack ID to the "
+			   "service (ack_id=%.80s).",
+			   (const char *)c->state);
 	else
 		call_reply_text(c, 200, "{}", 2);
 }
@@ -399,13 +405,16 @@ static void ack_like(struct call *c, int modack)
 	if (modack) {
 		json_t *d = json_object_get(c->body, "ackDeadlineSeconds");
 		if (d && !json_is_null(d) && api_json_int(d, &dl) != 0) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid value at 'ackDeadlineSeconds' "
+			call_error(c, RPC_INVALID_ARGUMENT,
+				   "Invalid value at 'ackDeadlineSeconds' "
 				   "(TYPE_INT32)");
 			return;
 		}
 		if (dl < 0 || dl > 600) {
-			call_error(c, RPC_INVALID_ARGUMENT, "Invalid ack deadline given: %lld. The "
-				   "deadline must be between 0 and 600 seconds.", dl);
+			call_error(c, RPC_INVALID_ARGUMENT,
+				   "Invalid ack deadline given: %lld. The "
+				   "deadline must be between 0 and 600 seconds.",
+				   dl);
 			return;
 		}
 	}

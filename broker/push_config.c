@@ -26,9 +26,12 @@ int push_config_forbidden_addr(const struct sockaddr *addr)
 		const unsigned char *b = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
 		if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 */
 			return 1;
-		if (b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2) /* fd00:ec2::/32 */
+		if (b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e &&
+		    b[3] == 0xc2) /* fd00:ec2::/32 */
 			return 1;
-		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		static const unsigned char mapped[12] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+		};
 		if (memcmp(b, mapped, 12) == 0)
 			return b[12] == 169 && b[13] == 254;
 	}
@@ -47,7 +50,8 @@ static int check_endpoint(const char *url, int allow_link_local, char *err, size
 	    curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		snprintf(err, errlen, "Invalid push endpoint: '%.200s' is not an absolute URL", url);
+		snprintf(err, errlen, "Invalid push endpoint: '%.200s' is not an absolute URL",
+			 url);
 		goto out;
 	}
 	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
@@ -60,8 +64,8 @@ static int check_endpoint(const char *url, int allow_link_local, char *err, size
 		char *rb = strchr(h, ']');
 		if (rb)
 			*rb = '\0';
-		struct sockaddr_in a4 = {.sin_family = AF_INET};
-		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+		struct sockaddr_in a4 = { .sin_family = AF_INET };
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
 		int forbidden = 0;
 		if (inet_pton(AF_INET, h, &a4.sin_addr) == 1)
 			forbidden = push_config_forbidden_addr((struct sockaddr *)&a4);
@@ -71,8 +75,10 @@ static int check_endpoint(const char *url, int allow_link_local, char *err, size
 			 strcasecmp(h, "metadata") == 0)
 			forbidden = 1;
 		if (forbidden) {
-			snprintf(err, errlen, "Invalid push endpoint: %s is a link-local or cloud "
-				 "metadata address (set push_allow_link_local to allow it)", h);
+			snprintf(err, errlen,
+				 "Invalid push endpoint: %s is a link-local or cloud "
+				 "metadata address (set push_allow_link_local to allow it)",
+				 h);
 			goto out;
 		}
 	}
@@ -88,7 +94,8 @@ static int secret_obj(json_t *v, const char *name, char *err, size_t errlen)
 {
 	const char *s = json_is_object(v) ? str(v, "secret") : NULL;
 	if (s == NULL || s[0] == '\0' || json_object_size(v) != 1) {
-		snprintf(err, errlen, "Invalid pushConfig.%s: expected {\"secret\": \"...\"}", name);
+		snprintf(err, errlen, "Invalid pushConfig.%s: expected {\"secret\": \"...\"}",
+			 name);
 		return -1;
 	}
 	if (strlen(s) > 250) {
@@ -97,10 +104,12 @@ static int secret_obj(json_t *v, const char *name, char *err, size_t errlen)
 	}
 	if (strcmp(name, "standardWebhooks") == 0 && strcmp(s, PUSH_SECRET_REDACTED) != 0) {
 		unsigned char key[256];
-		long n = strncmp(s, "whsec_", 6) == 0 ? codec_base64_decode(s + 6, strlen(s + 6), key)
-						      : -1;
+		long n = strncmp(s, "whsec_", 6) == 0
+				 ? codec_base64_decode(s + 6, strlen(s + 6), key)
+				 : -1;
 		if (n < 24 || n > 64) {
-			snprintf(err, errlen, "Invalid pushConfig.standardWebhooks.secret: expected "
+			snprintf(err, errlen,
+				 "Invalid pushConfig.standardWebhooks.secret: expected "
 				 "whsec_ followed by the base64 of 24 to 64 random bytes");
 			return -1;
 		}
@@ -122,10 +131,12 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 	int formats = 0;
 	const char *k;
 	json_t *v;
-	json_object_foreach(pc, k, v) {
+	json_object_foreach(pc, k, v)
+	{
 		if (strcmp(k, "pushEndpoint") == 0) {
 			if (!json_is_string(v)) {
-				snprintf(err, errlen, "Invalid pushConfig.pushEndpoint: expected a URL");
+				snprintf(err, errlen,
+					 "Invalid pushConfig.pushEndpoint: expected a URL");
 				return -1;
 			}
 			if (json_string_length(v) == 0)
@@ -137,21 +148,27 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 			const char *ak;
 			json_t *av;
 			if (!json_is_object(v)) {
-				snprintf(err, errlen, "Invalid pushConfig.attributes: expected an object");
+				snprintf(err, errlen,
+					 "Invalid pushConfig.attributes: expected an object");
 				return -1;
 			}
-			json_object_foreach(v, ak, av) {
+			json_object_foreach(v, ak, av)
+			{
 				const char *ver = json_string_value(av);
 				if (strcmp(ak, "x-goog-version") != 0 || ver == NULL ||
-				    (strcmp(ver, "v1") && strcmp(ver, "v1beta1") && strcmp(ver, "v1beta2"))) {
-					snprintf(err, errlen, "Invalid pushConfig.attributes: only "
-						 "x-goog-version (v1, v1beta1, v1beta2) is supported");
+				    (strcmp(ver, "v1") && strcmp(ver, "v1beta1") &&
+				     strcmp(ver, "v1beta2"))) {
+					snprintf(
+						err, errlen,
+						"Invalid pushConfig.attributes: only "
+						"x-goog-version (v1, v1beta1, v1beta2) is supported");
 					return -1;
 				}
 			}
 		} else if (strcmp(k, "pubsubWrapper") == 0) {
 			if (!json_is_object(v) || json_object_size(v)) {
-				snprintf(err, errlen, "Invalid pushConfig.pubsubWrapper: expected {}");
+				snprintf(err, errlen,
+					 "Invalid pushConfig.pubsubWrapper: expected {}");
 				return -1;
 			}
 			formats++;
@@ -159,7 +176,8 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 			json_t *wm = json_object_get(v, "writeMetadata");
 			if (!json_is_object(v) || json_object_size(v) > (wm ? 1u : 0u) ||
 			    (wm && !json_is_boolean(wm))) {
-				snprintf(err, errlen, "Invalid pushConfig.noWrapper: expected "
+				snprintf(err, errlen,
+					 "Invalid pushConfig.noWrapper: expected "
 					 "{\"writeMetadata\": true|false}");
 				return -1;
 			}
@@ -168,14 +186,17 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 			const char *ck;
 			json_t *cv;
 			if (!json_is_object(v)) {
-				snprintf(err, errlen, "Invalid pushConfig.cloudEvents: expected an object");
+				snprintf(err, errlen,
+					 "Invalid pushConfig.cloudEvents: expected an object");
 				return -1;
 			}
-			json_object_foreach(v, ck, cv) {
+			json_object_foreach(v, ck, cv)
+			{
 				if ((strcmp(ck, "typePrefix") && strcmp(ck, "source")) ||
 				    !json_is_string(cv) || json_string_length(cv) > 120 ||
 				    strpbrk(json_string_value(cv), "\r\n")) {
-					snprintf(err, errlen, "Invalid pushConfig.cloudEvents: fields are "
+					snprintf(err, errlen,
+						 "Invalid pushConfig.cloudEvents: fields are "
 						 "typePrefix and source, strings of at most 120 "
 						 "characters");
 					return -1;
@@ -188,7 +209,8 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 		} else if (strcmp(k, "authorization") == 0) {
 			if (!json_is_string(v) || json_string_length(v) > 1000 ||
 			    strpbrk(json_string_value(v), "\r\n")) {
-				snprintf(err, errlen, "Invalid pushConfig.authorization: a header value "
+				snprintf(err, errlen,
+					 "Invalid pushConfig.authorization: a header value "
 					 "of at most 1000 characters");
 				return -1;
 			}
@@ -201,17 +223,22 @@ int push_config_validate(json_t *pc, int allow_link_local, int *is_push, int *st
 			if (json_is_object(v) && json_object_size(v) == 0)
 				continue;
 			*status = 501;
-			snprintf(err, errlen, "pushConfig.oidcToken is not supported by this version "
-				 "of regnotify; use standardWebhooks, hubSignature or authorization");
+			snprintf(
+				err, errlen,
+				"pushConfig.oidcToken is not supported by this version "
+				"of regnotify; use standardWebhooks, hubSignature or authorization");
 			return -1;
 		} else {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'subscription.pushConfig'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'subscription.pushConfig'",
+				 k);
 			return -1;
 		}
 	}
 	if (formats > 1) {
-		snprintf(err, errlen, "Invalid pushConfig: at most one of pubsubWrapper, noWrapper "
+		snprintf(err, errlen,
+			 "Invalid pushConfig: at most one of pubsubWrapper, noWrapper "
 			 "and cloudEvents");
 		return -1;
 	}
@@ -257,7 +284,7 @@ int push_config_parse(json_t *pc, struct push_cfg *out)
 	return 0;
 }
 
-static const char *const secret_fields[] = {"standardWebhooks", "hubSignature", NULL};
+static const char *const secret_fields[] = { "standardWebhooks", "hubSignature", NULL };
 
 json_t *push_config_redact(json_t *pc)
 {
@@ -276,8 +303,8 @@ int push_config_keep_secrets(json_t *pc, json_t *stored, char *err, size_t errle
 {
 	for (int i = 0; secret_fields[i]; i++) {
 		json_t *s = json_object_get(pc, secret_fields[i]);
-		if (!json_is_object(s) || strcmp(str(s, "secret") ? str(s, "secret") : "",
-						 PUSH_SECRET_REDACTED) != 0)
+		if (!json_is_object(s) ||
+		    strcmp(str(s, "secret") ? str(s, "secret") : "", PUSH_SECRET_REDACTED) != 0)
 			continue;
 		const char *old = str(json_object_get(stored, secret_fields[i]), "secret");
 		if (old == NULL) {

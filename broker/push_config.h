@@ -18,14 +18,14 @@ enum push_format { PUSH_WRAPPED = 0, PUSH_UNWRAPPED, PUSH_CLOUDEVENTS };
 struct push_cfg {
 	char endpoint[2048];
 	enum push_format format;
-	int write_metadata;           /* noWrapper.writeMetadata */
-	char ce_type_prefix[128];     /* cloudEvents.typePrefix */
-	char ce_source[512];          /* cloudEvents.source ("" = derived) */
-	unsigned char whsec[64];      /* standardWebhooks key (decoded) */
-	size_t whsec_len;             /* 0: not configured */
-	char hub_secret[256];         /* hubSignature.secret ("" = off) */
-	char authorization[1024];     /* static Authorization header ("" = off) */
-	char ca_file[512];            /* extra CA bundle ("" = system CAs) */
+	int write_metadata;       /* noWrapper.writeMetadata */
+	char ce_type_prefix[128]; /* cloudEvents.typePrefix */
+	char ce_source[512];      /* cloudEvents.source ("" = derived) */
+	unsigned char whsec[64];  /* standardWebhooks key (decoded) */
+	size_t whsec_len;         /* 0: not configured */
+	char hub_secret[256];     /* hubSignature.secret ("" = off) */
+	char authorization[1024]; /* static Authorization header ("" = off) */
+	char ca_file[512];        /* extra CA bundle ("" = system CAs) */
 };
 
 /* Validates a pushConfig object. An empty object (or one without

@@ -55,11 +55,27 @@ static struct curl_slist *add(struct curl_slist *h, const char *name, const char
  * (request smuggling), and every header the broker itself sets (identity,
  * signatures, metadata). Compared without case; entries ending in '*' are
  * prefixes. */
-static const char *const reserved_headers[] = {
-    "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te",
-    "trailer", "upgrade", "expect", "proxy-*", "content-type", "content-encoding",
-    "authorization", "cookie", "user-agent", "accept", "webhook-*", "x-goog-*",
-    "x-hub-signature*", "ce-*", NULL};
+static const char *const reserved_headers[] = { "content-length",
+						"transfer-encoding",
+						"host",
+						"connection",
+						"keep-alive",
+						"te",
+						"trailer",
+						"upgrade",
+						"expect",
+						"proxy-*",
+						"content-type",
+						"content-encoding",
+						"authorization",
+						"cookie",
+						"user-agent",
+						"accept",
+						"webhook-*",
+						"x-goog-*",
+						"x-hub-signature*",
+						"ce-*",
+						NULL };
 
 static int reserved(const char *k)
 {
@@ -143,7 +159,7 @@ static struct curl_slist *cloudevent_headers(struct curl_slist *h, const struct 
 		snprintf(buf, sizeof(buf), "//regnotify/%s", t->topic);
 	h = add(h, "ce-source", buf);
 	const char *action = attr(attrs, "action");
-	const char *kind = action == NULL ? "message.published"
+	const char *kind = action == NULL                  ? "message.published"
 			   : strcmp(action, "INSERT") == 0 ? "image.inserted"
 			   : strcmp(action, "DELETE") == 0 ? "image.deleted"
 							   : "message.published";
@@ -187,12 +203,15 @@ void push_format_build(const struct push_target *t, const struct push_msg *m, in
 				h = add(h, "x-goog-pubsub-subscription-name", t->subscription);
 				h = add(h, "x-goog-pubsub-message-id", m->message_id);
 				h = add(h, "x-goog-pubsub-publish-time", ts);
-				if (m->ordering_key[0] && header_safe("x-ordering", m->ordering_key))
+				if (m->ordering_key[0] &&
+				    header_safe("x-ordering", m->ordering_key))
 					h = add(h, "x-goog-pubsub-ordering-key", m->ordering_key);
 				const char *k;
 				json_t *v;
-				json_object_foreach(attrs, k, v) {
-					if (json_is_string(v) && header_safe(k, json_string_value(v)))
+				json_object_foreach(attrs, k, v)
+				{
+					if (json_is_string(v) &&
+					    header_safe(k, json_string_value(v)))
 						h = add(h, k, json_string_value(v));
 				}
 			}

@@ -12,14 +12,14 @@
 #include <stdint.h>
 
 struct push_msg {
-	const char *message_id;   /* decimal */
+	const char *message_id; /* decimal */
 	const char *data;
 	size_t data_len;
-	const char *attrs;        /* compact JSON object text, or "" */
+	const char *attrs; /* compact JSON object text, or "" */
 	size_t attrs_len;
 	const char *ordering_key; /* "" when none */
 	int64_t publish_ms;
-	long attempt;             /* deliveryAttempt */
+	long attempt; /* deliveryAttempt */
 };
 
 struct push_target {

@@ -40,7 +40,7 @@ struct redis_conn {
 	struct broker *b;
 	struct link cmd, sub;
 	int ready;
-	int loading; /* scripts still to load on the current cmd connection */
+	int loading;         /* scripts still to load on the current cmd connection */
 	unsigned generation; /* bumped per cmd connection */
 	char sha[SCRIPT_COUNT][41];
 	redis_wake_cb wake_cb;
@@ -92,7 +92,7 @@ static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_retry(struct link *l)
 {
-	struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
+	struct timeval tv = { l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000 };
 	event_add(l->retry_ev, &tv);
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 }
@@ -154,7 +154,8 @@ static void check_config_reply(redisAsyncContext *ac, void *r, void *privdata)
 	const char *want = cfg->durability == DURABILITY_ALWAYS ? "always" : "everysec";
 	if (appendonly && strcmp(appendonly, "yes") != 0)
 		log_warn("redis: appendonly is '%s'; accepted messages can be lost when Redis "
-			 "restarts (configure appendonly yes, appendfsync %s)", appendonly, want);
+			 "restarts (configure appendonly yes, appendfsync %s)",
+			 appendonly, want);
 	else if (fsync && strcmp(fsync, want) != 0 &&
 		 !(strcmp(want, "everysec") == 0 && strcmp(fsync, "always") == 0))
 		log_warn("redis: appendfsync is '%s' but durability is '%s'", fsync, want);
@@ -179,8 +180,8 @@ static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata)
 		rc->ready = 1;
 		rc->logged_down = 0;
 		l->backoff_ms = BACKOFF_MIN_MS;
-		log_info("redis: ready (%s)", rc->b->cfg.redis_unix ? rc->b->cfg.redis_path
-								     : rc->b->cfg.redis_host);
+		log_info("redis: ready (%s)",
+			 rc->b->cfg.redis_unix ? rc->b->cfg.redis_path : rc->b->cfg.redis_host);
 	}
 }
 
@@ -193,7 +194,8 @@ static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 		if (l)
 			l->rc->setup_failed = 1;
 		log_error("redis: %s failed: %s", (const char *)privdata,
-			  strncmp(reply->str, "ERR AUTH", 8) == 0 ? "ERR AUTH refused" : reply->str);
+			  strncmp(reply->str, "ERR AUTH", 8) == 0 ? "ERR AUTH refused"
+								  : reply->str);
 		redisAsyncDisconnect(ac);
 	}
 }
@@ -259,8 +261,9 @@ static void link_connect(struct link *l)
 {
 	struct redis_conn *rc = l->rc;
 	const struct config *cfg = &rc->b->cfg;
-	redisAsyncContext *ac = cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_path)
-						: redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	redisAsyncContext *ac = cfg->redis_unix
+					? redisAsyncConnectUnix(cfg->redis_path)
+					: redisAsyncConnect(cfg->redis_host, cfg->redis_port);
 	if (ac == NULL || ac->err) {
 		if (!l->is_sub && !rc->logged_down) {
 			log_warn("redis: cannot connect: %s; retrying with backoff",
@@ -288,14 +291,14 @@ struct redis_conn *redis_conn_new(struct broker *b)
 	srand((unsigned)(ts.tv_nsec ^ getpid()));
 	snprintf(rc->instance, sizeof(rc->instance), "%08x%08x", (unsigned)rand(),
 		 (unsigned)(ts.tv_nsec ^ getpid()));
-	struct link *links[2] = {&rc->cmd, &rc->sub};
+	struct link *links[2] = { &rc->cmd, &rc->sub };
 	for (int i = 0; i < 2; i++) {
 		links[i]->rc = rc;
 		links[i]->is_sub = i;
 		links[i]->backoff_ms = BACKOFF_MIN_MS;
 		links[i]->retry_ev = evtimer_new(b->base, on_retry, links[i]);
 		links[i]->ping_ev = event_new(b->base, -1, EV_PERSIST, on_ping_timer, links[i]);
-		struct timeval tv = {PING_EVERY_MS / 1000, (PING_EVERY_MS % 1000) * 1000};
+		struct timeval tv = { PING_EVERY_MS / 1000, (PING_EVERY_MS % 1000) * 1000 };
 		event_add(links[i]->ping_ev, &tv);
 		link_connect(links[i]);
 	}
@@ -306,7 +309,7 @@ void redis_conn_free(struct redis_conn *rc)
 {
 	if (rc == NULL)
 		return;
-	struct link *links[2] = {&rc->cmd, &rc->sub};
+	struct link *links[2] = { &rc->cmd, &rc->sub };
 	for (int i = 0; i < 2; i++) {
 		event_free(links[i]->retry_ev);
 		event_free(links[i]->ping_ev);
@@ -327,8 +330,8 @@ int redis_conn_ready(const struct redis_conn *rc)
 	return rc->ready && rc->cmd.ac != NULL;
 }
 
-int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc,
-		    const char **argv, const size_t *lens)
+int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc, const char **argv,
+		    const size_t *lens)
 {
 	if (!redis_conn_ready(rc))
 		return -1;
@@ -342,8 +345,8 @@ int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc,
 	return 0;
 }
 
-int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg,
-		      int numkeys, int argc, const char **argv, const size_t *lens)
+int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg, int numkeys,
+		      int argc, const char **argv, const size_t *lens)
 {
 	const char *stackv[64];
 	size_t stackl[64];

@@ -50,13 +50,13 @@ int redis_conn_ready(const struct redis_conn *rc);
 
 /* Sends a command. Returns 0 when queued (cb will run exactly once), -1
  * when Redis is not ready (cb will not run). argv is copied. Loop thread. */
-int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc,
-		    const char **argv, const size_t *lens);
+int redis_conn_argv(struct redis_conn *rc, redis_cb cb, void *arg, int argc, const char **argv,
+		    const size_t *lens);
 
 /* EVALSHA of script id with numkeys keys followed by args (argv holds keys
  * then args). Same contract as redis_conn_argv. */
-int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg,
-		      int numkeys, int argc, const char **argv, const size_t *lens);
+int redis_conn_script(struct redis_conn *rc, enum script_id id, redis_cb cb, void *arg, int numkeys,
+		      int argc, const char **argv, const size_t *lens);
 
 /* This broker process's random id: the payload of its wake-up PUBLISHes,
  * so that it can ignore its own (it wakes locally right away). */

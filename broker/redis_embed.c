@@ -28,7 +28,7 @@ struct redis_embed {
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 }
 
@@ -74,13 +74,15 @@ int redis_embed_start(struct broker *b)
 	struct redis_embed *e = mem_calloc(1, sizeof(*e));
 	if ((size_t)snprintf(e->sock, sizeof(e->sock), "%s/redis.sock", dir) >= sizeof(e->sock)) {
 		log_error("data directory path %s is too long for a unix socket; use a shorter "
-			  "--data-dir", dir);
+			  "--data-dir",
+			  dir);
 		mem_free(e);
 		return -1;
 	}
 	if (can_connect(e->sock)) {
 		log_error("%s is in use: another regnotifyd (or redis-server) already runs on "
-			  "data directory %s", e->sock, dir);
+			  "data directory %s",
+			  e->sock, dir);
 		mem_free(e);
 		return -1;
 	}
@@ -88,10 +90,26 @@ int redis_embed_start(struct broker *b)
 	char logfile[PATH_MAX + 16];
 	snprintf(logfile, sizeof(logfile), "%s/redis.log", dir);
 	const char *fsync = cfg->durability == DURABILITY_ALWAYS ? "always" : "everysec";
-	const char *argv[] = {cfg->redis_server_bin, "--port", "0", "--unixsocket", e->sock,
-			      "--unixsocketperm", "700", "--dir", dir, "--appendonly", "yes",
-			      "--appendfsync", fsync, "--save", "", "--daemonize", "no",
-			      "--logfile", logfile, NULL};
+	const char *argv[] = { cfg->redis_server_bin,
+			       "--port",
+			       "0",
+			       "--unixsocket",
+			       e->sock,
+			       "--unixsocketperm",
+			       "700",
+			       "--dir",
+			       dir,
+			       "--appendonly",
+			       "yes",
+			       "--appendfsync",
+			       fsync,
+			       "--save",
+			       "",
+			       "--daemonize",
+			       "no",
+			       "--logfile",
+			       logfile,
+			       NULL };
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -113,8 +131,10 @@ int redis_embed_start(struct broker *b)
 			dup2(devnull, STDOUT_FILENO);
 		}
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "regnotifyd: cannot run %s: %s (install redis-server or use "
-			"--redis)\n", argv[0], strerror(errno));
+		fprintf(stderr,
+			"regnotifyd: cannot run %s: %s (install redis-server or use "
+			"--redis)\n",
+			argv[0], strerror(errno));
 		_exit(127);
 	}
 	e->pid = pid;
@@ -131,14 +151,15 @@ int redis_embed_start(struct broker *b)
 			snprintf(cfg->redis_path, sizeof(cfg->redis_path), "%s", e->sock);
 			cfg->redis_db = 0;
 			b->embed = e;
-			log_info("embedded redis-server started (pid %d, unix://%s, appendfsync %s, "
-				 "data in %s)", (int)pid, e->sock, fsync, dir);
+			log_info(
+				"embedded redis-server started (pid %d, unix://%s, appendfsync %s, "
+				"data in %s)",
+				(int)pid, e->sock, fsync, dir);
 			return 0;
 		}
 		sleep_ms(20);
 	}
-	log_error("embedded redis-server did not accept connections within 10 s; see %s",
-		  logfile);
+	log_error("embedded redis-server did not accept connections within 10 s; see %s", logfile);
 	redis_embed_stop(e);
 	return -1;
 }

@@ -38,8 +38,8 @@ int resource_valid_project(const char *project)
 	return 0;
 }
 
-int resource_split_name(const char *name, const char *kind, char *project, size_t plen,
-			char *id, size_t idlen)
+int resource_split_name(const char *name, const char *kind, char *project, size_t plen, char *id,
+			size_t idlen)
 {
 	if (strncmp(name, "projects/", 9) != 0)
 		return -1;
@@ -90,11 +90,14 @@ static int parse_labels(json_t *v, json_t **out, char *err, size_t errlen)
 	}
 	const char *k;
 	json_t *lv;
-	json_object_foreach(v, k, lv) {
+	json_object_foreach(v, k, lv)
+	{
 		if (!json_is_string(lv) || !valid_label_part(k, 1) ||
 		    !valid_label_part(json_string_value(lv), 0)) {
-			snprintf(err, errlen, "Invalid label (key=%.64s): keys and values are up to 63 "
-				 "characters of [a-z0-9_-], keys start with a lowercase letter", k);
+			snprintf(err, errlen,
+				 "Invalid label (key=%.64s): keys and values are up to 63 "
+				 "characters of [a-z0-9_-], keys start with a lowercase letter",
+				 k);
 			return -1;
 		}
 	}
@@ -102,8 +105,8 @@ static int parse_labels(json_t *v, json_t **out, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_duration_field(json_t *v, const char *field, int64_t lo, int64_t hi,
-				int64_t *out, char *err, size_t errlen)
+static int parse_duration_field(json_t *v, const char *field, int64_t lo, int64_t hi, int64_t *out,
+				char *err, size_t errlen)
 {
 	if (!json_is_string(v) || codec_duration_parse(json_string_value(v), out) != 0) {
 		snprintf(err, errlen, "Invalid value at '%s': expected a duration such as \"600s\"",
@@ -142,10 +145,14 @@ int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, int *status, cha
 			     size_t errlen)
 {
 	*status = 400;
-	static const char *const ignored[] = {"name", "state", "satisfiesPzs", NULL};
-	static const char *const unsupported[] = {
-	    "messageStoragePolicy", "kmsKeyName", "schemaSettings", "ingestionDataSourceSettings",
-	    "messageTransforms", "tags", NULL};
+	static const char *const ignored[] = { "name", "state", "satisfiesPzs", NULL };
+	static const char *const unsupported[] = { "messageStoragePolicy",
+						   "kmsKeyName",
+						   "schemaSettings",
+						   "ingestionDataSourceSettings",
+						   "messageTransforms",
+						   "tags",
+						   NULL };
 	memset(cfg, 0, sizeof(*cfg));
 	if (in == NULL)
 		return 0;
@@ -155,7 +162,8 @@ int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, int *status, cha
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(in, k, v) {
+	json_object_foreach(in, k, v)
+	{
 		if (strcmp(k, "labels") == 0) {
 			if (parse_labels(v, &cfg->labels, err, errlen))
 				goto fail;
@@ -169,12 +177,16 @@ int resource_topic_from_json(json_t *in, struct topic_cfg *cfg, int *status, cha
 			if (is_false_or_empty(v))
 				continue;
 			*status = 501;
-			snprintf(err, errlen, "Topic field '%s' is not supported by this version of "
-				 "regnotify", k);
+			snprintf(err, errlen,
+				 "Topic field '%s' is not supported by this version of "
+				 "regnotify",
+				 k);
 			goto fail;
 		} else {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'topic'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'topic'",
+				 k);
 			goto fail;
 		}
 	}
@@ -217,8 +229,8 @@ json_t *resource_topic_to_json(const char *project, const char *id, const struct
 	return o;
 }
 
-static int parse_int_field(json_t *v, const char *field, long long lo, long long hi,
-			   long long *out, char *err, size_t errlen)
+static int parse_int_field(json_t *v, const char *field, long long lo, long long hi, long long *out,
+			   char *err, size_t errlen)
 {
 	/* proto3 JSON allows int32 as a number or a decimal string. */
 	if (json_is_integer(v)) {
@@ -247,9 +259,12 @@ static int parse_topic_ref(json_t *v, const char *field, char *out, char *err, s
 	char p[RESOURCE_PROJECT_MAX + 1], t[RESOURCE_ID_MAX + 1];
 	if (!json_is_string(v) ||
 	    resource_split_name(json_string_value(v), "topics", p, sizeof(p), t, sizeof(t))) {
-		snprintf(err, errlen, "Invalid resource name given (name=%.300s). Refer to "
-			 "https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more "
-			 "information.", json_is_string(v) ? json_string_value(v) : field);
+		snprintf(
+			err, errlen,
+			"Invalid resource name given (name=%.300s). Refer to "
+			"https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more "
+			"information.",
+			json_is_string(v) ? json_string_value(v) : field);
 		return -1;
 	}
 	snprintf(out, RESOURCE_NAME_MAX + 1, "projects/%s/topics/%s", p, t);
@@ -266,7 +281,8 @@ static int parse_dead_letter(json_t *v, struct sub_cfg *cfg, char *err, size_t e
 	json_t *f;
 	long long n;
 	cfg->max_delivery_attempts = DEFAULT_MAX_DELIVERY_ATTEMPTS;
-	json_object_foreach(v, k, f) {
+	json_object_foreach(v, k, f)
+	{
 		if (strcmp(k, "deadLetterTopic") == 0) {
 			if (parse_topic_ref(f, k, cfg->dead_letter_topic, err, errlen))
 				return -1;
@@ -276,14 +292,17 @@ static int parse_dead_letter(json_t *v, struct sub_cfg *cfg, char *err, size_t e
 			if (parse_int_field(f, "maxDeliveryAttempts", 0, 100, &n, err, errlen))
 				return -1;
 			if (n != 0 && n < 5) {
-				snprintf(err, errlen, "Invalid maxDeliveryAttempts: must be between "
+				snprintf(err, errlen,
+					 "Invalid maxDeliveryAttempts: must be between "
 					 "5 and 100");
 				return -1;
 			}
 			cfg->max_delivery_attempts = n ? (int)n : DEFAULT_MAX_DELIVERY_ATTEMPTS;
 		} else {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'subscription.deadLetterPolicy'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'subscription.deadLetterPolicy'",
+				 k);
 			return -1;
 		}
 	}
@@ -305,22 +324,26 @@ static int parse_retry(json_t *v, struct sub_cfg *cfg, char *err, size_t errlen)
 	cfg->retry_max_ms = 600 * 1000;
 	const char *k;
 	json_t *f;
-	json_object_foreach(v, k, f) {
+	json_object_foreach(v, k, f)
+	{
 		int64_t *dst;
 		if (strcmp(k, "minimumBackoff") == 0)
 			dst = &cfg->retry_min_ms;
 		else if (strcmp(k, "maximumBackoff") == 0)
 			dst = &cfg->retry_max_ms;
 		else {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'subscription.retryPolicy'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'subscription.retryPolicy'",
+				 k);
 			return -1;
 		}
 		if (parse_duration_field(f, k, 0, 600 * 1000, dst, err, errlen))
 			return -1;
 	}
 	if (cfg->retry_min_ms > cfg->retry_max_ms) {
-		snprintf(err, errlen, "Invalid retryPolicy: minimumBackoff must not exceed "
+		snprintf(err, errlen,
+			 "Invalid retryPolicy: minimumBackoff must not exceed "
 			 "maximumBackoff");
 		return -1;
 	}
@@ -336,10 +359,13 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 	const char *k;
 	json_t *f;
 	cfg->expiration_ttl_ms = -1; /* a policy without ttl: never expires */
-	json_object_foreach(v, k, f) {
+	json_object_foreach(v, k, f)
+	{
 		if (strcmp(k, "ttl") != 0) {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'subscription.expirationPolicy'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'subscription.expirationPolicy'",
+				 k);
 			return -1;
 		}
 		if (json_is_string(f) && json_string_length(f) == 0)
@@ -348,7 +374,8 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 					 &cfg->expiration_ttl_ms, err, errlen))
 			return -1;
 		if (cfg->expiration_ttl_ms < MIN_EXPIRATION_TTL_MS) {
-			snprintf(err, errlen, "Invalid expirationPolicy.ttl: must be at least %llds "
+			snprintf(err, errlen,
+				 "Invalid expirationPolicy.ttl: must be at least %llds "
 				 "(1 day), or omitted for no expiration",
 				 (long long)(MIN_EXPIRATION_TTL_MS / 1000));
 			return -1;
@@ -357,12 +384,11 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 	return 0;
 }
 
-
 int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, int *status,
 			   char *err, size_t errlen)
 {
-	static const char *const ignored[] = {"name", "state", "topicMessageRetentionDuration",
-					      "analyticsHubSubscriptionInfo", NULL};
+	static const char *const ignored[] = { "name", "state", "topicMessageRetentionDuration",
+					       "analyticsHubSubscriptionInfo", NULL };
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ack_deadline_s = DEFAULT_ACK_DEADLINE_S;
 	cfg->retention_ms = DEFAULT_SUB_RETENTION_MS;
@@ -375,10 +401,13 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local
 	const char *k;
 	json_t *v;
 	long long n;
-	json_object_foreach(in, k, v) {
+	json_object_foreach(in, k, v)
+	{
 		if (strcmp(k, "topic") == 0) {
-			if (json_is_string(v) && strcmp(json_string_value(v), RESOURCE_DELETED_TOPIC) == 0)
-				snprintf(cfg->topic, sizeof(cfg->topic), "%s", RESOURCE_DELETED_TOPIC);
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), RESOURCE_DELETED_TOPIC) == 0)
+				snprintf(cfg->topic, sizeof(cfg->topic), "%s",
+					 RESOURCE_DELETED_TOPIC);
 			else if (parse_topic_ref(v, k, cfg->topic, err, errlen))
 				goto fail;
 		} else if (strcmp(k, "ackDeadlineSeconds") == 0) {
@@ -386,7 +415,8 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local
 				continue; /* proto3 JSON: null is the default */
 			if (parse_int_field(v, "ackDeadlineSeconds", 0, 600, &n, err, errlen) ||
 			    (n != 0 && n < 10)) {
-				snprintf(err, errlen, "Invalid ackDeadlineSeconds: must be between "
+				snprintf(err, errlen,
+					 "Invalid ackDeadlineSeconds: must be between "
 					 "10 and 600 (0 means the default, 10)");
 				goto fail;
 			}
@@ -409,7 +439,8 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local
 				goto fail;
 		} else if (strcmp(k, "pushConfig") == 0) {
 			int is_push;
-			if (push_config_validate(v, allow_link_local, &is_push, status, err, errlen))
+			if (push_config_validate(v, allow_link_local, &is_push, status, err,
+						 errlen))
 				goto fail;
 			if (is_push)
 				cfg->push = json_incref(v);
@@ -424,20 +455,25 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local
 			 * them: silently ignoring them would change delivery semantics. */
 			if (!is_false_or_empty(v)) {
 				*status = 501;
-				snprintf(err, errlen, "Subscription field '%s' is not supported by this "
-					 "version of regnotify", k);
+				snprintf(err, errlen,
+					 "Subscription field '%s' is not supported by this "
+					 "version of regnotify",
+					 k);
 				goto fail;
 			}
 		} else if (is_ignored(k, ignored)) {
 			continue;
 		} else {
-			snprintf(err, errlen, "Invalid JSON payload received. Unknown name \"%.64s\" "
-				 "at 'subscription'", k);
+			snprintf(err, errlen,
+				 "Invalid JSON payload received. Unknown name \"%.64s\" "
+				 "at 'subscription'",
+				 k);
 			goto fail;
 		}
 	}
 	if (cfg->topic[0] == '\0') {
-		snprintf(err, errlen, "A subscription needs a topic (\"topic\": "
+		snprintf(err, errlen,
+			 "A subscription needs a topic (\"topic\": "
 			 "\"projects/PROJECT/topics/TOPIC\")");
 		goto fail;
 	}
@@ -460,7 +496,8 @@ json_t *resource_sub_to_json(const char *project, const char *id, const struct s
 	json_t *o = json_object();
 	set_name(o, "name", project, "subscriptions", id);
 	json_object_set_new(o, "topic", json_string(cfg->topic));
-	json_object_set_new(o, "pushConfig", cfg->push ? push_config_redact(cfg->push) : json_object());
+	json_object_set_new(o, "pushConfig",
+			    cfg->push ? push_config_redact(cfg->push) : json_object());
 	json_object_set_new(o, "ackDeadlineSeconds", json_integer(cfg->ack_deadline_s));
 	set_duration(o, "messageRetentionDuration", cfg->retention_ms);
 	if (cfg->labels)
@@ -472,7 +509,8 @@ json_t *resource_sub_to_json(const char *project, const char *id, const struct s
 	if (cfg->dead_letter_topic[0]) {
 		json_t *d = json_object();
 		json_object_set_new(d, "deadLetterTopic", json_string(cfg->dead_letter_topic));
-		json_object_set_new(d, "maxDeliveryAttempts", json_integer(cfg->max_delivery_attempts));
+		json_object_set_new(d, "maxDeliveryAttempts",
+				    json_integer(cfg->max_delivery_attempts));
 		json_object_set_new(o, "deadLetterPolicy", d);
 	}
 	if (cfg->has_retry_policy) {
@@ -485,11 +523,12 @@ json_t *resource_sub_to_json(const char *project, const char *id, const struct s
 	return o;
 }
 
-int resource_apply_mask(json_t *stored, json_t *patch, const char *mask,
-			const char *const *allowed, char *err, size_t errlen)
+int resource_apply_mask(json_t *stored, json_t *patch, const char *mask, const char *const *allowed,
+			char *err, size_t errlen)
 {
 	if (mask == NULL || *mask == '\0') {
-		snprintf(err, errlen, "Invalid update_mask provided: it must name at least one field");
+		snprintf(err, errlen,
+			 "Invalid update_mask provided: it must name at least one field");
 		return -1;
 	}
 	char buf[1024];
@@ -507,8 +546,8 @@ int resource_apply_mask(json_t *stored, json_t *patch, const char *mask,
 		if (dot)
 			*dot = '\0';
 		if (!is_ignored(path, allowed)) {
-			snprintf(err, errlen, "Invalid update_mask provided: '%.64s' cannot be updated",
-				 path);
+			snprintf(err, errlen,
+				 "Invalid update_mask provided: '%.64s' cannot be updated", path);
 			return -1;
 		}
 		json_t *nv = json_is_object(patch) ? json_object_get(patch, path) : NULL;

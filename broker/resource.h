@@ -30,8 +30,8 @@ int resource_valid_project(const char *project);
 
 /* Splits "projects/P/<kind>/ID" (kind "topics" or "subscriptions") into its
  * parts after validating both. Returns 0 or -1. */
-int resource_split_name(const char *name, const char *kind, char *project, size_t plen,
-			char *id, size_t idlen);
+int resource_split_name(const char *name, const char *kind, char *project, size_t plen, char *id,
+			size_t idlen);
 
 struct topic_cfg {
 	json_t *labels;       /* object, owned; NULL when none */
@@ -42,8 +42,8 @@ struct sub_cfg {
 	char topic[RESOURCE_NAME_MAX + 1]; /* "projects/p/topics/t" */
 	int ack_deadline_s;
 	int64_t retention_ms;
-	int64_t expiration_ttl_ms; /* -1: never expires */
-	json_t *labels;            /* object, owned; NULL when none */
+	int64_t expiration_ttl_ms;                     /* -1: never expires */
+	json_t *labels;                                /* object, owned; NULL when none */
 	char dead_letter_topic[RESOURCE_NAME_MAX + 1]; /* "" when no policy */
 	int max_delivery_attempts;
 	int has_retry_policy;
@@ -76,7 +76,7 @@ json_t *resource_sub_to_json(const char *project, const char *id, const struct s
  * allowed is a NULL-terminated list of patchable top-level fields. Returns
  * 0, or -1 with a message when the mask is empty or names a field that
  * cannot be updated. */
-int resource_apply_mask(json_t *stored, json_t *patch, const char *mask,
-			const char *const *allowed, char *err, size_t errlen);
+int resource_apply_mask(json_t *stored, json_t *patch, const char *mask, const char *const *allowed,
+			char *err, size_t errlen);
 
 #endif

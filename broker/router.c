@@ -6,8 +6,7 @@
 #include <string.h>
 
 /* Matches one path against one pattern; fills params. Returns 1 on match. */
-static int match(const char *pat, const char *path,
-		 char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX])
+static int match(const char *pat, const char *path, char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX])
 {
 	int np = 0;
 	const char *pp = pat, *sp = path;
@@ -49,8 +48,8 @@ static int match(const char *pat, const char *path,
 	return pp == pend && sp == send;
 }
 
-enum route_result router_match(const struct route *table, size_t n, int method,
-			       const char *path, const struct route **out,
+enum route_result router_match(const struct route *table, size_t n, int method, const char *path,
+			       const struct route **out,
 			       char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX])
 {
 	enum route_result res = ROUTE_NOT_FOUND;

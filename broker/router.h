@@ -11,12 +11,12 @@ enum http_method { M_GET = 1, M_PUT = 2, M_POST = 4, M_PATCH = 8, M_DELETE = 16 
 typedef void (*route_handler)(struct call *c);
 
 struct route {
-	int method;           /* one enum http_method */
-	const char *pattern;  /* "/v1/projects/{}/topics/{}:publish" */
+	int method;          /* one enum http_method */
+	const char *pattern; /* "/v1/projects/{}/topics/{}:publish" */
 	route_handler handler;
-	size_t body_limit;    /* bytes; 0: no body read */
-	const char *name;     /* for logs: "topics.publish" */
-	int flags;            /* ROUTE_* */
+	size_t body_limit; /* bytes; 0: no body read */
+	const char *name;  /* for logs: "topics.publish" */
+	int flags;         /* ROUTE_* */
 };
 
 #define ROUTE_INGEST_AUTH 1 /* bearer token of ingest_tokens required */
@@ -31,8 +31,8 @@ enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
  * ROUTE_OK *out is the route and params hold the {} captures (up to two,
  * NUL-terminated, truncated captures make the match fail). ROUTE_BAD_METHOD
  * means the path exists with another method. Any thread; no allocation. */
-enum route_result router_match(const struct route *table, size_t n, int method,
-			       const char *path, const struct route **out,
+enum route_result router_match(const struct route *table, size_t n, int method, const char *path,
+			       const struct route **out,
 			       char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]);
 
 /* The broker's table (api_*.c handlers). */

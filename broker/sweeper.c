@@ -45,8 +45,8 @@ static void each_member(struct broker *b, redisReply *r, enum script_id id, redi
 	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
 	for (size_t i = 0; i < r->elements; i++) {
 		char *name = mem_strndup(r->element[i]->str, r->element[i]->len);
-		const char *argv[] = {name, now};
-		size_t lens[] = {r->element[i]->len, strlen(now)};
+		const char *argv[] = { name, now };
+		size_t lens[] = { r->element[i]->len, strlen(now) };
 		if (redis_conn_script(b->redis, id, cb, name, 0, 2, argv, lens) != 0) {
 			mem_free(name);
 			return;
@@ -69,9 +69,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct broker *b = arg;
-	const char *t[] = {"SMEMBERS", "rn:v1:topics"};
-	const char *s[] = {"SMEMBERS", "rn:v1:subs"};
-	size_t tl[] = {8, strlen(t[1])}, sl[] = {8, strlen(s[1])};
+	const char *t[] = { "SMEMBERS", "rn:v1:topics" };
+	const char *s[] = { "SMEMBERS", "rn:v1:subs" };
+	size_t tl[] = { 8, strlen(t[1]) }, sl[] = { 8, strlen(s[1]) };
 	if (b->shutting_down || !redis_conn_ready(b->redis))
 		return;
 	redis_conn_argv(b->redis, on_topics, b, 2, t, tl);
@@ -84,7 +84,7 @@ int sweeper_start(struct broker *b)
 	s->b = b;
 	s->ev = event_new(b->base, -1, EV_PERSIST, on_tick, b);
 	int64_t ms = b->cfg.retention_interval_ms;
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(s->ev, &tv);
 	b->sweeper = s;
 	return 0;

@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-de
       libnng-dev libcurl4-openssl-dev libssl-dev libcmocka-dev redis-server redis-tools
       python3 curl)
 # Test-only: the end-to-end tests push images with skopeo to a real docker-registry.
-[ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo)
+[ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo clang-format)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

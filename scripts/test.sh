@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
 JOBS="$(nproc)"
 
+echo "== formatting (.clang-format)"
+unformatted=$(git ls-files '*.c' '*.h' | while read -r f; do
+  clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
+if [ -n "$unformatted" ]; then
+  echo "not formatted per .clang-format (run clang-format -i on them):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
 echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRN_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"

@@ -28,6 +28,6 @@ static void message_ids(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(message_ids)};
+	const struct CMUnitTest tests[] = { cmocka_unit_test(message_ids) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,8 +30,10 @@ static void duration_parse_invalid(void **state)
 {
 	(void)state;
 	int64_t ms;
-	const char *bad[] = {"", "s", "600", "-1s", "1.s", ".5s", "1.0000000001s", "10m",
-			     "1e3s", " 1s", "1s ", "99999999999999999999s", NULL};
+	const char *bad[] = { "",     "s",   "600",           "-1s",
+			      "1.s",  ".5s", "1.0000000001s", "10m",
+			      "1e3s", " 1s", "1s ",           "99999999999999999999s",
+			      NULL };
 	for (int i = 0; bad[i]; i++)
 		assert_int_equal(codec_duration_parse(bad[i], &ms), -1);
 	assert_int_equal(codec_duration_parse(NULL, &ms), -1);
@@ -73,10 +75,16 @@ static void timestamp_invalid(void **state)
 {
 	(void)state;
 	int64_t ms;
-	const char *bad[] = {"", "2021-02-26", "2021-02-26T19:13:55", "2021-13-01T00:00:00Z",
-			     "2021-02-26 19:13:55Z", "2021-02-26T19:13:55.Z",
-			     "2021-02-26T19:13:55.1234567890Z", "2021-02-26T19:13:55Zjunk",
-			     "2021-02-26T25:00:00Z", NULL};
+	const char *bad[] = { "",
+			      "2021-02-26",
+			      "2021-02-26T19:13:55",
+			      "2021-13-01T00:00:00Z",
+			      "2021-02-26 19:13:55Z",
+			      "2021-02-26T19:13:55.Z",
+			      "2021-02-26T19:13:55.1234567890Z",
+			      "2021-02-26T19:13:55Zjunk",
+			      "2021-02-26T25:00:00Z",
+			      NULL };
 	for (int i = 0; bad[i]; i++)
 		assert_int_equal(codec_timestamp_parse(bad[i], &ms), -1);
 }
@@ -84,8 +92,8 @@ static void timestamp_invalid(void **state)
 static void base64_roundtrip(void **state)
 {
 	(void)state;
-	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	const char *out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	const char *out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
 	for (int i = 0; i < 7; i++) {
 		char enc[16];
 		unsigned char dec[16];
@@ -98,7 +106,7 @@ static void base64_roundtrip(void **state)
 		assert_memory_equal(dec, in[i], n);
 	}
 	/* Binary bytes, and the URL-safe alphabet Google also accepts. */
-	unsigned char bin[] = {0xfb, 0xff, 0x00, 0x10};
+	unsigned char bin[] = { 0xfb, 0xff, 0x00, 0x10 };
 	char enc[16];
 	unsigned char dec[16];
 	codec_base64_encode(bin, 4, enc);
@@ -119,10 +127,10 @@ static void base64_invalid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(duration_parse_valid), cmocka_unit_test(duration_parse_invalid),
-	    cmocka_unit_test(duration_format),      cmocka_unit_test(timestamp_roundtrip),
-	    cmocka_unit_test(timestamp_invalid),    cmocka_unit_test(base64_roundtrip),
-	    cmocka_unit_test(base64_invalid),
+		cmocka_unit_test(duration_parse_valid), cmocka_unit_test(duration_parse_invalid),
+		cmocka_unit_test(duration_format),      cmocka_unit_test(timestamp_roundtrip),
+		cmocka_unit_test(timestamp_invalid),    cmocka_unit_test(base64_roundtrip),
+		cmocka_unit_test(base64_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 
 static int load(struct config *cfg, char *err, int argc, ...)
 {
-	char *argv[16] = {"regnotifyd"};
+	char *argv[16] = { "regnotifyd" };
 	va_list ap;
 	va_start(ap, argc);
 	for (int i = 0; i < argc; i++)
@@ -44,7 +44,8 @@ static void flags(void **state)
 	struct config cfg;
 	char err[256];
 	assert_int_equal(load(&cfg, err, 5, "--listen", "[::1]:9000", "--redis=redis://:pw@h:7/3",
-			      "--durability", "always"), 0);
+			      "--durability", "always"),
+			 0);
 	assert_string_equal(cfg.listen_host, "::1");
 	assert_int_equal(cfg.listen_port, 9000);
 	assert_string_equal(cfg.redis_host, "h");
@@ -72,12 +73,17 @@ static void bad_values(void **state)
 	struct config cfg;
 	char err[256];
 	const char *cases[][2] = {
-	    {"--listen", "nonsense"},      {"--listen", "1.2.3.4:99999"},
-	    {"--durability", "sometimes"}, {"--redis", "ftp://x"},
-	    {"--redis", "redis://h:0"},    {"--redis", "redis://h:1/99"},
-	    {"--redis", "unix://rel"},     {"--log-level", "loud"},
-	    {"--pull-wait", "10"},         {"--retention-interval", "0s"},
-	    {"--bogus", "1"},
+		{ "--listen", "nonsense" },
+		{ "--listen", "1.2.3.4:99999" },
+		{ "--durability", "sometimes" },
+		{ "--redis", "ftp://x" },
+		{ "--redis", "redis://h:0" },
+		{ "--redis", "redis://h:1/99" },
+		{ "--redis", "unix://rel" },
+		{ "--log-level", "loud" },
+		{ "--pull-wait", "10" },
+		{ "--retention-interval", "0s" },
+		{ "--bogus", "1" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
@@ -103,9 +109,9 @@ static void layers(void **state)
 	setenv("REGNOTIFYD_LOG_LEVEL", "warn", 1);
 	setenv("REGNOTIFYD_DURABILITY", "everysec", 1);
 	assert_int_equal(load(&cfg, err, 4, "--config", path, "--durability", "always"), 0);
-	assert_int_equal(cfg.listen_port, 1111);  /* file */
-	assert_int_equal(cfg.pull_wait_ms, 3000); /* file, number of seconds */
-	assert_int_equal(cfg.log_level, LOG_WARN); /* env beats file */
+	assert_int_equal(cfg.listen_port, 1111);             /* file */
+	assert_int_equal(cfg.pull_wait_ms, 3000);            /* file, number of seconds */
+	assert_int_equal(cfg.log_level, LOG_WARN);           /* env beats file */
 	assert_int_equal(cfg.durability, DURABILITY_ALWAYS); /* flag beats env */
 	unsetenv("REGNOTIFYD_LOG_LEVEL");
 	unsetenv("REGNOTIFYD_DURABILITY");
@@ -126,10 +132,10 @@ static void layers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(defaults),
-	    cmocka_unit_test(flags),
-	    cmocka_unit_test(bad_values),
-	    cmocka_unit_test(layers),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(flags),
+		cmocka_unit_test(bad_values),
+		cmocka_unit_test(layers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@
 #define IMG2 "sha256:255e07ef067ca2a4ea4b0bd03022082fa9f505eb550bbcc26166d78580478957"
 #define H "127.0.0.1:43211/team/e2e-app"
 
-static const struct ingest_settings ns = {INGEST_NAMESPACE, "registry", ""};
+static const struct ingest_settings ns = { INGEST_NAMESPACE, "registry", "" };
 
 /* The expected translation of each fixture (DESIGN §5 table). */
 static const struct {
@@ -27,34 +27,35 @@ static const struct {
 	enum ingest_op op;
 	const char *data; /* NULL: no message */
 } table[] = {
-    {"01-push_1.0-push-blob-layer.json", OP_IGNORE, NULL},
-    {"02-push_1.0-push-blob-config.json", OP_IGNORE, NULL},
-    {"03-push_1.0-push-manifest-1.0.json", OP_INSERT,
-     "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG1 "\",\"tag\":\"" H ":1.0\"}"},
-    {"04-push_latest-pull-blob-layer-HEAD.json", OP_IGNORE, NULL},
-    {"05-push_latest-pull-blob-config-HEAD.json", OP_IGNORE, NULL},
-    {"06-push_latest-push-manifest-latest.json", OP_INSERT,
-     "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG1 "\",\"tag\":\"" H ":latest\"}"},
-    {"07-push_2.0-pull-blob-layer-HEAD.json", OP_IGNORE, NULL},
-    {"08-push_2.0-push-blob-layer.json", OP_IGNORE, NULL},
-    {"09-push_2.0-push-blob-config.json", OP_IGNORE, NULL},
-    {"10-push_2.0-push-manifest-2.0.json", OP_INSERT,
-     "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG2 "\",\"tag\":\"" H ":2.0\"}"},
-    {"11-delete-delete-manifest-bydigest.json", OP_DELETE_DIGEST,
-     "{\"action\":\"DELETE\",\"digest\":\"" H "@" IMG1 "\"}"},
-    {"12-delete-delete-tag-latest.json", OP_PUBLISH,
-     "{\"action\":\"DELETE\",\"tag\":\"" H ":latest\"}"},
-    {"13-delete-delete-tag-1.0.json", OP_PUBLISH, "{\"action\":\"DELETE\",\"tag\":\"" H ":1.0\"}"},
-    {"14-pull-pull-manifest-2.0.json", OP_PULL, NULL},
-    {"15-pull-pull-blob-layer.json", OP_IGNORE, NULL},
-    {"16-pull-pull-blob-layer.json", OP_IGNORE, NULL},
-    {"17-pull-pull-blob-config.json", OP_IGNORE, NULL},
-    {"18-extra_head_manifest-pull-manifest-2.0-HEAD.json", OP_PULL, NULL},
-    {"19-extra_mount-mount-blob-layer.json", OP_IGNORE, NULL},
-    /* Same shape as 11: the store publishes it only for known manifests. */
-    {"20-extra_blob_delete-delete-blob-bydigest.json", OP_DELETE_DIGEST,
-     "{\"action\":\"DELETE\",\"digest\":\"127.0.0.1:43211/team/e2e-app-mirror@"
-     "sha256:6b68c2359de4ea6c989a6ffcdc60729ca95f9cfcebb6e688ce346f50c5c8c63f\"}"},
+	{ "01-push_1.0-push-blob-layer.json", OP_IGNORE, NULL },
+	{ "02-push_1.0-push-blob-config.json", OP_IGNORE, NULL },
+	{ "03-push_1.0-push-manifest-1.0.json", OP_INSERT,
+	  "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG1 "\",\"tag\":\"" H ":1.0\"}" },
+	{ "04-push_latest-pull-blob-layer-HEAD.json", OP_IGNORE, NULL },
+	{ "05-push_latest-pull-blob-config-HEAD.json", OP_IGNORE, NULL },
+	{ "06-push_latest-push-manifest-latest.json", OP_INSERT,
+	  "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG1 "\",\"tag\":\"" H ":latest\"}" },
+	{ "07-push_2.0-pull-blob-layer-HEAD.json", OP_IGNORE, NULL },
+	{ "08-push_2.0-push-blob-layer.json", OP_IGNORE, NULL },
+	{ "09-push_2.0-push-blob-config.json", OP_IGNORE, NULL },
+	{ "10-push_2.0-push-manifest-2.0.json", OP_INSERT,
+	  "{\"action\":\"INSERT\",\"digest\":\"" H "@" IMG2 "\",\"tag\":\"" H ":2.0\"}" },
+	{ "11-delete-delete-manifest-bydigest.json", OP_DELETE_DIGEST,
+	  "{\"action\":\"DELETE\",\"digest\":\"" H "@" IMG1 "\"}" },
+	{ "12-delete-delete-tag-latest.json", OP_PUBLISH,
+	  "{\"action\":\"DELETE\",\"tag\":\"" H ":latest\"}" },
+	{ "13-delete-delete-tag-1.0.json", OP_PUBLISH,
+	  "{\"action\":\"DELETE\",\"tag\":\"" H ":1.0\"}" },
+	{ "14-pull-pull-manifest-2.0.json", OP_PULL, NULL },
+	{ "15-pull-pull-blob-layer.json", OP_IGNORE, NULL },
+	{ "16-pull-pull-blob-layer.json", OP_IGNORE, NULL },
+	{ "17-pull-pull-blob-config.json", OP_IGNORE, NULL },
+	{ "18-extra_head_manifest-pull-manifest-2.0-HEAD.json", OP_PULL, NULL },
+	{ "19-extra_mount-mount-blob-layer.json", OP_IGNORE, NULL },
+	/* Same shape as 11: the store publishes it only for known manifests. */
+	{ "20-extra_blob_delete-delete-blob-bydigest.json", OP_DELETE_DIGEST,
+	  "{\"action\":\"DELETE\",\"digest\":\"127.0.0.1:43211/team/e2e-app-mirror@"
+	  "sha256:6b68c2359de4ea6c989a6ffcdc60729ca95f9cfcebb6e688ce346f50c5c8c63f\"}" },
 };
 
 static void fixtures(void **state)
@@ -69,7 +70,7 @@ static void fixtures(void **state)
 			fail_msg("cannot read %s: %s", path, je.text);
 		json_t *events = json_object_get(env, "events");
 		assert_int_equal(json_array_size(events), 1);
-		struct image_event_list l = {0};
+		struct image_event_list l = { 0 };
 		image_event_from_distribution(json_array_get(events, 0), &ns, &l);
 		assert_int_equal(l.n, 1);
 		if (l.ev[0].op != table[i].op)
@@ -96,10 +97,9 @@ static void fixtures(void **state)
 	}
 }
 
-static struct image_event_list one(const char *json, int native,
-				   const struct ingest_settings *s)
+static struct image_event_list one(const char *json, int native, const struct ingest_settings *s)
 {
-	struct image_event_list l = {0};
+	struct image_event_list l = { 0 };
 	json_t *ev = json_loads(json, 0, NULL);
 	assert_non_null(ev);
 	if (native)
@@ -132,42 +132,57 @@ static void hostile(void **state)
 	(void)state;
 	const char *req = ",\"request\":{\"host\":\"reg:5000\"}";
 	char buf[1024];
-	snprintf(buf, sizeof(buf), "{\"id\":\"x\",\"action\":\"explode\",\"target\":{\"repository\":"
-		 "\"team/a\",\"digest\":\"" IMG1 "\",\"mediaType\":\"m\"}%s}", req);
+	snprintf(buf, sizeof(buf),
+		 "{\"id\":\"x\",\"action\":\"explode\",\"target\":{\"repository\":"
+		 "\"team/a\",\"digest\":\"" IMG1 "\",\"mediaType\":\"m\"}%s}",
+		 req);
 	expect_reject(buf, 0, "unknown action");
 	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"target\":{\"digest\":\"" IMG1 "\"}%s}",
 		 req);
 	expect_reject(buf, 0, "missing repository");
-	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
-		 "\"digest\":\"sha256:abc\",\"mediaType\":\"m\"}%s}", req);
+	snprintf(buf, sizeof(buf),
+		 "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
+		 "\"digest\":\"sha256:abc\",\"mediaType\":\"m\"}%s}",
+		 req);
 	expect_reject(buf, 0, "invalid digest");
-	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"target\":{\"repository\":\"Team/A\","
-		 "\"digest\":\"" IMG1 "\"}%s}", req);
+	snprintf(buf, sizeof(buf),
+		 "{\"action\":\"push\",\"target\":{\"repository\":\"Team/A\","
+		 "\"digest\":\"" IMG1 "\"}%s}",
+		 req);
 	expect_reject(buf, 0, "invalid repository name");
-	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
-		 "\"digest\":\"" IMG1 "\",\"tag\":\"bad tag\\\"}\",\"mediaType\":\"m\"}%s}", req);
+	snprintf(buf, sizeof(buf),
+		 "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
+		 "\"digest\":\"" IMG1 "\",\"tag\":\"bad tag\\\"}\",\"mediaType\":\"m\"}%s}",
+		 req);
 	expect_reject(buf, 0, "invalid tag");
-	expect_reject("{\"action\":\"push\",\"target\":{\"repository\":\"team/a\",\"digest\":\"" IMG1
-		      "\",\"mediaType\":\"m\"}}", 0, "no registry host: configure registry_host or "
-						     "send request.host");
-	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
+	expect_reject(
+		"{\"action\":\"push\",\"target\":{\"repository\":\"team/a\",\"digest\":\"" IMG1
+		"\",\"mediaType\":\"m\"}}",
+		0,
+		"no registry host: configure registry_host or "
+		"send request.host");
+	snprintf(buf, sizeof(buf),
+		 "{\"action\":\"push\",\"target\":{\"repository\":\"team/a\","
 		 "\"digest\":\"" IMG1 "\"},\"request\":{\"host\":\"h\\\"x\"}}");
 	expect_reject(buf, 0, "invalid registry host");
 	expect_reject("[1,2]", 0, "event is not a JSON object");
 	expect_reject("{\"action\":\"push\"}", 0, "missing target");
 	expect_reject("{\"action\":\"push\",\"repository\":\"a/b\",\"registry\":\"r\"}", 1,
 		      "missing digest");
-	expect_reject("{\"action\":\"tag\",\"repository\":\"a/b\",\"registry\":\"r\",\"digest\":\""
-		      IMG1 "\"}", 1, "missing tag");
+	expect_reject(
+		"{\"action\":\"tag\",\"repository\":\"a/b\",\"registry\":\"r\",\"digest\":\"" IMG1
+		"\"}",
+		1, "missing tag");
 }
 
 static void native_and_modes(void **state)
 {
 	(void)state;
-	struct ingest_settings fixed = {INGEST_FIXED, "ops", "registry.example.com"};
-	struct image_event_list l =
-	    one("{\"action\":\"tag\",\"repository\":\"team/app\",\"digest\":\"" IMG1 "\",\"tag\":"
-		"\"v1\",\"registry\":\"r:1\",\"id\":\"e1\"}", 1, &ns);
+	struct ingest_settings fixed = { INGEST_FIXED, "ops", "registry.example.com" };
+	struct image_event_list l = one(
+		"{\"action\":\"tag\",\"repository\":\"team/app\",\"digest\":\"" IMG1 "\",\"tag\":"
+		"\"v1\",\"registry\":\"r:1\",\"id\":\"e1\"}",
+		1, &ns);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.ev[0].op, OP_INSERT);
 	assert_string_equal(l.ev[0].data, "{\"action\":\"INSERT\",\"digest\":\"r:1/team/app@" IMG1
@@ -176,7 +191,8 @@ static void native_and_modes(void **state)
 	image_event_list_cleanup(&l);
 	free(l.ev);
 	l = one("{\"action\":\"delete\",\"repository\":\"app\",\"digest\":\"" IMG1 "\",\"tag\":"
-		"\"v1\",\"id\":\"e2\"}", 1, &fixed);
+		"\"v1\",\"id\":\"e2\"}",
+		1, &fixed);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.ev[0].project, "ops");
 	assert_string_equal(l.ev[0].data, "{\"action\":\"DELETE\",\"digest\":"
@@ -190,8 +206,10 @@ static void native_and_modes(void **state)
 	char longid[300], buf[600];
 	memset(longid, 'x', 299);
 	longid[299] = '\0';
-	snprintf(buf, sizeof(buf), "{\"action\":\"push\",\"repository\":\"a/b\",\"digest\":"
-		 "\"" IMG1 "\",\"registry\":\"r\",\"id\":\"%s\"}", longid);
+	snprintf(buf, sizeof(buf),
+		 "{\"action\":\"push\",\"repository\":\"a/b\",\"digest\":"
+		 "\"" IMG1 "\",\"registry\":\"r\",\"id\":\"%s\"}",
+		 longid);
 	l = one(buf, 1, &ns);
 	assert_int_equal(strlen(l.ev[0].id), 7 + 64);
 	assert_memory_equal(l.ev[0].id, "sha256:", 7);
@@ -199,7 +217,8 @@ static void native_and_modes(void **state)
 	free(l.ev);
 	/* Namespace mode: a repository without '/' goes to the default project. */
 	l = one("{\"action\":\"push\",\"repository\":\"app\",\"digest\":\"" IMG1 "\",\"registry\":"
-		"\"r\"}", 1, &ns);
+		"\"r\"}",
+		1, &ns);
 	assert_string_equal(l.ev[0].project, "registry");
 	image_event_list_cleanup(&l);
 	free(l.ev);
@@ -224,7 +243,8 @@ static void validators(void **state)
 	assert_false(image_event_valid_tag(".x"));
 	assert_false(image_event_valid_tag(""));
 	assert_true(image_event_valid_digest(IMG1));
-	assert_false(image_event_valid_digest("sha256:" "06B93FED4F7A2ACFB4626F6C33A0026133D8F519CC2D"
+	assert_false(image_event_valid_digest("sha256:"
+					      "06B93FED4F7A2ACFB4626F6C33A0026133D8F519CC2D"
 					      "99114302DC743F5E52DB"));
 	assert_false(image_event_valid_digest("md5:abc"));
 }
@@ -232,10 +252,10 @@ static void validators(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(fixtures),
-	    cmocka_unit_test(hostile),
-	    cmocka_unit_test(native_and_modes),
-	    cmocka_unit_test(validators),
+		cmocka_unit_test(fixtures),
+		cmocka_unit_test(hostile),
+		cmocka_unit_test(native_and_modes),
+		cmocka_unit_test(validators),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,9 +20,10 @@ static void accepts(void **state)
 {
 	(void)state;
 	struct pubscan_msg *m;
-	const char *b = "{\"messages\":[{\"data\":\"aGk=\"},{\"attributes\":{\"a\":\"b\", \"c\" : \"\"},"
-			"\"data\":\"\"}, {\"data\":\"eA==\",\"orderingKey\":\"k\",\"messageId\":\"\","
-			"\"publishTime\":\"\"}]}\n";
+	const char *b =
+		"{\"messages\":[{\"data\":\"aGk=\"},{\"attributes\":{\"a\":\"b\", \"c\" : \"\"},"
+		"\"data\":\"\"}, {\"data\":\"eA==\",\"orderingKey\":\"k\",\"messageId\":\"\","
+		"\"publishTime\":\"\"}]}\n";
 	assert_int_equal(scan(b, &m), 3);
 	assert_int_equal(m[0].data_len, 4);
 	assert_memory_equal(m[0].data, "aGk=", 4);
@@ -40,19 +41,27 @@ static void declines(void **state)
 	(void)state;
 	struct pubscan_msg *m = NULL;
 	const char *bad[] = {
-	    "", "{}", "[]", "{\"messages\":[]}", "{\"messages\":[{}]}",
-	    "{\"messages\":[{\"data\":\"eA==\"}],\"x\":1}",
-	    "{\"messages\":[{\"data\":\"e\\u0041==\"}]}",         /* escape */
-	    "{\"messages\":[{\"attributes\":{\"k\":\"v\\n\"}}]}",     /* escape */
-	    "{\"messages\":[{\"attributes\":{\"k\":\"\xc3\xa9\"}}]}", /* non-ASCII */
-	    "{\"messages\":[{\"attributes\":{\"k\":1}}]}",            /* not a string */
-	    "{\"messages\":[{\"attributes\":{\"k\":\"a\",\"k\":\"b\"}}]}", /* duplicate */
-	    "{\"messages\":[{\"attributes\":{\"\":\"v\"}}]}",         /* empty key */
-	    "{\"messages\":[{\"attributes\":{}}]}",                   /* empty message */
-	    "{\"messages\":[{\"data\":\"eA==\",\"data\":\"eA==\"}]}", /* repeated field */
-	    "{\"messages\":[{\"data\":\"eA==\",\"bogus\":\"x\"}]}",
-	    "{\"messages\":[{\"data\":\"eA==\"}]} x", "{\"messages\":[{\"data\":\"eA==\"}",
-	    "{\"messages\":[{\"data\":\"eA==\"},]}", "{\"messages\":[{\"data\":null}]}", NULL};
+		"",
+		"{}",
+		"[]",
+		"{\"messages\":[]}",
+		"{\"messages\":[{}]}",
+		"{\"messages\":[{\"data\":\"eA==\"}],\"x\":1}",
+		"{\"messages\":[{\"data\":\"e\\u0041==\"}]}",                  /* escape */
+		"{\"messages\":[{\"attributes\":{\"k\":\"v\\n\"}}]}",          /* escape */
+		"{\"messages\":[{\"attributes\":{\"k\":\"\xc3\xa9\"}}]}",      /* non-ASCII */
+		"{\"messages\":[{\"attributes\":{\"k\":1}}]}",                 /* not a string */
+		"{\"messages\":[{\"attributes\":{\"k\":\"a\",\"k\":\"b\"}}]}", /* duplicate */
+		"{\"messages\":[{\"attributes\":{\"\":\"v\"}}]}",              /* empty key */
+		"{\"messages\":[{\"attributes\":{}}]}",                        /* empty message */
+		"{\"messages\":[{\"data\":\"eA==\",\"data\":\"eA==\"}]}",      /* repeated field */
+		"{\"messages\":[{\"data\":\"eA==\",\"bogus\":\"x\"}]}",
+		"{\"messages\":[{\"data\":\"eA==\"}]} x",
+		"{\"messages\":[{\"data\":\"eA==\"}",
+		"{\"messages\":[{\"data\":\"eA==\"},]}",
+		"{\"messages\":[{\"data\":null}]}",
+		NULL
+	};
 	for (int i = 0; bad[i]; i++) {
 		if (scan(bad[i], &m) != -1)
 			fail_msg("accepted: %s", bad[i]);
@@ -62,7 +71,8 @@ static void declines(void **state)
 	char *big = mem_alloc(cap);
 	size_t len = (size_t)snprintf(big, cap, "{\"messages\":[");
 	for (int i = 0; i < 1001; i++)
-		len += (size_t)snprintf(big + len, cap - len, "%s{\"data\":\"eA==\"}", i ? "," : "");
+		len += (size_t)snprintf(big + len, cap - len, "%s{\"data\":\"eA==\"}",
+					i ? "," : "");
 	len += (size_t)snprintf(big + len, cap - len, "]}");
 	assert_int_equal(pubscan_parse(big, len, &m), -1);
 	mem_free(big);
@@ -70,6 +80,6 @@ static void declines(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(accepts), cmocka_unit_test(declines)};
+	const struct CMUnitTest tests[] = { cmocka_unit_test(accepts), cmocka_unit_test(declines) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

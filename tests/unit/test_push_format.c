@@ -20,7 +20,8 @@ static void signatures(void **state)
 	/* The Standard Webhooks specification's example. */
 	struct push_cfg cfg;
 	json_t *pc = json_loads("{\"pushEndpoint\":\"http://x/\",\"standardWebhooks\":{\"secret\":"
-				"\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"}}", 0, NULL);
+				"\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"}}",
+				0, NULL);
 	assert_int_equal(push_config_parse(pc, &cfg), 0);
 	char sig[128];
 	const char *body = "{\"test\": 2432232314}";
@@ -55,11 +56,12 @@ static void formats(void **state)
 	const char *attrs = "{\"action\":\"INSERT\",\"Content-Length\":\"0\",\"Host\":\"evil\","
 			    "\"webhook-id\":\"spoofed\",\"x-goog-pubsub-message-id\":\"spoofed\","
 			    "\"team\":\"a\"}";
-	const char *data = "{\"action\":\"INSERT\",\"digest\":\"h/r@sha256:00\",\"tag\":\"h/r:1.0\"}";
-	struct push_msg m = {"1000000", data, strlen(data), attrs, strlen(attrs), "", 1000, 3};
+	const char *data =
+		"{\"action\":\"INSERT\",\"digest\":\"h/r@sha256:00\",\"tag\":\"h/r:1.0\"}";
+	struct push_msg m = { "1000000", data, strlen(data), attrs, strlen(attrs), "", 1000, 3 };
 	struct push_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	struct push_target t = {"projects/p/subscriptions/s", "projects/p/topics/t", 1, &cfg};
+	struct push_target t = { "projects/p/subscriptions/s", "projects/p/topics/t", 1, &cfg };
 	struct curl_slist *h;
 	char *body;
 	size_t len;
@@ -116,24 +118,32 @@ static void validation(void **state)
 	(void)state;
 	int is_push, status;
 	char err[256];
-	const char *ok[] = {"{}", "{\"pushEndpoint\":\"\"}", "{\"pushEndpoint\":\"https://a.example/x\"}",
-			    "{\"pushEndpoint\":\"http://127.0.0.1:9/h\",\"noWrapper\":{\"writeMetadata\":"
-			    "true}}", NULL};
+	const char *ok[] = {
+		"{}", "{\"pushEndpoint\":\"\"}", "{\"pushEndpoint\":\"https://a.example/x\"}",
+		"{\"pushEndpoint\":\"http://127.0.0.1:9/h\",\"noWrapper\":{\"writeMetadata\":"
+		"true}}",
+		NULL
+	};
 	for (int i = 0; ok[i]; i++) {
 		json_t *pc = json_loads(ok[i], 0, NULL);
-		assert_int_equal(push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)), 0);
+		assert_int_equal(push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)),
+				 0);
 		assert_int_equal(is_push, i >= 2);
 		json_decref(pc);
 	}
-	const char *bad[] = {"{\"pushEndpoint\":\"ftp://a/\"}", "{\"pushEndpoint\":\"not a url\"}",
-			     "{\"pushEndpoint\":\"http://169.254.169.254/\"}",
-			     "{\"pushEndpoint\":\"http://[fe80::1]/\"}",
-			     "{\"pushEndpoint\":\"http://[fd00:ec2::254]/\"}",
-			     "{\"pushEndpoint\":\"http://metadata.google.internal/\"}",
-			     "{\"pushEndpoint\":\"http://a/\",\"noWrapper\":{},\"pubsubWrapper\":{}}",
-			     "{\"pushEndpoint\":\"http://a/\",\"standardWebhooks\":{\"secret\":\"x\"}}",
-			     "{\"pushEndpoint\":\"http://a/\",\"authorization\":\"a\\r\\nb\"}",
-			     "{\"pushEndpoint\":\"http://a/\",\"bogus\":1}", NULL};
+	const char *bad[] = {
+		"{\"pushEndpoint\":\"ftp://a/\"}",
+		"{\"pushEndpoint\":\"not a url\"}",
+		"{\"pushEndpoint\":\"http://169.254.169.254/\"}",
+		"{\"pushEndpoint\":\"http://[fe80::1]/\"}",
+		"{\"pushEndpoint\":\"http://[fd00:ec2::254]/\"}",
+		"{\"pushEndpoint\":\"http://metadata.google.internal/\"}",
+		"{\"pushEndpoint\":\"http://a/\",\"noWrapper\":{},\"pubsubWrapper\":{}}",
+		"{\"pushEndpoint\":\"http://a/\",\"standardWebhooks\":{\"secret\":\"x\"}}",
+		"{\"pushEndpoint\":\"http://a/\",\"authorization\":\"a\\r\\nb\"}",
+		"{\"pushEndpoint\":\"http://a/\",\"bogus\":1}",
+		NULL
+	};
 	for (int i = 0; bad[i]; i++) {
 		json_t *pc = json_loads(bad[i], 0, NULL);
 		if (push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)) != -1)
@@ -144,13 +154,16 @@ static void validation(void **state)
 	json_t *pc = json_loads("{\"pushEndpoint\":\"http://169.254.169.254/\"}", 0, NULL);
 	assert_int_equal(push_config_validate(pc, 1, &is_push, &status, err, sizeof(err)), 0);
 	json_decref(pc);
-	pc = json_loads("{\"pushEndpoint\":\"http://a/\",\"oidcToken\":{\"audience\":\"x\"}}", 0, NULL);
+	pc = json_loads("{\"pushEndpoint\":\"http://a/\",\"oidcToken\":{\"audience\":\"x\"}}", 0,
+			NULL);
 	assert_int_equal(push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)), -1);
 	assert_int_equal(status, 501);
 	json_decref(pc);
 	/* Redaction and keeping secrets. */
-	json_t *full = json_loads("{\"pushEndpoint\":\"http://a/\",\"hubSignature\":{\"secret\":\"s\"},"
-				  "\"authorization\":\"Bearer t\"}", 0, NULL);
+	json_t *full =
+		json_loads("{\"pushEndpoint\":\"http://a/\",\"hubSignature\":{\"secret\":\"s\"},"
+			   "\"authorization\":\"Bearer t\"}",
+			   0, NULL);
 	json_t *red = push_config_redact(full);
 	char *txt = json_dumps(red, JSON_COMPACT);
 	assert_null(strstr(txt, "Bearer t"));
@@ -163,7 +176,7 @@ static void validation(void **state)
 	assert_int_equal(push_config_keep_secrets(red, NULL, err, sizeof(err)), -1);
 	json_decref(red);
 	json_decref(full);
-	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	inet_pton(AF_INET, "169.254.1.1", &a.sin_addr);
 	assert_true(push_config_forbidden_addr((struct sockaddr *)&a));
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
@@ -172,7 +185,7 @@ static void validation(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(signatures), cmocka_unit_test(formats),
-					   cmocka_unit_test(validation)};
+	const struct CMUnitTest tests[] = { cmocka_unit_test(signatures), cmocka_unit_test(formats),
+					    cmocka_unit_test(validation) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,9 +17,9 @@ static void ids(void **state)
 	long_ok[255] = '\0';
 	memset(too_long, 'a', 256);
 	too_long[256] = '\0';
-	const char *good[] = {"abc", "my-topic", "T_1.2~3+4%5", "mi-t%C3%B3pico", long_ok, NULL};
-	const char *bad[] = {"", "ab", "1abc", "-abc", "goog-x", "googl", "has space", "mi-tópico",
-			     "a/b/c", "a:bc", too_long, NULL};
+	const char *good[] = { "abc", "my-topic", "T_1.2~3+4%5", "mi-t%C3%B3pico", long_ok, NULL };
+	const char *bad[] = { "",          "ab",        "1abc",  "-abc", "goog-x", "googl",
+			      "has space", "mi-tópico", "a/b/c", "a:bc", too_long, NULL };
 	for (int i = 0; good[i]; i++)
 		assert_int_equal(resource_valid_id(good[i]), 0);
 	for (int i = 0; bad[i]; i++)
@@ -35,17 +35,21 @@ static void split_name(void **state)
 	(void)state;
 	char p[101], id[256];
 	assert_int_equal(resource_split_name("projects/p/topics/top", "topics", p, sizeof(p), id,
-					     sizeof(id)), 0);
+					     sizeof(id)),
+			 0);
 	assert_string_equal(p, "p");
 	assert_string_equal(id, "top");
-	assert_int_equal(resource_split_name("projects/p/subscriptions/top", "topics", p,
-					     sizeof(p), id, sizeof(id)), -1);
-	assert_int_equal(resource_split_name("projects/p/topics/goog1", "topics", p, sizeof(p),
-					     id, sizeof(id)), -1);
+	assert_int_equal(resource_split_name("projects/p/subscriptions/top", "topics", p, sizeof(p),
+					     id, sizeof(id)),
+			 -1);
+	assert_int_equal(resource_split_name("projects/p/topics/goog1", "topics", p, sizeof(p), id,
+					     sizeof(id)),
+			 -1);
 	assert_int_equal(resource_split_name("projects/p/topics/a/b", "topics", p, sizeof(p), id,
-					     sizeof(id)), -1);
-	assert_int_equal(resource_split_name("topics/top", "topics", p, sizeof(p), id,
-					     sizeof(id)), -1);
+					     sizeof(id)),
+			 -1);
+	assert_int_equal(resource_split_name("topics/top", "topics", p, sizeof(p), id, sizeof(id)),
+			 -1);
 }
 
 static char *dump(json_t *o)
@@ -66,7 +70,8 @@ static void topic_json(void **state)
 	assert_string_equal(s, "{\"name\":\"projects/p/topics/t1x\",\"state\":\"ACTIVE\"}");
 	free(s);
 	json_t *in = json_loads("{\"labels\":{\"env\":\"prod\"},\"messageRetentionDuration\":"
-				"\"600s\",\"name\":\"ignored\"}", 0, NULL);
+				"\"600s\",\"name\":\"ignored\"}",
+				0, NULL);
 	assert_int_equal(resource_topic_from_json(in, &cfg, &status, err, sizeof(err)), 0);
 	s = dump(resource_topic_to_json("p", "t1x", &cfg));
 	assert_string_equal(s, "{\"name\":\"projects/p/topics/t1x\",\"labels\":{\"env\":\"prod\"},"
@@ -74,17 +79,21 @@ static void topic_json(void **state)
 	free(s);
 	resource_topic_cleanup(&cfg);
 	json_decref(in);
-	const char *bad[] = {"{\"messageRetentionDuration\":\"599s\"}",
-			     "{\"messageRetentionDuration\":\"2678401s\"}",
-			     "{\"messageRetentionDuration\":600}", "{\"labels\":{\"Env\":\"x\"}}",
-			     "{\"labels\":[]}", "{\"bogus\":1}", "{\"kmsKeyName\":\"k\"}",
-			     "{\"tags\":{\"a\":\"b\"}}", NULL};
+	const char *bad[] = { "{\"messageRetentionDuration\":\"599s\"}",
+			      "{\"messageRetentionDuration\":\"2678401s\"}",
+			      "{\"messageRetentionDuration\":600}",
+			      "{\"labels\":{\"Env\":\"x\"}}",
+			      "{\"labels\":[]}",
+			      "{\"bogus\":1}",
+			      "{\"kmsKeyName\":\"k\"}",
+			      "{\"tags\":{\"a\":\"b\"}}",
+			      NULL };
 	for (int i = 0; bad[i]; i++) {
 		in = json_loads(bad[i], 0, NULL);
 		assert_int_equal(resource_topic_from_json(in, &cfg, &status, err, sizeof(err)), -1);
 		assert_true(strlen(err) > 0);
-		assert_int_equal(status, strstr(bad[i], "kmsKeyName") || strstr(bad[i], "tags")
-					     ? 501 : 400);
+		assert_int_equal(
+			status, strstr(bad[i], "kmsKeyName") || strstr(bad[i], "tags") ? 501 : 400);
 		json_decref(in);
 	}
 	/* Unsupported fields in their empty form, as client libraries send them. */
@@ -117,11 +126,12 @@ static void subscription_full(void **state)
 	struct sub_cfg cfg;
 	char err[256];
 	int status;
-	json_t *in = json_loads(
-	    "{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":60,"
-	    "\"expirationPolicy\":{},\"deadLetterPolicy\":{\"deadLetterTopic\":"
-	    "\"projects/p/topics/dlq\"},\"retryPolicy\":{\"minimumBackoff\":\"1s\"},"
-	    "\"enableMessageOrdering\":false,\"pushConfig\":{}}", 0, NULL);
+	json_t *in =
+		json_loads("{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":60,"
+			   "\"expirationPolicy\":{},\"deadLetterPolicy\":{\"deadLetterTopic\":"
+			   "\"projects/p/topics/dlq\"},\"retryPolicy\":{\"minimumBackoff\":\"1s\"},"
+			   "\"enableMessageOrdering\":false,\"pushConfig\":{}}",
+			   0, NULL);
 	assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), 0);
 	assert_int_equal(cfg.ack_deadline_s, 60);
 	assert_int_equal(cfg.expiration_ttl_ms, -1);
@@ -146,34 +156,41 @@ static void subscription_invalid(void **state)
 	char err[256];
 	int status;
 	const char *bad400[] = {
-	    "{}", "{\"topic\":\"top\"}", "{\"topic\":\"projects/p/topics/t\"}",
-	    "{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":9}",
-	    "{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":601}",
-	    "{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":\"x\"}",
-	    "{\"topic\":\"projects/p/topics/top\",\"messageRetentionDuration\":\"60s\"}",
-	    "{\"topic\":\"projects/p/topics/top\",\"expirationPolicy\":{\"ttl\":\"3600s\"}}",
-	    "{\"topic\":\"projects/p/topics/top\",\"deadLetterPolicy\":{\"deadLetterTopic\":"
-	    "\"projects/p/topics/dlq\",\"maxDeliveryAttempts\":4}}",
-	    "{\"topic\":\"projects/p/topics/top\",\"deadLetterPolicy\":{}}",
-	    "{\"topic\":\"projects/p/topics/top\",\"retryPolicy\":{\"minimumBackoff\":\"601s\"}}",
-	    "{\"topic\":\"projects/p/topics/top\",\"retryPolicy\":{\"minimumBackoff\":\"20s\","
-	    "\"maximumBackoff\":\"10s\"}}",
-	    "{\"topic\":\"projects/p/topics/top\",\"nope\":true}", NULL};
+		"{}",
+		"{\"topic\":\"top\"}",
+		"{\"topic\":\"projects/p/topics/t\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":9}",
+		"{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":601}",
+		"{\"topic\":\"projects/p/topics/top\",\"ackDeadlineSeconds\":\"x\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"messageRetentionDuration\":\"60s\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"expirationPolicy\":{\"ttl\":\"3600s\"}}",
+		"{\"topic\":\"projects/p/topics/top\",\"deadLetterPolicy\":{\"deadLetterTopic\":"
+		"\"projects/p/topics/dlq\",\"maxDeliveryAttempts\":4}}",
+		"{\"topic\":\"projects/p/topics/top\",\"deadLetterPolicy\":{}}",
+		"{\"topic\":\"projects/p/topics/top\",\"retryPolicy\":{\"minimumBackoff\":\"601s\"}}",
+		"{\"topic\":\"projects/p/topics/top\",\"retryPolicy\":{\"minimumBackoff\":\"20s\","
+		"\"maximumBackoff\":\"10s\"}}",
+		"{\"topic\":\"projects/p/topics/top\",\"nope\":true}",
+		NULL
+	};
 	for (int i = 0; bad400[i]; i++) {
 		json_t *in = json_loads(bad400[i], 0, NULL);
-		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), -1);
+		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)),
+				 -1);
 		assert_int_equal(status, 400);
 		json_decref(in);
 	}
 	const char *bad501[] = {
-	    "{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes:x\"}",
-	    "{\"topic\":\"projects/p/topics/top\",\"enableMessageOrdering\":true}",
-	    "{\"topic\":\"projects/p/topics/top\",\"pushConfig\":{\"pushEndpoint\":\"http://x\","
-	    "\"oidcToken\":{\"serviceAccountEmail\":\"a@b\"}}}",
-	    NULL};
+		"{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes:x\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"enableMessageOrdering\":true}",
+		"{\"topic\":\"projects/p/topics/top\",\"pushConfig\":{\"pushEndpoint\":\"http://x\","
+		"\"oidcToken\":{\"serviceAccountEmail\":\"a@b\"}}}",
+		NULL
+	};
 	for (int i = 0; bad501[i]; i++) {
 		json_t *in = json_loads(bad501[i], 0, NULL);
-		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)), -1);
+		assert_int_equal(resource_sub_from_json(in, &cfg, 0, &status, err, sizeof(err)),
+				 -1);
 		assert_int_equal(status, 501);
 		json_decref(in);
 	}
@@ -182,14 +199,19 @@ static void subscription_invalid(void **state)
 static void update_mask(void **state)
 {
 	(void)state;
-	static const char *const allowed[] = {"labels", "ackDeadlineSeconds", "retryPolicy", NULL};
+	static const char *const allowed[] = { "labels", "ackDeadlineSeconds", "retryPolicy",
+					       NULL };
 	char err[256];
-	json_t *stored = json_loads("{\"ackDeadlineSeconds\":10,\"labels\":{\"a\":\"b\"}}", 0, NULL);
+	json_t *stored =
+		json_loads("{\"ackDeadlineSeconds\":10,\"labels\":{\"a\":\"b\"}}", 0, NULL);
 	json_t *patch = json_loads("{\"ackDeadlineSeconds\":30,\"retryPolicy\":"
-				   "{\"minimumBackoff\":\"5s\"}}", 0, NULL);
-	assert_int_equal(resource_apply_mask(stored, patch, "ackDeadlineSeconds,labels,"
-					     "retryPolicy.minimumBackoff", allowed, err,
-					     sizeof(err)), 0);
+				   "{\"minimumBackoff\":\"5s\"}}",
+				   0, NULL);
+	assert_int_equal(resource_apply_mask(stored, patch,
+					     "ackDeadlineSeconds,labels,"
+					     "retryPolicy.minimumBackoff",
+					     allowed, err, sizeof(err)),
+			 0);
 	char *s = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(s, "{\"ackDeadlineSeconds\":30,\"retryPolicy\":{\"minimumBackoff\":"
 			       "\"5s\"}}");
@@ -204,13 +226,13 @@ static void update_mask(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(ids),
-	    cmocka_unit_test(split_name),
-	    cmocka_unit_test(topic_json),
-	    cmocka_unit_test(subscription_defaults),
-	    cmocka_unit_test(subscription_full),
-	    cmocka_unit_test(subscription_invalid),
-	    cmocka_unit_test(update_mask),
+		cmocka_unit_test(ids),
+		cmocka_unit_test(split_name),
+		cmocka_unit_test(topic_json),
+		cmocka_unit_test(subscription_defaults),
+		cmocka_unit_test(subscription_full),
+		cmocka_unit_test(subscription_invalid),
+		cmocka_unit_test(update_mask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

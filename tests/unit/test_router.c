@@ -32,8 +32,8 @@ static void verbs_split_on_last_colon(void **state)
 {
 	(void)state;
 	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
-	const struct route *r = m(M_POST, "/v1/projects/my-proj/subscriptions/s.1~x:pull",
-				  ROUTE_OK, p);
+	const struct route *r =
+		m(M_POST, "/v1/projects/my-proj/subscriptions/s.1~x:pull", ROUTE_OK, p);
 	assert_string_equal(r->name, "subscriptions.pull");
 	assert_string_equal(p[1], "s.1~x");
 	r = m(M_POST, "/v1/projects/p/subscriptions/a:b:acknowledge", ROUTE_OK, p);
@@ -52,8 +52,7 @@ static void resource_routes(void **state)
 	char p[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
 	assert_string_equal(m(M_PUT, "/v1/projects/p/topics/t", ROUTE_OK, p)->name,
 			    "topics.create");
-	assert_string_equal(m(M_GET, "/v1/projects/p/topics/t", ROUTE_OK, p)->name,
-			    "topics.get");
+	assert_string_equal(m(M_GET, "/v1/projects/p/topics/t", ROUTE_OK, p)->name, "topics.get");
 	assert_string_equal(m(M_GET, "/v1/projects/p/topics", ROUTE_OK, p)->name, "topics.list");
 	assert_string_equal(p[0], "p");
 	assert_string_equal(m(M_GET, "/v1/projects/p/topics/t/subscriptions", ROUTE_OK, p)->name,
@@ -101,9 +100,11 @@ static void overlong_capture_does_not_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(publish_route), cmocka_unit_test(verbs_split_on_last_colon),
-	    cmocka_unit_test(resource_routes), cmocka_unit_test(wrong_method_and_unknown_paths),
-	    cmocka_unit_test(overlong_capture_does_not_match),
+		cmocka_unit_test(publish_route),
+		cmocka_unit_test(verbs_split_on_last_colon),
+		cmocka_unit_test(resource_routes),
+		cmocka_unit_test(wrong_method_and_unknown_paths),
+		cmocka_unit_test(overlong_capture_does_not_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
