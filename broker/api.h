@@ -77,6 +77,7 @@ void api_subs_pull(struct call *c);
 void api_subs_ack(struct call *c);
 void api_subs_modack(struct call *c);
 void api_subs_modify_push(struct call *c);
+void api_subs_seek(struct call *c);
 void api_health(struct call *c);
 void api_ready(struct call *c);
 

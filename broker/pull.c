@@ -468,3 +468,43 @@ void api_subs_modack(struct call *c)
 {
 	ack_like(c, 1);
 }
+
+static void on_seeked(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	if (api_status_or_reply(c, r) == NULL)
+		return;
+	struct broker *b = c->b;
+	log_info("subscription projects/%s/subscriptions/%s seeked", c->params[0], c->params[1]);
+	call_reply_text(c, 200, "{}", 2);
+	pull_wake_topic(b, NULL);
+}
+
+void api_subs_seek(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "subscriptions"))
+		return;
+	json_t *t = c->body ? json_object_get(c->body, "time") : NULL;
+	json_t *snap = c->body ? json_object_get(c->body, "snapshot") : NULL;
+	if (snap && !(json_is_string(snap) && json_string_length(snap) == 0)) {
+		call_error(c, RPC_UNIMPLEMENTED,
+			   "Seek to a snapshot is not supported by this version "
+			   "of regnotify; seek to a time instead");
+		return;
+	}
+	int64_t ms;
+	if (!json_is_string(t) || codec_timestamp_parse(json_string_value(t), &ms) != 0 ||
+	    json_object_size(c->body) != (snap ? 2u : 1u)) {
+		call_error(c, RPC_INVALID_ARGUMENT,
+			   "A seek needs {\"time\": \"RFC 3339 "
+			   "timestamp\"}, e.g. \"2026-11-28T08:00:00Z\"");
+		return;
+	}
+	char sub[API_KEY_MAX], ts[24], now[24];
+	api_key(sub, c->params[0], c->params[1]);
+	snprintf(ts, sizeof(ts), "%lld", (long long)(ms < 0 ? 0 : ms));
+	snprintf(now, sizeof(now), "%lld", (long long)broker_now_ms());
+	const char *argv[] = { sub, ts, now };
+	size_t lens[] = { strlen(sub), strlen(ts), strlen(now) };
+	api_script(c, SCRIPT_SEEK, on_seeked, 3, argv, lens);
+}

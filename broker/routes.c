@@ -45,6 +45,8 @@ const struct route router_table[] = {
 	  PUBLISH_BODY, "subscriptions.modifyAckDeadline", 0 },
 	{ M_POST, "/v1/projects/{}/subscriptions/{}:modifyPushConfig", api_subs_modify_push,
 	  ADMIN_BODY, "subscriptions.modifyPushConfig", 0 },
+	{ M_POST, "/v1/projects/{}/subscriptions/{}:seek", api_subs_seek, ADMIN_BODY,
+	  "subscriptions.seek", 0 },
 };
 
 const size_t router_table_len = sizeof(router_table) / sizeof(router_table[0]);
