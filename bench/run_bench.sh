@@ -5,7 +5,7 @@
 #
 # Order: build; noise probe (../shared/bench/noise); then RUNS interleaved
 # rounds of
-#   rn.pub1.c64        wrk -t1 -c64 single-message publish (bench/publish1.lua)
+#   rn.pub1.c64        wrk -t1 -c64 single-message publish (bench/publish.lua)
 #   rn.pubbatch.c8     wrk -t1 -c8 batched publish, 1000 x 300 B per request
 #   rn.drain           rnbench drain: 100k pre-filled, pull 1000 + ack, one client
 #   rn.e2e.5000ps      rnbench e2e: open loop 5k msgs/s, 50k msgs, long-poll pulls
@@ -160,12 +160,12 @@ srv_cpu() {       # CPU % of one core used by the broker and redis since srv_mar
 }
 record() { echo "$*" | tee -a "$OUTF"; }
 
-wrk_pub() {   # wrk_pub ID CONNS LUA MSGS_PER_REQ [PRELOAD]
+wrk_pub() {   # wrk_pub ID CONNS LUA MSGS_PER_REQ [PRELOAD]   (MSGS_PER_REQ is also BATCH for the Lua)
   local id="$1" c="$2" lua="$3" mult="$4" pre="${5:-}" out fg sc rps p50 p99 errs
   start_stack "$pre"
   make_topic bench-topic bench-sub
   wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
-  out=$(timeout 60 wrk -t1 -c"$c" -d"$DUR" --latency -s "$lua" \
+  out=$(BATCH="$mult" timeout 60 wrk -t1 -c"$c" -d"$DUR" --latency -s "$lua" \
         "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/bench-topic:publish") || out="FAILED"
   sc=$(srv_cpu); fg=$(cpu_foreign)
   stop_stack
@@ -267,8 +267,8 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
 [ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" before
 for run in $(seq "$RUNS"); do
   echo "== run $run/$RUNS ($(date +%T))"
-  wrk_pub rn.pub1.c64      64 "$HERE/publish1.lua"      1
-  wrk_pub rn.pubbatch.c8   8  "$HERE/publish_batch.lua" 1000
+  wrk_pub rn.pub1.c64      64 "$HERE/publish.lua"      1
+  wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000
   rn_case rn.drain         "" drain -n 100000
   rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
   ingest_case rn.ingest.keepalive.c8 8 0
@@ -280,7 +280,7 @@ for run in $(seq "$RUNS"); do
   redis_xs redis.consume.everysec.b100pipe consume 200000 100 1
   redis_xs redis.e2e.everysec.5000ps       e2e 50000 5000
   if [ "$WHATIF" = 1 ]; then
-    wrk_pub rn.pubbatch.c8.nodelay 8 "$HERE/publish_batch.lua" 1000 "$SHIM"
+    wrk_pub rn.pubbatch.c8.nodelay 8 "$HERE/publish.lua" 1000 "$SHIM"
     rn_case rn.drain.nodelay       "$SHIM" drain -n 100000
     rn_case rn.e2e.5000ps.nodelay  "$SHIM" e2e -n 50000 -r 5000 -c 8 -l 2
   fi

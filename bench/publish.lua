@@ -1,6 +1,8 @@
--- wrk script: Pub/Sub v1 topics.publish of a BATCH of 1000 messages, each
--- a 300-byte payload (as in publish1.lua), base64 in JSON (~412 KB per request).
--- msgs/s = Requests/sec x 1000.
+-- wrk script: Pub/Sub v1 topics.publish of BATCH messages (environment
+-- variable, default 1), each a 300-byte payload (the size of
+-- ../shared/bench/http/post300.lua's body), base64 in JSON:
+-- {"messages":[{"data":"<400 base64 chars>"}, ...]} (426 bytes for one,
+-- ~412 KB for 1000; msgs/s = Requests/sec x BATCH).
 -- URL: http://127.0.0.1:PORT/v1/projects/P/topics/T:publish
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -27,7 +29,8 @@ local payload = head .. string.rep("x", 300 - #head - #tail) .. tail
 assert(#payload == 300)
 local data = b64(payload)
 assert(#data == 400)
+local batch = tonumber(os.getenv("BATCH") or "1")
 local one = '{"data":"' .. data .. '"}'
 local msgs = {}
-for i = 1, 1000 do msgs[i] = one end
+for i = 1, batch do msgs[i] = one end
 wrk.body = '{"messages":[' .. table.concat(msgs, ",") .. ']}'
