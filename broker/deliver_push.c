@@ -438,9 +438,11 @@ void deliver_push_stop(struct broker *b)
 	struct deliver *d = b->deliver;
 	if (d == NULL)
 		return;
-	/* Transfers still running are dropped without callbacks: their
-	 * leases expire and the messages are delivered again. */
+	/* Transfers still running are aborted: their callbacks nack the
+	 * messages, which any broker then delivers again. */
+	d->quiesced = 1;
 	http_client_free(d->hc);
+	d->hc = NULL;
 	while (d->workers)
 		worker_free(d->workers);
 	event_free(d->refresh);

@@ -202,8 +202,15 @@ void http_client_free(struct http_client *hc)
 	if (hc == NULL)
 		return;
 	while (hc->xfers) {
-		curl_multi_remove_handle(hc->multi, hc->xfers->easy);
-		xfer_free(hc->xfers);
+		/* The owner still hears about it (and frees its state). */
+		struct xfer *x = hc->xfers;
+		struct http_result res = { 0 };
+		res.code = CURLE_ABORTED_BY_CALLBACK;
+		res.error = "aborted at shutdown";
+		res.retry_after_s = -1;
+		curl_multi_remove_handle(hc->multi, x->easy);
+		x->cb(&res, x->arg);
+		xfer_free(x);
 	}
 	while (hc->nidle)
 		curl_easy_cleanup(hc->idle[--hc->nidle]);

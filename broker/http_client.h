@@ -25,7 +25,8 @@ typedef void (*http_done_cb)(const struct http_result *res, void *arg);
  * address check runs on every connection, after DNS). Loop thread. */
 struct http_client *http_client_new(struct event_base *base, int allow_link_local);
 
-/* Aborts pending transfers (their callbacks are not called) and frees. */
+/* Aborts pending transfers (their callbacks run with CURLE_ABORTED_BY_CALLBACK)
+ * and frees the client. */
 void http_client_free(struct http_client *hc);
 
 /* POSTs body to url. Ownership: headers (a curl_slist) and body (malloc'd)
