@@ -160,6 +160,12 @@ srv_cpu() {       # CPU % of one core used by the broker and redis since srv_mar
 }
 record() { echo "$*" | tee -a "$OUTF"; }
 
+wrk_parse() {  # wrk_parse OUTPUT: sets rps, p50, p99 (µs) and errs from wrk --latency output
+  rps=$(echo "$1" | awk '/^Requests\/sec:/{print $2}')
+  p50=$(echo "$1" | awk '$1=="50%"{print $2}' | to_us)
+  p99=$(echo "$1" | awk '$1=="99%"{print $2}' | to_us)
+  errs=$(echo "$1" | awk '/Non-2xx|Socket errors|FAILED/{printf "%s;", $0}' | tr ' ' '_')
+}
 wrk_pub() {   # wrk_pub ID CONNS LUA MSGS_PER_REQ [PRELOAD]   (MSGS_PER_REQ is also BATCH for the Lua)
   local id="$1" c="$2" lua="$3" mult="$4" pre="${5:-}" out fg sc rps p50 p99 errs
   start_stack "$pre"
@@ -169,10 +175,7 @@ wrk_pub() {   # wrk_pub ID CONNS LUA MSGS_PER_REQ [PRELOAD]   (MSGS_PER_REQ is a
         "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/bench-topic:publish") || out="FAILED"
   sc=$(srv_cpu); fg=$(cpu_foreign)
   stop_stack
-  rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
-  p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_us)
-  p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
-  errs=$(echo "$out" | awk '/Non-2xx|Socket errors|FAILED/{printf "%s;", $0}' | tr ' ' '_')
+  wrk_parse "$out"
   record "id=$id run=$run c=$c rps=${rps:-0} msgs_s=$(awk -v r="${rps:-0}" -v m="$mult" 'BEGIN{printf "%.0f", r*m}') p50_us=${p50:-nan} p99_us=${p99:-nan} $sc $fg${errs:+ errors=$errs}"
 }
 rn_case() {   # rn_case ID PRELOAD rnbench-args...
@@ -229,10 +232,7 @@ ingest_case() {  # ingest_case ID CONNS CLOSE(0|1): Distribution envelopes, 1 ev
         -s "$HERE/ingest_distribution.lua" "http://127.0.0.1:$PORT") || out="FAILED"
   sc=$(srv_cpu); fg=$(cpu_foreign)
   stop_stack
-  rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
-  p50=$(echo "$out" | awk '$1=="50%"{print $2}' | to_us)
-  p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
-  errs=$(echo "$out" | awk '/Non-2xx|Socket errors|FAILED/{printf "%s;", $0}' | tr ' ' '_')
+  wrk_parse "$out"
   record "id=$id run=$run c=$c events_s=${rps:-0} p50_us=${p50:-nan} p99_us=${p99:-nan} $sc $fg${errs:+ errors=$errs}"
 }
 push_metric() {  # acked push requests so far
