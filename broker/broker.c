@@ -4,6 +4,7 @@
 #include "deliver_push.h"
 #include "http_server.h"
 #include "log.h"
+#include "nng_server.h"
 #include "pull.h"
 
 #include <event2/event.h>
@@ -37,7 +38,8 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 	if (b->inflight == 0 && deliver_push_inflight(b) == 0) {
 		if (b->idle_since_ms == 0)
 			b->idle_since_ms = now;
-		if (b->unflushed <= 0 || now - b->idle_since_ms >= FLUSH_GRACE_MS) {
+		if ((b->unflushed <= 0 && nng_server_unsent(b) == 0) ||
+		    now - b->idle_since_ms >= FLUSH_GRACE_MS) {
 			event_base_loopexit(b->base, NULL);
 			return;
 		}

@@ -16,6 +16,7 @@ struct redis_embed;
 struct pull_waiters;
 struct sweeper;
 struct deliver;
+struct nng_server;
 
 struct broker {
 	struct config cfg;
@@ -27,11 +28,12 @@ struct broker {
 	struct pull_waiters *waiters;
 	struct sweeper *sweeper;
 	struct deliver *deliver;
+	struct nng_server *nng;
 	struct event *sigterm_ev, *sigint_ev, *sigchld_ev, *shutdown_timer;
 	int shutting_down;
 	int64_t shutdown_deadline_ms;
 	int64_t idle_since_ms; /* shutdown: when nothing was left in flight */
-	long inflight;         /* HTTP requests accepted and not yet answered */
+	long inflight;         /* HTTP and nng requests accepted and not yet answered */
 	long unflushed;        /* answers not yet fully written to their socket */
 	int exit_code;
 };

@@ -26,6 +26,12 @@ static const struct option_def options[] = {
 	  "JSON config file whose keys are the option names below" },
 	{ "listen", OPT_STRING, "127.0.0.1:8085", NULL,
 	  "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)" },
+	{ "nng_listen", OPT_STRING, "tcp://127.0.0.1:8086", NULL,
+	  "nng listen URL of the client-library protocol (tcp://, ipc://, tls+tcp://); empty: off" },
+	{ "nng_tls_cert_key", OPT_STRING, "", NULL,
+	  "PEM file with the certificate and private key of a tls+tcp:// nng listener" },
+	{ "nng_max_requests", OPT_STRING, "4096", NULL,
+	  "most nng requests handled at once (parked long-poll pulls count)" },
 	{ "redis", OPT_STRING, "", NULL,
 	  "external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or "
 	  "unix:///PATH[?db=N&password=P]; "
@@ -319,6 +325,29 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 			snprintf(err, errlen, "invalid listen address '%s': expected HOST:PORT", v);
 			return -1;
 		}
+	} else if (strcmp(n, "nng_listen") == 0) {
+		if (v[0] && strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0 &&
+		    strncmp(v, "tls+tcp://", 10) != 0) {
+			snprintf(
+				err, errlen,
+				"invalid nng_listen '%s': expected tcp://HOST:PORT, ipc:///PATH or "
+				"tls+tcp://HOST:PORT",
+				v);
+			return -1;
+		}
+		snprintf(cfg->nng_listen, sizeof(cfg->nng_listen), "%s", v);
+	} else if (strcmp(n, "nng_tls_cert_key") == 0) {
+		snprintf(cfg->nng_tls_cert_key, sizeof(cfg->nng_tls_cert_key), "%s", v);
+	} else if (strcmp(n, "nng_max_requests") == 0) {
+		char *end;
+		errno = 0;
+		long w = strtol(v, &end, 10);
+		if (errno || *v == '\0' || *end || w < 1 || w > 1000000) {
+			snprintf(err, errlen, "invalid nng_max_requests '%s': a number 1-1000000",
+				 v);
+			return -1;
+		}
+		cfg->nng_max_requests = w;
 	} else if (strcmp(n, "redis") == 0) {
 		snprintf(cfg->redis_url, sizeof(cfg->redis_url), "%s", v);
 		if (v[0] && config_parse_redis_url(cfg, v, err, errlen))
@@ -509,6 +538,13 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 			 "listening on %s without ingest_tokens would let anyone inject "
 			 "registry events: set --ingest-tokens (or listen on loopback)",
 			 cfg->listen_host);
+		goto out;
+	}
+	if (strncmp(cfg->nng_listen, "tls+tcp://", 10) == 0 && !cfg->nng_tls_cert_key[0]) {
+		snprintf(err, errlen,
+			 "nng_listen %s needs nng_tls_cert_key (a PEM file with the certificate "
+			 "and key)",
+			 cfg->nng_listen);
 		goto out;
 	}
 	rc = 0;

@@ -16,6 +16,10 @@ enum durability { DURABILITY_EVERYSEC = 0, DURABILITY_ALWAYS };
 struct config {
 	char listen_host[256];
 	int listen_port;
+	/* Client-library protocol (nng_server.c). */
+	char nng_listen[512];
+	char nng_tls_cert_key[512];
+	long nng_max_requests;
 	/* Redis: external when redis_url is set, else an embedded child. */
 	char redis_url[1024];
 	int redis_unix; /* 1: redis_path is a unix socket */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "nng_server.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -96,6 +97,17 @@ static void on_reply_written(struct evhttp_request *req, void *arg)
 
 static void send_text(struct call *c, int status, char *text, size_t len, int owned)
 {
+	if (status >= 100 && status < 600)
+		metrics.http_by_class[status / 100]++;
+	if (c->nslot) {
+		nng_server_reply(c->nslot, status, text, len);
+		if (owned == 1)
+			free(text);
+		else if (owned == 2)
+			mem_free(text);
+		log_debug("nng %s %s -> %d", c->route ? c->route->name : "-", c->uri, status);
+		return;
+	}
 	struct evhttp_request *req = c->req;
 	if (evhttp_request_get_connection(req)) {
 		c->b->unflushed++;
@@ -104,8 +116,6 @@ static void send_text(struct call *c, int status, char *text, size_t len, int ow
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	if (evhttp_find_header(h, "Content-Type") == NULL)
 		evhttp_add_header(h, "Content-Type", "application/json; charset=UTF-8");
-	if (status >= 100 && status < 600)
-		metrics.http_by_class[status / 100]++;
 	if (c->b->shutting_down)
 		evhttp_add_header(h, "Connection", "close");
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
@@ -116,8 +126,7 @@ static void send_text(struct call *c, int status, char *text, size_t len, int ow
 	else
 		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, reason(status), NULL);
-	log_debug("%s %s -> %d", c->route ? c->route->name : "-", evhttp_request_get_uri(req),
-		  status);
+	log_debug("%s %s -> %d", c->route ? c->route->name : "-", c->uri, status);
 }
 
 void call_reply(struct call *c, int status, json_t *body)
@@ -158,8 +167,8 @@ void call_error(struct call *c, enum rpc_code code, const char *fmt, ...)
 	json_t *o = json_object();
 	json_object_set_new(o, "error", e);
 	if (rpc_codes[code].http >= 500)
-		log_warn("%s %s -> %d: %s", c->route ? c->route->name : "-",
-			 evhttp_request_get_uri(c->req), rpc_codes[code].http, msg);
+		log_warn("%s %s -> %d: %s", c->route ? c->route->name : "-", c->uri,
+			 rpc_codes[code].http, msg);
 	call_reply(c, rpc_codes[code].http, o);
 }
 
@@ -224,49 +233,40 @@ static int method_of(enum evhttp_cmd_type t)
 	}
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+struct call *call_new(struct broker *b)
 {
-	struct broker *b = arg;
 	struct call *c = mem_calloc(1, sizeof(*c));
 	c->b = b;
-	c->req = req;
 	c->start_ms = broker_now_ms();
 	b->inflight++;
+	return c;
+}
 
-	const char *uri = evhttp_request_get_uri(req);
-	const char *q = strchr(uri, '?');
-	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-	char path[HTTP_PATH_MAX];
-	if (plen >= sizeof(path)) {
-		call_error(c, RPC_INVALID_ARGUMENT, "Request path too long");
-		return;
-	}
-	memcpy(path, uri, plen);
-	path[plen] = '\0';
-	c->query = q ? q + 1 : NULL;
-
+void call_dispatch(struct call *c, int method, const char *path, const char *body, size_t len)
+{
+	struct broker *b = c->b;
 	if (b->shutting_down) {
 		call_error(c, RPC_UNAVAILABLE,
 			   "The broker is shutting down; retry on another instance");
 		return;
 	}
-	int m = method_of(evhttp_request_get_command(req));
 	const struct route *r = NULL;
-	enum route_result rr = router_match(router_table, router_table_len, m, path, &r, c->params);
+	enum route_result rr =
+		router_match(router_table, router_table_len, method, path, &r, c->params);
+	if (rr == ROUTE_OK && c->nslot && (r->flags & ROUTE_HTTP_ONLY))
+		rr = ROUTE_NOT_FOUND;
 	if (rr == ROUTE_NOT_FOUND) {
 		call_error(c, RPC_NOT_FOUND,
 			   "The requested URL %.200s was not found on this server.", path);
 		return;
 	}
-	if (rr == ROUTE_BAD_METHOD || m == 0) {
+	if (rr == ROUTE_BAD_METHOD || method == 0) {
 		call_error(c, RPC_METHOD_NOT_ALLOWED, "Method not allowed for %.200s", path);
 		return;
 	}
 	c->route = r;
 	if ((r->flags & ROUTE_INGEST_AUTH) && ingest_auth_or_reply(c) != 0)
 		return;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
 	if (r->body_limit && len > 0) {
 		if (len > r->body_limit) {
 			call_error(c, RPC_PAYLOAD_TOO_LARGE,
@@ -275,12 +275,33 @@ static void on_request(struct evhttp_request *req, void *arg)
 				   r->body_limit);
 			return;
 		}
-		c->raw = (const char *)evbuffer_pullup(in, -1);
+		c->raw = body;
 		c->raw_len = len;
 		if (!(r->flags & ROUTE_RAW_BODY) && call_parse_body_or_reply(c) != 0)
 			return;
 	}
 	r->handler(c);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct call *c = call_new(arg);
+	c->req = req;
+	c->uri = evhttp_request_get_uri(req);
+	const char *q = strchr(c->uri, '?');
+	size_t plen = q ? (size_t)(q - c->uri) : strlen(c->uri);
+	char path[HTTP_PATH_MAX];
+	if (plen >= sizeof(path)) {
+		call_error(c, RPC_INVALID_ARGUMENT, "Request path too long");
+		return;
+	}
+	memcpy(path, c->uri, plen);
+	path[plen] = '\0';
+	c->query = q ? q + 1 : NULL;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	call_dispatch(c, method_of(evhttp_request_get_command(req)), path, body, len);
 }
 
 int http_server_start(struct broker *b, const char *host, int port)

@@ -10,6 +10,7 @@
 
 struct broker;
 struct evhttp_request;
+struct nng_slot;
 
 /* google.rpc.Code values used by the REST surface, with their HTTP status. */
 enum rpc_code {
@@ -25,11 +26,14 @@ enum rpc_code {
 	RPC_ABORTED,
 };
 
-/* One REST call from routing to reply. Owned by the loop; freed by the
- * reply functions below, never by handlers. */
+/* One REST call from routing to reply, from HTTP (req) or nng (nslot).
+ * Owned by the loop; freed by the reply functions below, never by
+ * handlers. */
 struct call {
 	struct broker *b;
-	struct evhttp_request *req;
+	struct evhttp_request *req; /* HTTP: the request, else NULL */
+	struct nng_slot *nslot;     /* nng: the context to answer on, else NULL */
+	const char *uri;            /* path?query, for logs; borrowed from req/nslot */
 	const struct route *route;
 	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
 	json_t *body;    /* parsed JSON body or NULL; owned by the call */
@@ -51,6 +55,15 @@ void http_server_stop_accepting(struct broker *b);
 
 /* Frees the listener and connections. */
 void http_server_free(struct broker *b);
+
+/* A new call counted in b->inflight; the caller sets req or nslot, uri
+ * and query, then calls call_dispatch. Loop thread. */
+struct call *call_new(struct broker *b);
+
+/* Routes the call (method: enum http_method, path without the query) and
+ * runs its handler, or answers the routing error. body (len bytes, may be
+ * NULL) must stay valid until the call is answered. Loop thread. */
+void call_dispatch(struct call *c, int method, const char *path, const char *body, size_t len);
 
 /* Answers 200 (or status) with body as JSON, then frees the call. body is
  * stolen (decref'd). Loop thread. */

@@ -6,6 +6,7 @@
 #include "deliver_push.h"
 #include "http_server.h"
 #include "log.h"
+#include "nng_server.h"
 #include "pull.h"
 #include "redis_conn.h"
 #include "redis_embed.h"
@@ -13,6 +14,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
 	}
 	log_threshold = b->cfg.log_level;
 	signal(SIGPIPE, SIG_IGN);
+	/* nng's threads wake the loop with event_active (nng_server.c). */
+	evthread_use_pthreads();
 	b->base = event_base_new();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (b->base == NULL) {
@@ -98,6 +102,8 @@ int main(int argc, char **argv)
 	if (b->cfg.redis_url[0] == '\0' && redis_embed_start(b) != 0)
 		goto out;
 	if (http_server_start(b, b->cfg.listen_host, b->cfg.listen_port) != 0)
+		goto out;
+	if (nng_server_start(b) != 0)
 		goto out;
 	b->redis = redis_conn_new(b);
 	pull_init(b);
@@ -111,8 +117,9 @@ int main(int argc, char **argv)
 	event_add(b->sigchld_ev, NULL);
 	char rlog[1100];
 	redis_for_log(b, rlog, sizeof(rlog));
-	log_info("regnotifyd %s listening on http://%s:%d (redis: %s)", RN_VERSION,
-		 b->cfg.listen_host, b->cfg.listen_port, rlog);
+	log_info("regnotifyd %s listening on http://%s:%d%s%s (redis: %s)", RN_VERSION,
+		 b->cfg.listen_host, b->cfg.listen_port, b->cfg.nng_listen[0] ? " and " : "",
+		 b->cfg.nng_listen, rlog);
 	event_base_dispatch(b->base);
 	rc = b->exit_code;
 	log_info("stopped");
@@ -123,6 +130,7 @@ out:
 	/* Redis first: its pending callbacks still answer their requests. */
 	redis_conn_free(b->redis);
 	http_server_free(b);
+	nng_server_free(b);
 	redis_embed_stop(b->embed);
 	if (b->sigterm_ev)
 		event_free(b->sigterm_ev);

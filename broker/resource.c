@@ -373,15 +373,35 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
 		if (parse_duration_field(f, "expirationPolicy.ttl", 0, INT64_MAX / 2,
 					 &cfg->expiration_ttl_ms, err, errlen))
 			return -1;
-		if (cfg->expiration_ttl_ms < MIN_EXPIRATION_TTL_MS) {
-			snprintf(err, errlen,
-				 "Invalid expirationPolicy.ttl: must be at least %llds "
-				 "(1 day), or omitted for no expiration",
-				 (long long)(MIN_EXPIRATION_TTL_MS / 1000));
-			return -1;
-		}
 	}
 	return 0;
+}
+
+/* Pub/Sub's minimum expiration TTL is one day. regnotify's extension: a
+ * subscription labelled regnotify-ephemeral=true (what `regnotify tail`
+ * creates) may expire after as little as a minute, so one left behind by a
+ * killed CLI goes away soon. Checked once the whole object is read. */
+static int check_expiration(const struct sub_cfg *cfg, char *err, size_t errlen)
+{
+	if (cfg->expiration_ttl_ms < 0 || cfg->expiration_ttl_ms >= MIN_EXPIRATION_TTL_MS)
+		return 0;
+	json_t *l = cfg->labels ? json_object_get(cfg->labels, EPHEMERAL_LABEL) : NULL;
+	int ephemeral = json_is_string(l) && strcmp(json_string_value(l), "true") == 0;
+	if (ephemeral && cfg->expiration_ttl_ms >= MIN_EPHEMERAL_TTL_MS)
+		return 0;
+	if (ephemeral)
+		snprintf(err, errlen,
+			 "Invalid expirationPolicy.ttl: an ephemeral subscription's ttl must be "
+			 "at least %llds",
+			 (long long)(MIN_EPHEMERAL_TTL_MS / 1000));
+	else
+		snprintf(err, errlen,
+			 "Invalid expirationPolicy.ttl: must be at least %llds "
+			 "(1 day), or omitted for no expiration (or at least %llds with the label "
+			 "%s=true)",
+			 (long long)(MIN_EXPIRATION_TTL_MS / 1000),
+			 (long long)(MIN_EPHEMERAL_TTL_MS / 1000), EPHEMERAL_LABEL);
+	return -1;
 }
 
 int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, int *status,
@@ -477,6 +497,8 @@ int resource_sub_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local
 			 "\"projects/PROJECT/topics/TOPIC\")");
 		goto fail;
 	}
+	if (check_expiration(cfg, err, errlen))
+		goto fail;
 	return 0;
 fail:
 	resource_sub_cleanup(cfg);

@@ -19,6 +19,9 @@
 #define MIN_RETENTION_MS (600LL * 1000)
 #define MAX_RETENTION_MS (31LL * 86400 * 1000)
 #define MIN_EXPIRATION_TTL_MS (86400LL * 1000)
+/* regnotify extension: the label and shorter minimum of ephemeral subscriptions. */
+#define EPHEMERAL_LABEL "regnotify-ephemeral"
+#define MIN_EPHEMERAL_TTL_MS (60LL * 1000)
 #define DEFAULT_MAX_DELIVERY_ATTEMPTS 5
 
 /* A resource ID: 3-255 chars, starts with a letter, [A-Za-z0-9-_.~+%], not

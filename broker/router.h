@@ -21,6 +21,7 @@ struct route {
 
 #define ROUTE_INGEST_AUTH 1 /* bearer token of ingest_tokens required */
 #define ROUTE_RAW_BODY 2    /* the handler parses the body itself (fast path) */
+#define ROUTE_HTTP_ONLY 4   /* uses HTTP headers: not served over nng */
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 

@@ -322,9 +322,16 @@ class Broker:
     def __init__(self, dir, args, port, env=None):
         Broker._seq += 1
         self.dir = dir
-        self.args = args
+        self.args = list(args)
         self.port = port
         self.env = env
+        # Every broker listens for nng too (default tcp://127.0.0.1:8086):
+        # give it a free port of its own unless the args choose.
+        if "--nng-listen" in self.args:
+            self.nng_url = self.args[self.args.index("--nng-listen") + 1]
+        else:
+            self.nng_url = "tcp://127.0.0.1:%d" % free_port()
+            self.args += ["--nng-listen", self.nng_url]
         self.log = os.path.join(dir, "broker-%d-%d.log" % (port, Broker._seq))
         self.proc = None
         self.returncode = None

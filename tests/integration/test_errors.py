@@ -278,6 +278,10 @@ class ErrorTest(harness.BrokerTestCase):
             ("maxDeliveryAttempts 101", {"deadLetterPolicy": {
                 "deadLetterTopic": topic_name(p, "dlq"), "maxDeliveryAttempts": 101}}),
             ("expiration ttl < 1 d", {"expirationPolicy": {"ttl": "86399s"}}),
+            ("ephemeral label other than true", {"expirationPolicy": {"ttl": "300s"},
+                                                 "labels": {"regnotify-ephemeral": "yes"}}),
+            ("ephemeral ttl < 60 s", {"expirationPolicy": {"ttl": "59s"},
+                                      "labels": {"regnotify-ephemeral": "true"}}),
             ("minimumBackoff > 600 s", {"retryPolicy": {"minimumBackoff": "601s"}}),
             ("maximumBackoff > 600 s", {"retryPolicy": {"maximumBackoff": "601s"}}),
         ]
@@ -296,6 +300,15 @@ class ErrorTest(harness.BrokerTestCase):
                                                "maxDeliveryAttempts": 100})
         self.assertEqual(js["messageRetentionDuration"], "2678400s")
         self.assertEqual(js["deadLetterPolicy"]["maxDeliveryAttempts"], 100)
+        # regnotify extension: ephemeral subscriptions (regnotify tail) may
+        # expire after as little as 60 s, and a patch cannot drop the label
+        # while keeping the short ttl
+        js = self.create_sub(p, "eph", "top", expirationPolicy={"ttl": "60s"},
+                             labels={"regnotify-ephemeral": "true"})
+        self.assertEqual(js["expirationPolicy"], {"ttl": "60s"})
+        self.assertError(self.req("PATCH", self.surl(p, "eph"),
+                                  {"subscription": {"labels": {}}, "updateMask": "labels"}),
+                         400, "INVALID_ARGUMENT", "patch away the ephemeral label")
 
     def test_labels_validation(self):
         # pubsub.md §2: up to 64 labels; keys 1-63 chars, lowercase letter first,

@@ -1,0 +1,305 @@
+/* nng_server.c - regnotify's nng req/rep listener (docs/protocol.md).
+ *
+ * One rep0 socket with a pool of contexts ("slots"), each with its own aio
+ * cycling recv -> work -> send -> recv. nng completes aios on its own
+ * threads: those callbacks touch nothing but the slot and a locked hand-off
+ * queue, then wake the loop with event_active. The loop decodes the frame,
+ * builds a struct call and runs the same route handlers as HTTP; the reply
+ * goes back through nng_ctx_send. A request parked by a long-poll pull holds
+ * its slot, so the pool grows (up to nng_max_requests) when every slot is
+ * busy; beyond that, requests wait in nng until a slot frees. */
+#include "nng_server.h"
+
+#include "broker.h"
+#include "http_server.h"
+#include "log.h"
+#include "mem.h"
+#include "router.h"
+#include "wire.h"
+
+#include <event2/event.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define SLOTS_INITIAL 64
+/* Largest request frame: the publish route's 16 MiB body and the header. */
+#define RECV_MAX (16u * 1024 * 1024 + 8192)
+
+enum slot_state { SLOT_RECV, SLOT_WORK, SLOT_SEND };
+
+struct nng_slot {
+	struct nng_server *srv;
+	nng_ctx ctx;
+	nng_aio *aio;
+	enum slot_state state;
+	nng_msg *req;                 /* SLOT_WORK: the request; body points into it */
+	char path[WIRE_PATH_MAX + 1]; /* path?query, NUL-terminated (call->uri) */
+	struct nng_slot *next;        /* hand-off queue */
+};
+
+struct nng_server {
+	struct broker *b;
+	nng_socket sock;
+	struct event *wake;
+	pthread_mutex_t mu; /* guards the queue, idle and closing */
+	struct nng_slot *head, *tail;
+	long idle; /* slots waiting in recv */
+	int closing;
+	atomic_long unsent;
+	struct nng_slot **slots; /* loop thread only */
+	long nslots, max_slots;
+};
+
+static void slot_recv(struct nng_slot *s)
+{
+	struct nng_server *srv = s->srv;
+	pthread_mutex_lock(&srv->mu);
+	int closing = srv->closing;
+	if (!closing)
+		srv->idle++;
+	pthread_mutex_unlock(&srv->mu);
+	if (closing)
+		return;
+	s->state = SLOT_RECV;
+	nng_ctx_recv(s->ctx, s->aio);
+}
+
+/* nng thread: a recv or a send of slot finished. */
+static void on_aio(void *arg)
+{
+	struct nng_slot *s = arg;
+	struct nng_server *srv = s->srv;
+	int rv = nng_aio_result(s->aio);
+	if (s->state == SLOT_SEND) {
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(s->aio));
+		atomic_fetch_sub(&srv->unsent, 1);
+		slot_recv(s);
+		return;
+	}
+	pthread_mutex_lock(&srv->mu);
+	srv->idle--;
+	if (rv != 0) {
+		int closing = srv->closing;
+		pthread_mutex_unlock(&srv->mu);
+		/* NNG_ECLOSED/ECANCELED at shutdown; anything else is a
+		 * transient receive error: keep the slot receiving. */
+		if (!closing && rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+			slot_recv(s);
+		return;
+	}
+	s->req = nng_aio_get_msg(s->aio);
+	s->state = SLOT_WORK;
+	s->next = NULL;
+	if (srv->tail)
+		srv->tail->next = s;
+	else
+		srv->head = s;
+	srv->tail = s;
+	pthread_mutex_unlock(&srv->mu);
+	event_active(srv->wake, EV_READ, 0);
+}
+
+static struct nng_slot *slot_new(struct nng_server *srv)
+{
+	struct nng_slot *s = mem_calloc(1, sizeof(*s));
+	s->srv = srv;
+	if (nng_ctx_open(&s->ctx, srv->sock) != 0 || nng_aio_alloc(&s->aio, on_aio, s) != 0) {
+		mem_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Adds slots until n exist. Loop thread. */
+static void grow(struct nng_server *srv, long n)
+{
+	if (n > srv->max_slots)
+		n = srv->max_slots;
+	if (n <= srv->nslots)
+		return;
+	srv->slots = mem_realloc(srv->slots, (size_t)n * sizeof(*srv->slots));
+	while (srv->nslots < n) {
+		struct nng_slot *s = slot_new(srv);
+		if (s == NULL) {
+			log_warn("nng: cannot open more request contexts (have %ld)", srv->nslots);
+			return;
+		}
+		srv->slots[srv->nslots++] = s;
+		slot_recv(s);
+	}
+}
+
+static int method_of(int wire_method)
+{
+	switch (wire_method) {
+	case WIRE_GET: return M_GET;
+	case WIRE_PUT: return M_PUT;
+	case WIRE_POST: return M_POST;
+	case WIRE_PATCH: return M_PATCH;
+	case WIRE_DELETE: return M_DELETE;
+	default: return 0;
+	}
+}
+
+/* A frame that is not a request of our protocol: answered with 400 in the
+ * same reply framing (a client of another version can read the status). */
+static void reply_malformed(struct nng_server *srv, struct nng_slot *s, enum wire_result wr)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body),
+			 "{\"error\":{\"code\":400,\"message\":\"Malformed request frame: %s "
+			 "(this broker speaks protocol version %d).\",\"status\":"
+			 "\"INVALID_ARGUMENT\"}}",
+			 wire_strerror(wr), WIRE_VERSION);
+	(void)srv;
+	nng_server_reply(s, 400, body, (size_t)n);
+}
+
+static void handle(struct nng_server *srv, struct nng_slot *s)
+{
+	struct wire_req wr;
+	enum wire_result res = wire_req_decode(nng_msg_body(s->req), nng_msg_len(s->req), &wr);
+	if (res != WIRE_OK) {
+		log_debug("nng: malformed request: %s", wire_strerror(res));
+		reply_malformed(srv, s, res);
+		return;
+	}
+	memcpy(s->path, wr.path, wr.path_len);
+	s->path[wr.path_len] = '\0';
+	struct call *c = call_new(srv->b);
+	c->nslot = s;
+	c->uri = s->path;
+	char path[WIRE_PATH_MAX + 1];
+	size_t plen = strcspn(s->path, "?");
+	memcpy(path, s->path, plen);
+	path[plen] = '\0';
+	c->query = s->path[plen] == '?' ? s->path + plen + 1 : NULL;
+	call_dispatch(c, method_of(wr.method), path, wr.body, wr.body_len);
+}
+
+/* Loop thread: runs the requests nng handed over. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct nng_server *srv = arg;
+	pthread_mutex_lock(&srv->mu);
+	struct nng_slot *list = srv->head;
+	srv->head = srv->tail = NULL;
+	long idle = srv->idle;
+	pthread_mutex_unlock(&srv->mu);
+	/* Every slot busy (parked pulls): open more before the next request
+	 * has to wait for one. */
+	if (idle == 0)
+		grow(srv, srv->nslots * 2);
+	while (list) {
+		struct nng_slot *s = list;
+		list = s->next;
+		handle(srv, s);
+	}
+}
+
+void nng_server_reply(struct nng_slot *s, int status, const char *body, size_t len)
+{
+	struct nng_server *srv = s->srv;
+	nng_msg *m = s->req;
+	s->req = NULL;
+	/* Reuse the request's message: nng keeps the rep routing header. */
+	uint8_t head[WIRE_HEADER_LEN];
+	wire_rep_encode_head(head, status);
+	nng_msg_clear(m);
+	if (nng_msg_append(m, head, sizeof(head)) != 0 ||
+	    (len && nng_msg_append(m, body, len) != 0)) {
+		log_error("nng: out of memory for a %zu-byte reply", len);
+		nng_msg_clear(m);
+		wire_rep_encode_head(head, 500);
+		nng_msg_append(m, head, sizeof(head));
+	}
+	s->state = SLOT_SEND;
+	atomic_fetch_add(&srv->unsent, 1);
+	nng_aio_set_msg(s->aio, m);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+long nng_server_unsent(struct broker *b)
+{
+	return b->nng ? atomic_load(&b->nng->unsent) : 0;
+}
+
+static int listen_tls(nng_listener l, const char *cert_key)
+{
+	nng_tls_config *tls;
+	int rv = nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&tls);
+	if (rv == 0)
+		rv = nng_tls_config_cert_key_file(tls, cert_key, NULL);
+	return rv;
+}
+
+int nng_server_start(struct broker *b)
+{
+	const char *url = b->cfg.nng_listen;
+	if (!url[0])
+		return 0;
+	struct nng_server *srv = mem_calloc(1, sizeof(*srv));
+	srv->b = b;
+	srv->max_slots = b->cfg.nng_max_requests;
+	pthread_mutex_init(&srv->mu, NULL);
+	atomic_init(&srv->unsent, 0);
+	b->nng = srv;
+	int rv = nng_rep0_open(&srv->sock);
+	if (rv != 0) {
+		log_error("nng: cannot open a rep socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
+	srv->wake = event_new(b->base, -1, 0, on_wake, srv);
+	nng_listener l;
+	rv = nng_listener_create(&l, srv->sock, url);
+	if (rv == 0 && strncmp(url, "tls+tcp://", 10) == 0) {
+		rv = listen_tls(l, b->cfg.nng_tls_cert_key);
+		if (rv != 0) {
+			log_error("nng: TLS certificate/key %s: %s", b->cfg.nng_tls_cert_key,
+				  nng_strerror(rv));
+			return -1;
+		}
+	}
+	if (rv == 0)
+		rv = nng_listener_start(l, 0);
+	if (rv != 0) {
+		log_error("nng: cannot listen on %s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	grow(srv, SLOTS_INITIAL < srv->max_slots ? SLOTS_INITIAL : srv->max_slots);
+	return 0;
+}
+
+void nng_server_free(struct broker *b)
+{
+	struct nng_server *srv = b->nng;
+	if (srv == NULL)
+		return;
+	pthread_mutex_lock(&srv->mu);
+	srv->closing = 1;
+	pthread_mutex_unlock(&srv->mu);
+	/* Closing the socket completes every aio with NNG_ECLOSED; freeing an
+	 * aio waits for its callback, so no nng thread runs ours afterwards. */
+	nng_close(srv->sock);
+	for (long i = 0; i < srv->nslots; i++) {
+		struct nng_slot *s = srv->slots[i];
+		nng_aio_free(s->aio);
+		if (s->req)
+			nng_msg_free(s->req);
+		mem_free(s);
+	}
+	mem_free(srv->slots);
+	if (srv->wake)
+		event_free(srv->wake);
+	pthread_mutex_destroy(&srv->mu);
+	mem_free(srv);
+	b->nng = NULL;
+}
