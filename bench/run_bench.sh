@@ -9,6 +9,8 @@
 #   rn.pubbatch.c8     wrk -t1 -c8 batched publish, 1000 x 300 B per request
 #   rn.drain           rnbench drain: 100k pre-filled, pull 1000 + ack, one client
 #   rn.e2e.5000ps      rnbench e2e: open loop 5k msgs/s, 50k msgs, long-poll pulls
+#   rn.nng.drain       rnsub drain: libregnotify streaming subscriber over nng, 100k msgs
+#   rn.nng.e2e.5000ps  rnsub e2e: open loop 5k msgs/s over nng, publish -> subscriber callback
 #   rn.ingest.*        wrk: Distribution envelopes (one manifest push event each,
 #                      unique ids) over keep-alive and over a new connection per
 #                      request (as docker-registry sends them)
@@ -59,7 +61,7 @@ need python3 python3
 need hyperfine hyperfine
 mkdir -p "$BIN" "$RESULTS" /tmp/perf-anchors   # run_noise.sh keeps its json there
 make -s -C "$SHARED" OUT="$BIN" >/dev/null
-make -s -C "$HERE" OUT="$BIN" >/dev/null
+make -s -C "$HERE" OUT="$BIN" "$BIN/rnbench" "$BIN/nodelay_shim.so" >/dev/null
 RN_REV="${RN_REV:-HEAD}"
 if [ -n "${REGNOTIFYD:-}" ]; then
   RN_DESC="given binary $REGNOTIFYD"
@@ -83,6 +85,9 @@ else                                   # default: a clean export of a commit (HE
   RN_DESC="commit $SHA (clean export, Release)"
 fi
 [ -x "$REGNOTIFYD" ] || { echo "no broker binary at $REGNOTIFYD" >&2; exit 1; }
+# rnsub links the libregnotify of the same build as the broker (BUILD/broker/regnotifyd).
+rm -f "$BIN/rnsub"
+make -s -C "$HERE" OUT="$BIN" BUILD="$(dirname "$(dirname "$REGNOTIFYD")")" "$BIN/rnsub" >/dev/null
 SHIM="$BIN/nodelay_shim.so"
 RN="$BIN/rnbench"
 case "$NATS" in
@@ -98,6 +103,7 @@ pick_port() {   # first port >= $1 that nobody listens on
 PORT="$(pick_port "${PORT:-18480}")"
 RPORT="$(pick_port "${RPORT:-16480}")"
 HPORT="$(pick_port "${HPORT:-18580}")"
+NPORT="$(pick_port "${NPORT:-18680}")"
 OUTF="$RESULTS/rnbench.txt"
 : > "$OUTF"
 rm -f "$RESULTS/noise.txt" "$RESULTS/nats-go.txt"
@@ -126,10 +132,10 @@ start_stack() {   # start_stack [LD_PRELOAD lib]: fresh redis + regnotifyd -> BP
   port_free "$PORT"
   if [ -n "${1:-}" ]; then
     LD_PRELOAD="$1" "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
-      --log-level warn 2>"$RDIR/broker.log" &
+      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn 2>"$RDIR/broker.log" &
   else
     "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
-      --log-level warn 2>"$RDIR/broker.log" &
+      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn 2>"$RDIR/broker.log" &
   fi
   BPID=$!; STARTED_PIDS+=("$BPID")
   wait_port "$PORT"; alive "$BPID"
@@ -183,6 +189,15 @@ rn_case() {   # rn_case ID PRELOAD rnbench-args...
   start_stack "$pre"
   wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
   out=$(timeout 200 "$RN" "$@" -p "$PORT" -P "$PROJ" 2>"$RESULTS/rnbench.stderr") || out="$out failed=1 stderr=$(head -c 200 "$RESULTS/rnbench.stderr" | tr ' \n' '_;')"
+  sc=$(srv_cpu); fg=$(cpu_foreign)
+  stop_stack
+  record "id=$id run=$run $out $sc $fg"
+}
+rnsub_case() {   # rnsub_case ID rnsub-args...   (libregnotify over nng)
+  local id="$1" out fg sc; shift
+  start_stack ""
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  out=$(timeout 200 "$BIN/rnsub" "$@" -u "tcp://127.0.0.1:$NPORT" -P "$PROJ" 2>"$RESULTS/rnsub.stderr") || out="$out failed=1 stderr=$(head -c 200 "$RESULTS/rnsub.stderr" | tr ' \n' '_;')"
   sc=$(srv_cpu); fg=$(cpu_foreign)
   stop_stack
   record "id=$id run=$run $out $sc $fg"
@@ -271,6 +286,8 @@ for run in $(seq "$RUNS"); do
   wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000
   rn_case rn.drain         "" drain -n 100000
   rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
+  rnsub_case rn.nng.drain       drain -n 100000
+  rnsub_case rn.nng.e2e.5000ps  e2e -n 50000 -r 5000 -t 4
   ingest_case rn.ingest.keepalive.c8 8 0
   ingest_case rn.ingest.newconn.c8   8 1
   push_case

@@ -234,9 +234,12 @@ long nng_server_unsent(struct broker *b)
 static int listen_tls(nng_listener l, const char *cert_key)
 {
 	nng_tls_config *tls;
+	/* nng 1.5 hands out a reference that the caller releases. */
 	int rv = nng_listener_get_ptr(l, NNG_OPT_TLS_CONFIG, (void **)&tls);
-	if (rv == 0)
+	if (rv == 0) {
 		rv = nng_tls_config_cert_key_file(tls, cert_key, NULL);
+		nng_tls_config_free(tls);
+	}
 	return rv;
 }
 

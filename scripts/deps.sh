@@ -6,8 +6,9 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-dev
       libnng-dev libcurl4-openssl-dev libssl-dev libcmocka-dev redis-server redis-tools
       python3 curl)
-# Test-only: the end-to-end tests push images with skopeo to a real docker-registry.
-[ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo clang-format)
+# Test-only: the end-to-end tests push images with skopeo to a real docker-registry;
+# man-db checks the man pages.
+[ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo clang-format man-db groff-base)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -22,6 +22,28 @@ cmake --build build -j"$JOBS"
 echo "== tests"
 (cd build && ctest --output-on-failure)
 
+echo "== make install, regnotify.pc, CMake package, man pages"
+PREFIX="$(mktemp -d)"
+trap 'rm -rf "$PREFIX"' EXIT
+cmake --install build --prefix "$PREFIX" >/dev/null
+PCDIR="$(dirname "$(find "$PREFIX" -name regnotify.pc)")"
+for f in bin/regnotify sbin/regnotifyd include/regnotify/client.h share/man/man1/regnotify.1 \
+         share/man/man8/regnotifyd.8; do
+  test -e "$PREFIX/$f" || { echo "make install did not install $f" >&2; exit 1; }
+done
+ls "$PREFIX"/lib*/libregnotify.so.0 "$PREFIX"/lib*/*/libregnotify.so.0 2>/dev/null | grep -q . ||
+  { echo "make install did not install libregnotify.so.0" >&2; exit 1; }
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$PREFIX/cd-trigger" examples/cd-trigger.c \
+  $(PKG_CONFIG_PATH="$PCDIR" pkg-config --cflags --libs regnotify jansson)
+LD_LIBRARY_PATH="$(dirname "$(find "$PREFIX" -name libregnotify.so.0)")" "$PREFIX/cd-trigger" -h >/dev/null
+cmake -S tests/package -B "$PREFIX/consumer" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
+cmake --build "$PREFIX/consumer" >/dev/null
+for m in docs/man/regnotify.1 docs/man/regnotifyd.8; do
+  warn="$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)"
+  [ -z "$warn" ] || { echo "$m: $warn" >&2; exit 1; }
+done
+
 echo "== build (ASan+UBSan, -Werror)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRN_SANITIZE=ON -DRN_WERROR=ON >/dev/null
 cmake --build build-asan -j"$JOBS"

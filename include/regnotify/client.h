@@ -59,14 +59,16 @@ struct rn_client_opts {
 	const char *project;         /* project of short names; default RN_DEFAULT_PROJECT */
 	const char *access_token;    /* sent with every request when set */
 	int connect_timeout_ms;      /* rn_client_new waits this long to connect; default 5000 */
-	int request_timeout_ms;      /* one request and its reply; default 30000 */
+	int request_timeout_ms;      /* one request and its reply; default 30000 (long-poll
+				      * pulls: at least 40000, the broker holds them 10 s) */
 	int reconnect_min_ms;        /* backoff after a lost connection; default 100 */
 	int reconnect_max_ms;        /* backoff cap; default 5000 */
 	const char *tls_ca_file;     /* tls+tcp://: PEM file of CAs; required for tls+tcp:// */
 	const char *tls_server_name; /* tls+tcp://: name checked in the certificate; default host */
 	rn_log_fn log;               /* optional */
 	void *log_arg;
-	int log_level; /* lowest enum rn_log_level passed to log; default RN_LOG_INFO */
+	int log_level; /* lowest enum rn_log_level passed to log; rn_client_opts_init sets
+			* RN_LOG_INFO (0 is RN_LOG_DEBUG) */
 };
 
 /* Fills o with the defaults. Thread-safe. */
@@ -220,12 +222,14 @@ RN_API int64_t rn_message_publish_time_ms(const struct rn_message *m);
 /* The value of attribute key, or NULL. */
 RN_API const char *rn_message_attr(const struct rn_message *m, const char *key);
 RN_API size_t rn_message_attr_count(const struct rn_message *m);
-/* The i-th attribute (0 <= i < count) into *key/*value; RN_EINVAL past the end. */
+/* The i-th attribute (0 <= i < count) into *key and *value; RN_EINVAL past the end. */
 RN_API int rn_message_attr_at(const struct rn_message *m, size_t i, const char **key,
 			      const char **value);
 RN_API const char *rn_message_ordering_key(const struct rn_message *m); /* "" when none */
 RN_API const char *rn_message_ack_id(const struct rn_message *m);
-RN_API int rn_message_delivery_attempt(const struct rn_message *m); /* 1 for the first */
+/* The deliveryAttempt the broker reported (1 for the first delivery): as in
+ * Pub/Sub, only for subscriptions with a dead-letter policy; 0 otherwise. */
+RN_API int rn_message_delivery_attempt(const struct rn_message *m);
 
 /* ------------------------------------------------------------------ */
 /* Synchronous pull */

@@ -1,0 +1,541 @@
+/* cli_common.c - helpers shared by the regnotify commands: option and
+ * error handling, exit codes, durations, RFC 3339 times, colour, JSON. */
+#include "cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char cli_global_help[] =
+	"Global options (also accepted after the command):\n"
+	"  --broker URL        broker nng URL (env REGNOTIFY_BROKER, default " RN_DEFAULT_URL ")\n"
+	"  --project P         project of short names (env REGNOTIFY_PROJECT, default " RN_DEFAULT_PROJECT
+	")\n"
+	"  --token T           access token sent with every request (env REGNOTIFY_TOKEN)\n"
+	"  --timeout DURATION  connect and per-request timeout, e.g. 5s (env REGNOTIFY_TIMEOUT;\n"
+	"                      default 5s to connect, 30s per request; tail and pull --wait\n"
+	"                      keep at least 30s per request)\n"
+	"  -h, --help          show help and exit\n";
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case RN_OK: return CLI_EXIT_OK;
+	case RN_ECONNREFUSED:
+	case RN_ETIMEDOUT:
+	case RN_EUNAVAIL: return CLI_EXIT_UNREACHABLE;
+	case RN_ENOTFOUND: return CLI_EXIT_NOTFOUND;
+	case RN_EADDRINVAL: return CLI_EXIT_USAGE;
+	default: return CLI_EXIT_FAIL;
+	}
+}
+
+/* Writes "regnotify: CMD: " (or "regnotify: " without a command). */
+static void prefix(const struct cli *c)
+{
+	if (c && c->cmd[0])
+		fprintf(stderr, "regnotify: %s: ", c->cmd);
+	else
+		fputs("regnotify: ", stderr);
+}
+
+/* Prints s on stderr with control characters (newlines) as spaces, so that
+ * every error stays on one line. */
+static void put_one_line(const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, stderr);
+}
+
+void cli_warn(const struct cli *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	prefix(c);
+	put_one_line(buf);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	prefix(c);
+	put_one_line(buf);
+	fputc('\n', stderr);
+	if (c && c->cmd[0])
+		fprintf(stderr, "Try 'regnotify %s --help'.\n", c->cmd);
+	else
+		fputs("Try 'regnotify --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_fail(const struct cli *c, int err, const char *what, ...)
+{
+	/* Read the broker's message first: formatting must not disturb it. */
+	const char *why = rn_last_error_message();
+	char whybuf[512];
+	snprintf(whybuf, sizeof(whybuf), "%s", why && why[0] ? why : rn_strerror(err));
+	prefix(c);
+	if (what) {
+		char buf[512];
+		va_list ap;
+		va_start(ap, what);
+		vsnprintf(buf, sizeof(buf), what, ap);
+		va_end(ap);
+		put_one_line(buf);
+		fputs(": ", stderr);
+	}
+	put_one_line(whybuf);
+	fputc('\n', stderr);
+	return cli_exit_code(err);
+}
+
+int cli_common_option(struct cli *c, int opt, const char *arg, char **argv)
+{
+	int64_t ms;
+	switch (opt) {
+	case '?':
+	case ':': return cli_getopt_error(c, opt, argv);
+	case CLI_OPT_BROKER: c->broker = arg; return 0;
+	case CLI_OPT_PROJECT:
+		if (!arg[0])
+			return cli_usage_error(c, "--project must not be empty");
+		c->project = arg;
+		return 0;
+	case CLI_OPT_TOKEN: c->token = arg[0] ? arg : NULL; return 0;
+	case CLI_OPT_TIMEOUT:
+		if (cli_parse_duration(arg, &ms, 0) != 0 || ms > INT_MAX)
+			return cli_usage_error(
+				c, "invalid --timeout '%s': expected a duration like 5s or 500ms",
+				arg);
+		c->timeout_ms = (int)ms;
+		return 0;
+	default: return cli_getopt_error(c, '?', argv);
+	}
+}
+
+void cli_getopt_reset(void)
+{
+	/* glibc: 0 also resets the scan of a partly read option cluster. */
+	optind = 0;
+	opterr = 0;
+}
+
+int cli_getopt_error(struct cli *c, int ret, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char name[64];
+	if (strncmp(arg, "--", 2) == 0) {
+		size_t n = strcspn(arg, "=");
+		snprintf(name, sizeof(name), "%.*s", (int)(n > 60 ? 60 : n), arg);
+	} else if (optopt > 0 && optopt < 0x100) {
+		snprintf(name, sizeof(name), "-%c", optopt);
+	} else {
+		snprintf(name, sizeof(name), "%.60s", arg);
+	}
+	if (ret == ':')
+		return cli_usage_error(c, "option '%s' requires an argument", name);
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') && optopt != 0)
+		return cli_usage_error(c, "option '%s' does not take an argument", name);
+	return cli_usage_error(c, "unknown option '%s'", name);
+}
+
+int cli_connect(struct cli *c)
+{
+	struct rn_client_opts o;
+	rn_client_opts_init(&o);
+	o.url = c->broker;
+	o.project = c->project;
+	o.access_token = c->token;
+	if (c->timeout_ms > 0) {
+		o.connect_timeout_ms = c->timeout_ms;
+		if (!c->long_poll || c->timeout_ms > o.request_timeout_ms)
+			o.request_timeout_ms = c->timeout_ms;
+	}
+	int err = rn_client_new(&c->client, &o);
+	if (err != 0) {
+		c->client = NULL;
+		if (err == RN_EADDRINVAL)
+			return cli_usage_error(c, "invalid broker URL '%s': %s", c->broker,
+					       rn_strerror(err));
+		return cli_fail(c, err, "cannot reach the broker at %s", c->broker);
+	}
+	return 0;
+}
+
+int cli_parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_duration(const char *s, int64_t *ms, int allow_zero)
+{
+	/* Up to 100 years: enough for any TTL, far from overflow. */
+	const double max_ms = 100.0 * 365 * 86400 * 1000;
+	double total = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	while (*p) {
+		double whole = 0, frac = 0, scale = 1;
+		int digits = 0;
+		while (*p >= '0' && *p <= '9') {
+			whole = whole * 10 + (*p++ - '0');
+			digits++;
+			if (whole > max_ms)
+				return -1;
+		}
+		if (*p == '.') {
+			p++;
+			while (*p >= '0' && *p <= '9') {
+				scale /= 10;
+				frac += (*p++ - '0') * scale;
+				digits++;
+			}
+		}
+		if (!digits)
+			return -1;
+		double unit;
+		if (strncmp(p, "ms", 2) == 0) {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1000;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600000;
+			p++;
+		} else if (*p == 'd') {
+			unit = 86400000;
+			p++;
+		} else {
+			return -1;
+		}
+		total += (whole + frac) * unit;
+		if (total > max_ms)
+			return -1;
+	}
+	if (total < 1 && !(allow_zero && total == 0))
+		return -1;
+	*ms = (int64_t)(total + 0.5);
+	return 0;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_rfc3339(const char *s, int64_t *ms)
+{
+	int Y, M, D, h, m, sec;
+	if (!s || strlen(s) < 20)
+		return -1;
+	if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+	    digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+	    s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' || digits(s + 17, 2, &sec))
+		return -1;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 ||
+	    sec > 60)
+		return -1;
+	const char *p = s + 19;
+	int64_t frac_ms = 0;
+	if (*p == '.') {
+		int n = 0;
+		int64_t scale = 100;
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			frac_ms += (*p - '0') * scale;
+			scale /= 10;
+			p++;
+			n++;
+		}
+		if (n == 0 || n > 9)
+			return -1;
+	}
+	int64_t offset_s = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om;
+		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 ||
+		    om > 59)
+			return -1;
+		offset_s = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	struct tm tm = { 0 };
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_mday != D) /* 2025-02-29 normalises to March */
+		return -1;
+	*ms = ((int64_t)t - offset_s) * 1000 + frac_ms;
+	return *ms < 0 ? -1 : 0;
+}
+
+void cli_format_rfc3339(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms < 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	char day[32];
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03dZ", day, (int)(ms % 1000));
+}
+
+int64_t cli_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cli_use_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(nc && nc[0]);
+}
+
+int cli_print_json(const char *json)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
+	int rc = 0;
+	if (!v) {
+		puts(json);
+	} else {
+		char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		json_decref(v);
+		if (!s)
+			return CLI_EXIT_FAIL;
+		puts(s);
+		free(s);
+	}
+	if (fflush(stdout) != 0)
+		rc = CLI_EXIT_FAIL;
+	return rc;
+}
+
+/* Parses the options of a command group (only global ones and --help)
+ * up to the subcommand. Returns -1 to go on, else an exit code. */
+static int parse_group(struct cli *c, int argc, char **argv, const char *help)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
+	int opt;
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		}
+		int rc = cli_common_option(c, opt, optarg, argv);
+		if (rc != 0)
+			return rc;
+	}
+	return -1;
+}
+
+int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *table, size_t n,
+		 const char *group_help, int argc, char **argv)
+{
+	snprintf(c->cmd, sizeof(c->cmd), "%s", group);
+	int rc = parse_group(c, argc, argv, group_help);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage_error(c, "missing command");
+	const char *name = argv[optind];
+	if (strcmp(name, "help") == 0) {
+		fputs(group_help, stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(table[i].name, name) == 0) {
+			snprintf(c->cmd, sizeof(c->cmd), "%s %s", group, name);
+			return table[i].run(c, argc - optind, argv + optind);
+		}
+	}
+	return cli_usage_error(c, "unknown command '%s'", name);
+}
+
+int cli_parse_plain(struct cli *c, int argc, char **argv, const char *help)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
+	int opt;
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		}
+		int rc = cli_common_option(c, opt, optarg, argv);
+		if (rc != 0)
+			return rc;
+	}
+	return -1;
+}
+
+int cli_parse_format(struct cli *c, const char *arg, int *json)
+{
+	if (strcmp(arg, "text") == 0)
+		*json = 0;
+	else if (strcmp(arg, "json") == 0)
+		*json = 1;
+	else
+		return cli_usage_error(c, "invalid --format '%s': expected text or json", arg);
+	return 0;
+}
+
+int cli_check_args(struct cli *c, int have, int min, int max, const char *names)
+{
+	if (have < min)
+		return cli_usage_error(c, "missing %s", names);
+	if (max >= 0 && have > max)
+		return cli_usage_error(c, "too many arguments");
+	return 0;
+}
+
+/* Standard base64 of len bytes (RFC 4648, padded). Ownership: free(). */
+static char *base64(const unsigned char *p, size_t len)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1);
+	size_t o = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_t *cli_decode_data(const void *data, size_t len)
+{
+	json_t *v = len ? json_loadb(data, len, JSON_DECODE_ANY, NULL) : NULL;
+	if (v && (json_is_object(v) || json_is_array(v)))
+		return v;
+	json_decref(v);
+	return json_stringn(data ? data : "", len); /* NULL unless valid UTF-8 */
+}
+
+json_t *cli_message_json(const struct rn_message *m, int with_ack)
+{
+	char when[40];
+	size_t len;
+	const void *data = rn_message_data(m, &len);
+	json_t *o = json_object();
+	json_t *attrs = json_object();
+	if (!o || !attrs) {
+		json_decref(o);
+		json_decref(attrs);
+		return NULL;
+	}
+	if (with_ack)
+		json_object_set_new(o, "ackId", json_string(rn_message_ack_id(m)));
+	json_object_set_new(o, "messageId", json_string(rn_message_id(m)));
+	cli_format_rfc3339(rn_message_publish_time_ms(m), when, sizeof(when));
+	json_object_set_new(o, "publishTime", json_string(when));
+	for (size_t i = 0, n = rn_message_attr_count(m); i < n; i++) {
+		const char *k, *v;
+		if (rn_message_attr_at(m, i, &k, &v) == 0)
+			json_object_set_new(attrs, k, json_string(v));
+	}
+	json_object_set_new(o, "attributes", attrs);
+	const char *okey = rn_message_ordering_key(m);
+	if (okey && okey[0])
+		json_object_set_new(o, "orderingKey", json_string(okey));
+	json_t *d = cli_decode_data(data, len);
+	if (d) {
+		json_object_set_new(o, "data", d);
+	} else {
+		/* Not UTF-8: a JSON string cannot hold it. */
+		char *b = base64(data, len);
+		json_object_set_new(o, "data", json_string(b ? b : ""));
+		json_object_set_new(o, "dataEncoding", json_string("base64"));
+		free(b);
+	}
+	/* Like Pub/Sub, the broker reports attempts only with dead-lettering. */
+	int attempt = rn_message_delivery_attempt(m);
+	if (with_ack && attempt > 0)
+		json_object_set_new(o, "deliveryAttempt", json_integer(attempt));
+	return o;
+}
+
+void cli_gcr_fields(const json_t *data, const char **action, const char **tag, const char **digest)
+{
+	*action = json_string_value(json_object_get(data, "action"));
+	*tag = json_string_value(json_object_get(data, "tag"));
+	*digest = json_string_value(json_object_get(data, "digest"));
+}
+
+void cli_put_escaped(FILE *f, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = p[i];
+		if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch == '\\')
+			fputs("\\\\", f);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
