@@ -50,3 +50,13 @@ cmake --build build-asan -j"$JOBS"
 echo "== tests under ASan+UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure)
+
+# The client library runs callbacks, pullers, lease and ack threads, and the
+# broker hands nng requests between threads: their tests run once more under
+# ThreadSanitizer (a report fails the program and so the test).
+echo "== build (TSan, -Werror): the threaded parts"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DRN_TSAN=ON -DRN_WERROR=ON >/dev/null
+cmake --build build-tsan -j"$JOBS"
+echo "== library, CLI and examples tests under TSan"
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
+  ctest --output-on-failure -R 'unit_wire|unit_client|client_lib|test_cli|test_examples')

@@ -301,7 +301,9 @@ RN_API void rn_message_nack(struct rn_message *m);
 
 /* Stops the subscriber: no new callbacks start, messages received but not
  * yet handed to the callback are nacked, running callbacks are waited for,
- * and pending acks are sent. Messages the application still holds may be
+ * and pending acks are sent. Long-poll pulls still waiting are abandoned; a
+ * message the broker leased to one of them in that instant comes back after
+ * its ack deadline (as with Pub/Sub's streaming pull). Messages the application still holds may be
  * acked/nacked afterwards until rn_subscriber_free. Idempotent; not from a
  * message callback. */
 RN_API void rn_subscriber_stop(struct rn_subscriber *s);

@@ -506,8 +506,9 @@ class Env:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def find_sanitizer_reports(self):
-        """Lines of ASan/UBSan/LSan reports in the broker logs (a broker built
-        with -DRN_SANITIZE=ON writes them to stderr, i.e. its log)."""
+        """Lines of ASan/UBSan/LSan/TSan reports in the broker logs (a broker
+        built with -DRN_SANITIZE=ON or -DRN_TSAN=ON writes them to stderr,
+        i.e. its log)."""
         found = []
         for b in self.brokers:
             try:
@@ -517,6 +518,7 @@ class Env:
                 continue
             for ln in text.splitlines():
                 if ("ERROR: AddressSanitizer" in ln or "ERROR: LeakSanitizer" in ln
+                        or "WARNING: ThreadSanitizer" in ln
                         or "runtime error:" in ln or "SUMMARY: UndefinedBehaviorSanitizer" in ln):
                     found.append("%s: %s" % (os.path.basename(b.log), ln.strip()))
         return found
