@@ -9,15 +9,20 @@
  *       reached N. Every payload carries its index: duplicates are counted
  *       and losses fail the run (a pull at the end checks nothing is left).
  *
- *   rnsub e2e -u URL [-n N=50000] [-r RATE=5000] [-t PUBTHREADS=4] [-P PROJECT]
+ *   rnsub e2e -u URL [-n N=50000] [-r RATE=5000] [-m async|sync] [-t THREADS]
+ *             [-P PROJECT]
  *       Open loop: message i is due at t0 + i/RATE (CLOCK_MONOTONIC,
- *       clock_nanosleep TIMER_ABSTIME); PUBTHREADS threads take every
- *       PUBTHREADS-th slot and publish it with rn_publish (one message, sync
- *       over nng). The payload carries the due time; the streaming
- *       subscriber's callback records callback time - due time, so a late
- *       publisher counts against the broker (no coordinated omission), and
- *       acks. Prints e2e (due -> callback) and publish-ack percentiles and the
- *       publishers' schedule lag, as rnbench e2e does.
+ *       clock_nanosleep TIMER_ABSTIME). -m async (default): one thread hands
+ *       each message at its due time to an rn_publisher with
+ *       max_latency_ms 0 and THREADS (default 2) sender threads, so a
+ *       message leaves at once when a sender is free and batches form only
+ *       while all are busy; publish-ack = the publisher's callback. -m sync:
+ *       THREADS (default 4) threads take every THREADS-th slot and publish it
+ *       alone with rn_publish. The payload carries the due time; the
+ *       streaming subscriber (its own connection) records callback time - due
+ *       time, so a late publisher counts against the broker (no coordinated
+ *       omission), and acks. Prints e2e (due -> callback) and publish-ack
+ *       percentiles and the schedule lag, as rnbench e2e does.
  *
  * Output: one "key=value ..." line (latencies in microseconds). Bounded by N
  * and a deadline. Build: make -C bench (needs the CMake build of the
@@ -39,7 +44,8 @@
 static const char *g_url = "tcp://127.0.0.1:8086";
 static const char *g_project = "benchproj";
 static long g_n = 0, g_rate = 5000, g_size = 300;
-static int g_pubthreads = 4;
+static int g_pubthreads = 0; /* -t; default by mode */
+static int g_async = 1;
 
 static int64_t now_ns(void)
 {
@@ -193,6 +199,59 @@ struct pubthread {
 	pthread_t t;
 };
 
+struct pubcb {
+	struct e2e *e;
+	long i;
+};
+
+static struct pubcb *g_cbs;
+
+static void on_published(void *arg, int err, const char *id)
+{
+	(void)id;
+	struct pubcb *pc = arg;
+	struct e2e *e = pc->e;
+	if (err)
+		atomic_fetch_add(&e->puberr, 1);
+	e->publat[pc->i] = now_ns() - (e->t0 + pc->i * (1000000000 / g_rate));
+}
+
+/* -m async: one thread hands every message to the batching publisher at
+ * its due time; rn_publish_async copies it and returns at once. */
+static void *async_publisher(void *arg)
+{
+	struct e2e *e = arg;
+	struct rn_publisher_opts po;
+	rn_publisher_opts_init(&po);
+	po.max_latency_ms = 0;
+	po.max_inflight_batches = g_pubthreads;
+	struct rn_publisher *p;
+	int rc = rn_publisher_new(&p, e->c, e->topic, &po);
+	if (rc)
+		die("publisher", rc);
+	char buf[4096];
+	memset(buf, 'x', sizeof(buf));
+	for (long i = 0; i < g_n; i++) {
+		int64_t due = e->t0 + i * (1000000000 / g_rate);
+		struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+			;
+		e->lag[i] = now_ns() - due;
+		int w = snprintf(buf, sizeof(buf), "%011ld %019lld ", i, (long long)due);
+		buf[w] = 'x';
+		struct rn_pubmsg m = { .data = buf, .len = (size_t)g_size };
+		g_cbs[i] = (struct pubcb){ e, i };
+		rc = rn_publish_async(p, &m, on_published, &g_cbs[i]);
+		if (rc)
+			die("publish", rc);
+	}
+	rc = rn_publisher_flush(p);
+	if (rc)
+		fprintf(stderr, "rnsub: flush: %s\n", rn_strerror(rc));
+	rn_publisher_free(p);
+	return NULL;
+}
+
 static void *publisher(void *arg)
 {
 	struct pubthread *pt = arg;
@@ -270,12 +329,19 @@ static int run_e2e(struct rn_client *c)
 	usleep(300000); /* the pullers are parked before the first publish */
 	e.t0 = now_ns() + 10000000;
 	struct pubthread *pts = calloc((size_t)g_pubthreads, sizeof(*pts));
-	for (int i = 0; i < g_pubthreads; i++) {
-		pts[i] = (struct pubthread){ .e = &e, .id = i };
-		pthread_create(&pts[i].t, NULL, publisher, &pts[i]);
+	g_cbs = calloc((size_t)g_n, sizeof(*g_cbs));
+	if (g_async) {
+		pthread_t t;
+		pthread_create(&t, NULL, async_publisher, &e);
+		pthread_join(t, NULL);
+	} else {
+		for (int i = 0; i < g_pubthreads; i++) {
+			pts[i] = (struct pubthread){ .e = &e, .id = i };
+			pthread_create(&pts[i].t, NULL, publisher, &pts[i]);
+		}
+		for (int i = 0; i < g_pubthreads; i++)
+			pthread_join(pts[i].t, NULL);
 	}
-	for (int i = 0; i < g_pubthreads; i++)
-		pthread_join(pts[i].t, NULL);
 	int64_t deadline = now_ns() + 30LL * 1000000000;
 	while (atomic_load(&e.got) < g_n && now_ns() < deadline)
 		usleep(1000);
@@ -299,13 +365,14 @@ static int run_e2e(struct rn_client *c)
 	free(e.publat);
 	free(e.lag);
 	free(pts);
+	free(g_cbs);
 	return got < g_n;
 }
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: rnsub drain|e2e [-u URL] [-P PROJECT] [-n N] [-s SIZE] [-r RATE] "
-			"[-t PUBTHREADS]\n");
+			"[-m async|sync] [-t THREADS]\n");
 	return 2;
 }
 
@@ -316,7 +383,7 @@ int main(int argc, char **argv)
 	const char *mode = argv[1];
 	int opt;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "u:P:n:s:r:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "u:P:n:s:r:t:m:")) != -1) {
 		switch (opt) {
 		case 'u': g_url = optarg; break;
 		case 'P': g_project = optarg; break;
@@ -324,9 +391,16 @@ int main(int argc, char **argv)
 		case 's': g_size = strtol(optarg, NULL, 10); break;
 		case 'r': g_rate = strtol(optarg, NULL, 10); break;
 		case 't': g_pubthreads = (int)strtol(optarg, NULL, 10); break;
+		case 'm':
+			if (strcmp(optarg, "async") != 0 && strcmp(optarg, "sync") != 0)
+				return usage();
+			g_async = strcmp(optarg, "async") == 0;
+			break;
 		default: return usage();
 		}
 	}
+	if (g_pubthreads == 0)
+		g_pubthreads = g_async ? 2 : 4;
 	if (g_size < 16 || g_size > 4096 || g_rate < 1 || g_pubthreads < 1 || g_n < 0)
 		return usage();
 	struct rn_client_opts o;

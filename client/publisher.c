@@ -240,7 +240,9 @@ int rn_publisher_new(struct rn_publisher **out, struct rn_client *c, const char 
 	p->c = c;
 	p->max_msgs = o->max_batch_messages ? o->max_batch_messages : DEFAULT_BATCH_MESSAGES;
 	p->max_bytes = o->max_batch_bytes ? o->max_batch_bytes : DEFAULT_BATCH_BYTES;
-	p->latency_ms = o->max_latency_ms ? o->max_latency_ms : DEFAULT_LATENCY_MS;
+	/* 0 is a real setting here: no waiting, a batch leaves as soon as a
+	 * sender is free (batches then form only while all senders are busy). */
+	p->latency_ms = o->max_latency_ms;
 	p->max_outstanding = o->max_outstanding ? o->max_outstanding : DEFAULT_OUTSTANDING;
 	p->nsenders = o->max_inflight_batches ? o->max_inflight_batches : DEFAULT_INFLIGHT;
 	pthread_mutex_init(&p->mu, NULL);

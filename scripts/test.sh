@@ -31,7 +31,7 @@ for f in bin/regnotify sbin/regnotifyd include/regnotify/client.h share/man/man1
          share/man/man8/regnotifyd.8; do
   test -e "$PREFIX/$f" || { echo "make install did not install $f" >&2; exit 1; }
 done
-ls "$PREFIX"/lib*/libregnotify.so.0 "$PREFIX"/lib*/*/libregnotify.so.0 2>/dev/null | grep -q . ||
+[ -n "$(find "$PREFIX" -name libregnotify.so.0)" ] ||
   { echo "make install did not install libregnotify.so.0" >&2; exit 1; }
 # shellcheck disable=SC2046
 cc -Wall -Werror -o "$PREFIX/cd-trigger" examples/cd-trigger.c \

@@ -183,7 +183,8 @@ typedef void (*rn_publish_cb)(void *arg, int err, const char *message_id);
 struct rn_publisher_opts {
 	size_t max_batch_messages; /* default 100, at most 1000 */
 	size_t max_batch_bytes;    /* default 1000000 */
-	int max_latency_ms;        /* a batch is sent after this long at most; default 5 */
+	int max_latency_ms;        /* a batch is sent after this long at most; default 5; 0: as soon
+				    * as a sender is free (batches form only under load) */
 	size_t max_outstanding;    /* queued + in flight; rn_publish_async blocks beyond it; default
 				      10000 */
 	int max_inflight_batches;  /* concurrent publish requests; default 4 */
