@@ -81,6 +81,15 @@ static int parse_object(const char *text, const char *what, json_t **out)
 /* ------------------------------------------------------------------ */
 /* Topics and subscriptions */
 
+/* A call without a body on the resource name of kind: GET, DELETE. */
+static int name_call(struct rn_client *c, enum wire_method m, const char *kind, const char *name,
+		     char **json_out)
+{
+	char full[NAME_MAX_LEN], path[PATH_MAX_LEN];
+	int rv = resolve_path(c, kind, name, NULL, full, path);
+	return rv ? rv : simple_call(c, m, path, NULL, json_out);
+}
+
 int rn_topic_create(struct rn_client *c, const char *topic, const char *config_json,
 		    char **json_out)
 {
@@ -97,16 +106,12 @@ int rn_topic_create(struct rn_client *c, const char *topic, const char *config_j
 
 int rn_topic_get(struct rn_client *c, const char *topic, char **json_out)
 {
-	char full[NAME_MAX_LEN], path[PATH_MAX_LEN];
-	int rv = resolve_path(c, "topics", topic, NULL, full, path);
-	return rv ? rv : simple_call(c, WIRE_GET, path, NULL, json_out);
+	return name_call(c, WIRE_GET, "topics", topic, json_out);
 }
 
 int rn_topic_delete(struct rn_client *c, const char *topic)
 {
-	char full[NAME_MAX_LEN], path[PATH_MAX_LEN];
-	int rv = resolve_path(c, "topics", topic, NULL, full, path);
-	return rv ? rv : simple_call(c, WIRE_DELETE, path, NULL, NULL);
+	return name_call(c, WIRE_DELETE, "topics", topic, NULL);
 }
 
 /* Percent-encodes s for a query string into buf. */
@@ -277,16 +282,12 @@ int rn_subscription_create(struct rn_client *c, const char *sub, const char *top
 
 int rn_subscription_get(struct rn_client *c, const char *sub, char **json_out)
 {
-	char full[NAME_MAX_LEN], path[PATH_MAX_LEN];
-	int rv = resolve_path(c, "subscriptions", sub, NULL, full, path);
-	return rv ? rv : simple_call(c, WIRE_GET, path, NULL, json_out);
+	return name_call(c, WIRE_GET, "subscriptions", sub, json_out);
 }
 
 int rn_subscription_delete(struct rn_client *c, const char *sub)
 {
-	char full[NAME_MAX_LEN], path[PATH_MAX_LEN];
-	int rv = resolve_path(c, "subscriptions", sub, NULL, full, path);
-	return rv ? rv : simple_call(c, WIRE_DELETE, path, NULL, NULL);
+	return name_call(c, WIRE_DELETE, "subscriptions", sub, NULL);
 }
 
 int rn_subscription_seek(struct rn_client *c, const char *sub, int64_t time_ms)

@@ -63,6 +63,30 @@ struct cli_cmd {
 	const char *summary;
 };
 
+/* How a command parses its options (cli_parse_options). */
+struct cli_optspec {
+	const char *optstring;         /* getopt_long's, starting with ':' (after '+') */
+	const struct option *longopts; /* the command's own, then CLI_GLOBAL_LONGOPTS, { 0 } */
+	const char *help;              /* printed on stdout for -h/--help */
+	/* Takes one of the command's own options (not -h, not a global one)
+	 * into ctx, the command's option values. Returns 0, or an exit code
+	 * after printing the error. NULL when the command has none. */
+	int (*take)(struct cli *c, int opt, const char *arg, void *ctx);
+};
+
+/* One kind of resource that has create, list, describe and delete
+ * subcommands (cli_resource_run, cli_resource_created): its words, help
+ * texts and library calls. */
+struct cli_resource {
+	const char *kind;   /* "topic": in error messages */
+	const char *plural; /* "topics" */
+	const char *arg;    /* "TOPIC": the positional argument */
+	const char *list_help, *describe_help, *delete_help;
+	int (*list)(struct rn_client *cl, const char *project, char **json_out);
+	int (*get)(struct rn_client *cl, const char *name, char **json_out);
+	int (*del)(struct rn_client *cl, const char *name);
+};
+
 /* The text of the global options and exit codes, appended to help texts. */
 extern const char cli_global_help[];
 
@@ -158,15 +182,55 @@ void cli_gcr_fields(const json_t *data, const char **action, const char **tag, c
  * characters escaped, so that the text stays on one line. */
 void cli_put_escaped(FILE *f, const void *data, size_t len);
 
+/* The entry of table (n entries) called name, or NULL. */
+const struct cli_cmd *cli_find_cmd(const struct cli_cmd *table, size_t n, const char *name);
+
 /* Runs the subcommand of argv[1] from table (n entries) for group, or
  * prints group_help. Returns the exit code. */
 int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *table, size_t n,
 		 const char *group_help, int argc, char **argv);
 
+/* Parses the options of a command as spec says: -h/--help prints
+ * spec->help, the global options go to cli_common_option and the
+ * command's own ones to spec->take with ctx. Returns -1 to go on
+ * (positional arguments from optind), or an exit code to return at once
+ * (CLI_EXIT_OK after --help). */
+int cli_parse_options(struct cli *c, const struct cli_optspec *spec, void *ctx, int argc,
+		      char **argv);
+
 /* Parses a command with no options of its own (only the global ones and
  * --help). Returns -1 to go on (positional arguments from optind), or an
  * exit code to return at once. */
 int cli_parse_plain(struct cli *c, int argc, char **argv, const char *help);
+
+/* A --format option of a command whose cli_optspec ctx is an int (1:
+ * json): the cli_optspec take function for commands with no other option. */
+int cli_take_format(struct cli *c, int opt, const char *arg, void *ctx);
+
+/* Parses the duration arg of option --name, at least one second, into
+ * *ms; else prints "invalid --NAME 'ARG': expected a duration like LIKE".
+ * Returns 0 or CLI_EXIT_USAGE. */
+int cli_parse_duration_opt(struct cli *c, const char *name, const char *arg, const char *like,
+			   int64_t *ms);
+
+/* Ends a create command for the resource r called name, after the
+ * library call returned err and the JSON text json (may be NULL): prints
+ * the error, or the full "name" of json (else name) on stdout. Returns the
+ * exit code. Ownership: frees json with rn_free. */
+int cli_resource_created(struct cli *c, const struct cli_resource *r, int err, char *json,
+			 const char *name);
+
+/* Prints one message as a compact JSON line (cli_message_json) on stdout.
+ * Returns 0, or -1 when out of memory. */
+int cli_print_message_json(const struct rn_message *m, int with_ack);
+
+/* Writes the attributes of m as KEY=VALUE escaped (cli_put_escaped) on
+ * stdout, open before the first and sep between the others. */
+void cli_put_attrs(const struct rn_message *m, const char *open, const char *sep);
+
+/* Runs the list, describe or delete subcommand (argv[0], as cli_dispatch
+ * passes it) for the resource r. Returns the exit code. */
+int cli_resource_run(struct cli *c, const struct cli_resource *r, int argc, char **argv);
 
 /* --- command groups ----------------------------------------------------- */
 

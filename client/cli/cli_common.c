@@ -1,5 +1,7 @@
 /* cli_common.c - helpers shared by the regnotify commands: option and
- * error handling, exit codes, durations, RFC 3339 times, colour, JSON. */
+ * error handling, exit codes, durations, RFC 3339 times, colour, JSON,
+ * and the list, describe and delete subcommands of topics and
+ * subscriptions. */
 #include "cli.h"
 
 #include <errno.h>
@@ -53,28 +55,32 @@ static void put_one_line(const char *s)
 		fputc((unsigned char)*s < 0x20 ? ' ' : *s, stderr);
 }
 
-void cli_warn(const struct cli *c, const char *fmt, ...)
+/* Prints "regnotify: CMD: MESSAGE" on stderr (cli_warn). */
+static void vwarn(const struct cli *c, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vwarn(const struct cli *c, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	prefix(c);
 	put_one_line(buf);
 	fputc('\n', stderr);
 }
 
-int cli_usage_error(const struct cli *c, const char *fmt, ...)
+void cli_warn(const struct cli *c, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vwarn(c, fmt, ap);
 	va_end(ap);
-	prefix(c);
-	put_one_line(buf);
-	fputc('\n', stderr);
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(c, fmt, ap);
+	va_end(ap);
 	if (c && c->cmd[0])
 		fprintf(stderr, "Try 'regnotify %s --help'.\n", c->cmd);
 	else
@@ -216,25 +222,24 @@ int cli_parse_duration(const char *s, int64_t *ms, int allow_zero)
 		}
 		if (!digits)
 			return -1;
-		double unit;
-		if (strncmp(p, "ms", 2) == 0) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1000;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60000;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600000;
-			p++;
-		} else if (*p == 'd') {
-			unit = 86400000;
-			p++;
-		} else {
-			return -1;
+		/* "ms" before "m". */
+		static const struct {
+			const char *suffix;
+			double ms;
+		} units[] = {
+			{ "ms", 1 },      { "s", 1000 },     { "m", 60000 },
+			{ "h", 3600000 }, { "d", 86400000 },
+		};
+		double unit = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && unit == 0; i++) {
+			size_t n = strlen(units[i].suffix);
+			if (strncmp(p, units[i].suffix, n) == 0) {
+				unit = units[i].ms;
+				p += n;
+			}
 		}
+		if (unit == 0)
+			return -1;
 		total += (whole + frac) * unit;
 		if (total > max_ms)
 			return -1;
@@ -360,30 +365,52 @@ int cli_print_json(const char *json)
 	return rc;
 }
 
-/* Parses the options of a command group (only global ones and --help)
- * up to the subcommand. Returns -1 to go on, else an exit code. */
-static int parse_group(struct cli *c, int argc, char **argv, const char *help)
+int cli_parse_options(struct cli *c, const struct cli_optspec *spec, void *ctx, int argc,
+		      char **argv)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
 	int opt;
 	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, spec->optstring, spec->longopts, NULL)) != -1) {
 		if (opt == 'h') {
-			fputs(help, stdout);
+			fputs(spec->help, stdout);
 			return CLI_EXIT_OK;
 		}
-		int rc = cli_common_option(c, opt, optarg, argv);
+		/* getopt_long returns only what optstring and longopts name: past
+		 * the global ones and the errors, the command's own. */
+		int global =
+			opt == '?' || opt == ':' || (opt >= CLI_OPT_BROKER && opt < CLI_OPT_LOCAL);
+		int rc = global || !spec->take ? cli_common_option(c, opt, optarg, argv)
+					       : spec->take(c, opt, optarg, ctx);
 		if (rc != 0)
 			return rc;
 	}
 	return -1;
 }
 
+/* Parses only the global options and --help, with optstring. Returns -1
+ * to go on, else an exit code. */
+static int parse_globals(struct cli *c, const char *optstring, int argc, char **argv,
+			 const char *help)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
+	const struct cli_optspec spec = { optstring, longopts, help, NULL };
+	return cli_parse_options(c, &spec, NULL, argc, argv);
+}
+
+const struct cli_cmd *cli_find_cmd(const struct cli_cmd *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
 int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *table, size_t n,
 		 const char *group_help, int argc, char **argv)
 {
 	snprintf(c->cmd, sizeof(c->cmd), "%s", group);
-	int rc = parse_group(c, argc, argv, group_help);
+	/* '+': stop at the subcommand; its options are its own. */
+	int rc = parse_globals(c, "+:h", argc, argv, group_help);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
@@ -393,30 +420,16 @@ int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *table, 
 		fputs(group_help, stdout);
 		return CLI_EXIT_OK;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(table[i].name, name) == 0) {
-			snprintf(c->cmd, sizeof(c->cmd), "%s %s", group, name);
-			return table[i].run(c, argc - optind, argv + optind);
-		}
-	}
-	return cli_usage_error(c, "unknown command '%s'", name);
+	const struct cli_cmd *cmd = cli_find_cmd(table, n, name);
+	if (!cmd)
+		return cli_usage_error(c, "unknown command '%s'", name);
+	snprintf(c->cmd, sizeof(c->cmd), "%s %s", group, name);
+	return cmd->run(c, argc - optind, argv + optind);
 }
 
 int cli_parse_plain(struct cli *c, int argc, char **argv, const char *help)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
-	int opt;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(help, stdout);
-			return CLI_EXIT_OK;
-		}
-		int rc = cli_common_option(c, opt, optarg, argv);
-		if (rc != 0)
-			return rc;
-	}
-	return -1;
+	return parse_globals(c, ":h", argc, argv, help);
 }
 
 int cli_parse_format(struct cli *c, const char *arg, int *json)
@@ -427,6 +440,21 @@ int cli_parse_format(struct cli *c, const char *arg, int *json)
 		*json = 1;
 	else
 		return cli_usage_error(c, "invalid --format '%s': expected text or json", arg);
+	return 0;
+}
+
+int cli_take_format(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	(void)opt; /* the only option of such commands */
+	return cli_parse_format(c, arg, ctx);
+}
+
+int cli_parse_duration_opt(struct cli *c, const char *name, const char *arg, const char *like,
+			   int64_t *ms)
+{
+	if (cli_parse_duration(arg, ms, 0) != 0 || *ms < 1000)
+		return cli_usage_error(c, "invalid --%s '%s': expected a duration like %s", name,
+				       arg, like);
 	return 0;
 }
 
@@ -538,4 +566,146 @@ void cli_put_escaped(FILE *f, const void *data, size_t len)
 		else
 			fputc(ch, f);
 	}
+}
+
+void cli_put_attrs(const struct rn_message *m, const char *open, const char *sep)
+{
+	for (size_t i = 0, n = rn_message_attr_count(m); i < n; i++) {
+		const char *k, *v;
+		if (rn_message_attr_at(m, i, &k, &v) != 0)
+			continue;
+		fputs(i == 0 ? open : sep, stdout);
+		cli_put_escaped(stdout, k, strlen(k));
+		fputc('=', stdout);
+		cli_put_escaped(stdout, v, strlen(v));
+	}
+}
+
+int cli_print_message_json(const struct rn_message *m, int with_ack)
+{
+	json_t *o = cli_message_json(m, with_ack);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!s)
+		return -1;
+	puts(s);
+	free(s);
+	return 0;
+}
+
+/* --- create, list, describe and delete of a resource -------------------- */
+
+int cli_resource_created(struct cli *c, const struct cli_resource *r, int err, char *json,
+			 const char *name)
+{
+	int rc = CLI_EXIT_OK;
+	if (err != 0) {
+		rc = cli_fail(c, err, "cannot create %s %s", r->kind, name);
+	} else {
+		json_t *v = json ? json_loads(json, 0, NULL) : NULL;
+		const char *full = json_string_value(json_object_get(v, "name"));
+		puts(full ? full : name);
+		json_decref(v);
+	}
+	rn_free(json);
+	return rc;
+}
+
+enum { OPT_FORMAT = CLI_OPT_LOCAL };
+
+static int resource_list(struct cli *c, const struct cli_resource *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		CLI_GLOBAL_LONGOPTS,
+		{ 0 },
+	};
+	const struct cli_optspec spec = { ":h", longopts, r->list_help, cli_take_format };
+	int as_json = 0;
+	int rc = cli_parse_options(c, &spec, &as_json, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if ((rc = cli_check_args(c, argc - optind, 0, 0, "")) != 0)
+		return rc;
+	if ((rc = cli_connect(c)) != 0)
+		return rc;
+	char *json = NULL;
+	int err = r->list(c->client, NULL, &json);
+	if (err != 0)
+		return cli_fail(c, err, "cannot list %s", r->plural);
+	if (as_json) {
+		rc = cli_print_json(json);
+	} else {
+		json_t *arr = json_loads(json, 0, NULL);
+		size_t i;
+		json_t *item;
+		json_array_foreach(arr, i, item)
+		{
+			const char *name = json_string_value(json_object_get(item, "name"));
+			if (name)
+				puts(name);
+		}
+		json_decref(arr);
+	}
+	rn_free(json);
+	return rc;
+}
+
+/* Parses the options and the one argument of describe and delete, and
+ * connects. Returns -1 to go on with *name, else an exit code. */
+static int resource_start(struct cli *c, const struct cli_resource *r, int argc, char **argv,
+			  const char *help, const char **name)
+{
+	int rc = cli_parse_plain(c, argc, argv, help);
+	if (rc >= 0)
+		return rc;
+	if ((rc = cli_check_args(c, argc - optind, 1, 1, r->arg)) != 0)
+		return rc;
+	*name = argv[optind];
+	if ((rc = cli_connect(c)) != 0)
+		return rc;
+	return -1;
+}
+
+static int resource_describe(struct cli *c, const struct cli_resource *r, int argc, char **argv)
+{
+	const char *name = NULL;
+	int rc = resource_start(c, r, argc, argv, r->describe_help, &name);
+	if (rc >= 0)
+		return rc;
+	char *json = NULL;
+	int err = r->get(c->client, name, &json);
+	if (err != 0)
+		return cli_fail(c, err, "%s %s", r->kind, name);
+	rc = cli_print_json(json);
+	rn_free(json);
+	return rc;
+}
+
+static int resource_delete(struct cli *c, const struct cli_resource *r, int argc, char **argv)
+{
+	const char *name = NULL;
+	int rc = resource_start(c, r, argc, argv, r->delete_help, &name);
+	if (rc >= 0)
+		return rc;
+	int err = r->del(c->client, name);
+	if (err != 0)
+		return cli_fail(c, err, "cannot delete %s %s", r->kind, name);
+	return CLI_EXIT_OK;
+}
+
+int cli_resource_run(struct cli *c, const struct cli_resource *r, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(struct cli *c, const struct cli_resource *r, int argc, char **argv);
+	} actions[] = {
+		{ "list", resource_list },
+		{ "describe", resource_describe },
+		{ "delete", resource_delete },
+	};
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(actions[i].name, argv[0]) == 0)
+			return actions[i].run(c, r, argc, argv);
+	return cli_usage_error(c, "unknown command '%s'", argv[0]);
 }

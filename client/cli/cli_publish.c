@@ -55,6 +55,39 @@ static int read_stdin(char **out, size_t *len)
 	return 0;
 }
 
+/* The option values of publish. Ownership: cli_publish frees the keys. */
+struct publish_args {
+	struct rn_attr attrs[MAX_ATTRS];
+	char *owned[MAX_ATTRS]; /* the keys of attrs */
+	size_t nattrs;
+	const char *okey;
+};
+
+static int take_publish(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	struct publish_args *a = ctx;
+	if (opt == OPT_ORDERING_KEY) {
+		a->okey = arg;
+		return 0;
+	}
+	/* -a, --attribute */
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return cli_usage_error(c, "invalid --attribute '%s': expected KEY=VALUE", arg);
+	if (a->nattrs == MAX_ATTRS)
+		return cli_usage_error(c, "too many attributes: at most %d", MAX_ATTRS);
+	char *key = strndup(arg, (size_t)(eq - arg));
+	if (!key) {
+		cli_warn(c, "out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	a->owned[a->nattrs] = key;
+	a->attrs[a->nattrs].key = key;
+	a->attrs[a->nattrs].value = eq + 1;
+	a->nattrs++;
+	return 0;
+}
+
 int cli_publish(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -63,46 +96,11 @@ int cli_publish(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	struct rn_attr attrs[MAX_ATTRS];
-	char *owned[MAX_ATTRS];
-	size_t nattrs = 0;
-	const char *okey = NULL;
-	int opt, rc = CLI_EXIT_OK;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":ha:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(publish_help, stdout); goto out;
-		case 'a': {
-			const char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg) {
-				rc = cli_usage_error(
-					c, "invalid --attribute '%s': expected KEY=VALUE", optarg);
-				goto out;
-			}
-			if (nattrs == MAX_ATTRS) {
-				rc = cli_usage_error(c, "too many attributes: at most %d",
-						     MAX_ATTRS);
-				goto out;
-			}
-			char *key = strndup(optarg, (size_t)(eq - optarg));
-			if (!key) {
-				cli_warn(c, "out of memory");
-				rc = CLI_EXIT_FAIL;
-				goto out;
-			}
-			owned[nattrs] = key;
-			attrs[nattrs].key = key;
-			attrs[nattrs].value = eq + 1;
-			nattrs++;
-			break;
-		}
-		case OPT_ORDERING_KEY: okey = optarg; break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				goto out;
-		}
-	}
+	static const struct cli_optspec spec = { ":ha:", longopts, publish_help, take_publish };
+	struct publish_args a = { .nattrs = 0 };
+	int rc = cli_parse_options(c, &spec, &a, argc, argv);
+	if (rc >= 0)
+		goto out;
 	if ((rc = cli_check_args(c, argc - optind, 1, 2, "TOPIC")) != 0)
 		goto out;
 	const char *topic = argv[optind];
@@ -124,9 +122,9 @@ int cli_publish(struct cli *c, int argc, char **argv)
 		struct rn_pubmsg m = {
 			.data = buf ? buf : arg,
 			.len = len,
-			.attrs = attrs,
-			.nattrs = nattrs,
-			.ordering_key = okey,
+			.attrs = a.attrs,
+			.nattrs = a.nattrs,
+			.ordering_key = a.okey,
 		};
 		char *id = NULL;
 		int err = rn_publish(c->client, topic, &m, 1, &id);
@@ -139,7 +137,7 @@ int cli_publish(struct cli *c, int argc, char **argv)
 	}
 	free(buf);
 out:
-	for (size_t i = 0; i < nattrs; i++)
-		free(owned[i]);
+	for (size_t i = 0; i < a.nattrs; i++)
+		free(a.owned[i]);
 	return rc;
 }

@@ -104,6 +104,56 @@ enum {
 	OPT_SINCE,
 };
 
+static const struct cli_resource sub_resource = {
+	.kind = "subscription",
+	.plural = "subscriptions",
+	.arg = "SUB",
+	.list_help = list_help,
+	.describe_help = describe_help,
+	.delete_help = delete_help,
+	.list = rn_subscription_list,
+	.get = rn_subscription_get,
+	.del = rn_subscription_delete,
+};
+
+/* The option values of subscriptions create. */
+struct create_args {
+	struct rn_subscription_opts so;
+	const char *topic, *push;
+};
+
+static int take_create(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	struct create_args *a = ctx;
+	int64_t ms;
+	long v;
+	switch (opt) {
+	case OPT_TOPIC: a->topic = arg; return 0;
+	case OPT_ACK_DEADLINE:
+		if (cli_parse_int(arg, 10, 600, &v) != 0)
+			return cli_usage_error(
+				c, "invalid --ack-deadline '%s': expected seconds, 10..600", arg);
+		a->so.ack_deadline_s = (int)v;
+		return 0;
+	case OPT_RETENTION:
+		if (cli_parse_duration_opt(c, "retention", arg, "7d", &ms) != 0)
+			return CLI_EXIT_USAGE;
+		a->so.retention_s = ms / 1000;
+		return 0;
+	case OPT_EXPIRATION:
+		if (strcmp(arg, "never") == 0) {
+			a->so.expiration_ttl_s = -1;
+			return 0;
+		}
+		if (cli_parse_duration_opt(c, "expiration-ttl", arg, "31d, or never", &ms) != 0)
+			return CLI_EXIT_USAGE;
+		a->so.expiration_ttl_s = ms / 1000;
+		return 0;
+	case OPT_PUSH: a->push = arg; return 0;
+	}
+	return 0; /* getopt_long returns no other */
+}
+
 static int subs_create(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -115,198 +165,76 @@ static int subs_create(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	struct rn_subscription_opts so = { 0 };
-	const char *topic = NULL, *push = NULL;
-	int64_t ms;
-	long v;
-	int opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(create_help, stdout); return CLI_EXIT_OK;
-		case OPT_TOPIC: topic = optarg; break;
-		case OPT_ACK_DEADLINE:
-			if (cli_parse_int(optarg, 10, 600, &v) != 0)
-				return cli_usage_error(
-					c, "invalid --ack-deadline '%s': expected seconds, 10..600",
-					optarg);
-			so.ack_deadline_s = (int)v;
-			break;
-		case OPT_RETENTION:
-			if (cli_parse_duration(optarg, &ms, 0) != 0 || ms < 1000)
-				return cli_usage_error(
-					c, "invalid --retention '%s': expected a duration like 7d",
-					optarg);
-			so.retention_s = ms / 1000;
-			break;
-		case OPT_EXPIRATION:
-			if (strcmp(optarg, "never") == 0) {
-				so.expiration_ttl_s = -1;
-				break;
-			}
-			if (cli_parse_duration(optarg, &ms, 0) != 0 || ms < 1000)
-				return cli_usage_error(
-					c,
-					"invalid --expiration-ttl '%s': expected a duration like 31d, or never",
-					optarg);
-			so.expiration_ttl_s = ms / 1000;
-			break;
-		case OPT_PUSH: push = optarg; break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
+	static const struct cli_optspec spec = { ":h", longopts, create_help, take_create };
+	struct create_args a = { 0 };
+	int rc = cli_parse_options(c, &spec, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if ((rc = cli_check_args(c, argc - optind, 1, 1, "SUB")) != 0)
 		return rc;
-	if (!topic)
+	if (!a.topic)
 		return cli_usage_error(c, "missing --topic TOPIC");
 	const char *sub = argv[optind];
 	char *extra = NULL;
-	if (push) {
-		json_t *e = json_pack("{s:{s:s}}", "pushConfig", "pushEndpoint", push);
+	if (a.push) {
+		json_t *e = json_pack("{s:{s:s}}", "pushConfig", "pushEndpoint", a.push);
 		extra = e ? json_dumps(e, JSON_COMPACT) : NULL;
 		json_decref(e);
 		if (!extra)
-			return cli_usage_error(c, "invalid --push-endpoint '%s'", push);
-		so.extra_json = extra;
+			return cli_usage_error(c, "invalid --push-endpoint '%s'", a.push);
+		a.so.extra_json = extra;
 	}
 	if ((rc = cli_connect(c)) != 0) {
 		free(extra);
 		return rc;
 	}
 	char *json = NULL;
-	int err = rn_subscription_create(c->client, sub, topic, &so, &json);
+	int err = rn_subscription_create(c->client, sub, a.topic, &a.so, &json);
 	free(extra);
-	if (err != 0)
-		return cli_fail(c, err, "cannot create subscription %s", sub);
-	json_t *r = json ? json_loads(json, 0, NULL) : NULL;
-	const char *name = json_string_value(json_object_get(r, "name"));
-	puts(name ? name : sub);
-	json_decref(r);
-	rn_free(json);
-	return CLI_EXIT_OK;
+	return cli_resource_created(c, &sub_resource, err, json, sub);
 }
 
-static int subs_list(struct cli *c, int argc, char **argv)
+/* list, describe, delete */
+static int subs_resource(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		CLI_GLOBAL_LONGOPTS,
-		{ 0 },
-	};
-	int as_json = 0, opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(list_help, stdout); return CLI_EXIT_OK;
-		case OPT_FORMAT:
-			if ((rc = cli_parse_format(c, optarg, &as_json)) != 0)
-				return rc;
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	if ((rc = cli_check_args(c, argc - optind, 0, 0, "")) != 0)
-		return rc;
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	char *json = NULL;
-	int err = rn_subscription_list(c->client, NULL, &json);
-	if (err != 0)
-		return cli_fail(c, err, "cannot list subscriptions");
-	if (as_json) {
-		rc = cli_print_json(json);
-	} else {
-		json_t *arr = json_loads(json, 0, NULL);
-		size_t i;
-		json_t *s;
-		json_array_foreach(arr, i, s)
-		{
-			const char *name = json_string_value(json_object_get(s, "name"));
-			if (name)
-				puts(name);
-		}
-		json_decref(arr);
-	}
-	rn_free(json);
-	return rc;
-}
-
-static int subs_describe(struct cli *c, int argc, char **argv)
-{
-	int rc = cli_parse_plain(c, argc, argv, describe_help);
-	if (rc >= 0)
-		return rc;
-	if ((rc = cli_check_args(c, argc - optind, 1, 1, "SUB")) != 0)
-		return rc;
-	const char *sub = argv[optind];
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	char *json = NULL;
-	int err = rn_subscription_get(c->client, sub, &json);
-	if (err != 0)
-		return cli_fail(c, err, "subscription %s", sub);
-	rc = cli_print_json(json);
-	rn_free(json);
-	return rc;
-}
-
-static int subs_delete(struct cli *c, int argc, char **argv)
-{
-	int rc = cli_parse_plain(c, argc, argv, delete_help);
-	if (rc >= 0)
-		return rc;
-	if ((rc = cli_check_args(c, argc - optind, 1, 1, "SUB")) != 0)
-		return rc;
-	const char *sub = argv[optind];
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	int err = rn_subscription_delete(c->client, sub);
-	if (err != 0)
-		return cli_fail(c, err, "cannot delete subscription %s", sub);
-	return CLI_EXIT_OK;
+	return cli_resource_run(c, &sub_resource, argc, argv);
 }
 
 /* One pulled message as a text line: ACKID  MESSAGEID  TIME  ATTRS  DATA. */
 static void print_text(const struct rn_message *m)
 {
 	char when[40];
-	size_t len, n = rn_message_attr_count(m);
+	size_t len;
 	const void *data = rn_message_data(m, &len);
 	cli_format_rfc3339(rn_message_publish_time_ms(m), when, sizeof(when));
 	printf("%s  %s  %s  ", rn_message_ack_id(m), rn_message_id(m), when);
-	if (n == 0)
+	if (rn_message_attr_count(m) == 0)
 		fputc('-', stdout);
-	for (size_t i = 0; i < n; i++) {
-		const char *k, *v;
-		if (rn_message_attr_at(m, i, &k, &v) != 0)
-			continue;
-		if (i > 0)
-			fputc(',', stdout);
-		cli_put_escaped(stdout, k, strlen(k));
-		fputc('=', stdout);
-		cli_put_escaped(stdout, v, strlen(v));
-	}
+	cli_put_attrs(m, "", ",");
 	fputs("  ", stdout);
 	cli_put_escaped(stdout, data, len);
 	fputc('\n', stdout);
 }
 
-static int print_json_line(const struct rn_message *m)
+/* The option values of pull. */
+struct pull_args {
+	long max;
+	int wait, ack, as_json;
+};
+
+static int take_pull(struct cli *c, int opt, const char *arg, void *ctx)
 {
-	json_t *o = cli_message_json(m, 1);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!s)
-		return -1;
-	puts(s);
-	free(s);
-	return 0;
+	struct pull_args *a = ctx;
+	switch (opt) {
+	case OPT_MAX:
+		if (cli_parse_int(arg, 1, 1000, &a->max) != 0)
+			return cli_usage_error(c, "invalid --max '%s': expected 1..1000", arg);
+		return 0;
+	case OPT_WAIT: a->wait = 1; return 0;
+	case OPT_ACK: a->ack = 1; return 0;
+	case OPT_FORMAT: return cli_parse_format(c, arg, &a->as_json);
+	}
+	return 0; /* getopt_long returns no other */
 }
 
 int cli_subs_pull(struct cli *c, int argc, char **argv)
@@ -319,44 +247,26 @@ int cli_subs_pull(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	long max = 10;
-	int wait = 0, ack = 0, as_json = 0, opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(pull_help, stdout); return CLI_EXIT_OK;
-		case OPT_MAX:
-			if (cli_parse_int(optarg, 1, 1000, &max) != 0)
-				return cli_usage_error(c, "invalid --max '%s': expected 1..1000",
-						       optarg);
-			break;
-		case OPT_WAIT: wait = 1; break;
-		case OPT_ACK: ack = 1; break;
-		case OPT_FORMAT:
-			if ((rc = cli_parse_format(c, optarg, &as_json)) != 0)
-				return rc;
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
+	static const struct cli_optspec spec = { ":h", longopts, pull_help, take_pull };
+	struct pull_args a = { .max = 10 };
+	int rc = cli_parse_options(c, &spec, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if ((rc = cli_check_args(c, argc - optind, 1, 1, "SUB")) != 0)
 		return rc;
 	const char *sub = argv[optind];
-	c->long_poll = wait;
+	c->long_poll = a.wait;
 	if ((rc = cli_connect(c)) != 0)
 		return rc;
 	struct rn_message **msgs = NULL;
 	size_t n = 0;
-	int err = rn_pull(c->client, sub, (int)max, wait, &msgs, &n);
+	int err = rn_pull(c->client, sub, (int)a.max, a.wait, &msgs, &n);
 	if (err != 0)
 		return cli_fail(c, err, "cannot pull from %s", sub);
 	rc = CLI_EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
-		if (as_json) {
-			if (print_json_line(msgs[i]) != 0)
+		if (a.as_json) {
+			if (cli_print_message_json(msgs[i], 1) != 0)
 				rc = CLI_EXIT_FAIL;
 		} else {
 			print_text(msgs[i]);
@@ -365,7 +275,7 @@ int cli_subs_pull(struct cli *c, int argc, char **argv)
 	if (fflush(stdout) != 0)
 		rc = CLI_EXIT_FAIL;
 	/* Acknowledge only what was printed: a failed write keeps them. */
-	if (ack && n > 0 && rc == CLI_EXIT_OK) {
+	if (a.ack && n > 0 && rc == CLI_EXIT_OK) {
 		const char **ids = calloc(n, sizeof(*ids));
 		if (!ids) {
 			rn_messages_free(msgs, n);
@@ -400,6 +310,34 @@ int cli_subs_ack(struct cli *c, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* The option values of seek. */
+struct seek_args {
+	int64_t when;
+	int given;
+};
+
+static int take_seek(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	struct seek_args *a = ctx;
+	int64_t ms;
+	if (opt == OPT_TIME) {
+		if (cli_parse_rfc3339(arg, &a->when) != 0)
+			return cli_usage_error(
+				c,
+				"invalid --time '%s': expected RFC 3339, e.g. 2026-11-28T10:00:00Z",
+				arg);
+	} else { /* OPT_SINCE */
+		if (cli_parse_duration(arg, &ms, 1) != 0)
+			return cli_usage_error(
+				c, "invalid --since '%s': expected a duration like 1h", arg);
+		a->when = cli_now_ms() - ms;
+		if (a->when < 0)
+			a->when = 0;
+	}
+	a->given++;
+	return 0;
+}
+
 int cli_subs_seek(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -408,44 +346,19 @@ int cli_subs_seek(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	int64_t when = -1, ms;
-	int opt, rc, given = 0;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(seek_help, stdout); return CLI_EXIT_OK;
-		case OPT_TIME:
-			if (cli_parse_rfc3339(optarg, &when) != 0)
-				return cli_usage_error(
-					c,
-					"invalid --time '%s': expected RFC 3339, e.g. 2026-11-28T10:00:00Z",
-					optarg);
-			given++;
-			break;
-		case OPT_SINCE:
-			if (cli_parse_duration(optarg, &ms, 1) != 0)
-				return cli_usage_error(
-					c, "invalid --since '%s': expected a duration like 1h",
-					optarg);
-			when = cli_now_ms() - ms;
-			if (when < 0)
-				when = 0;
-			given++;
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
+	static const struct cli_optspec spec = { ":h", longopts, seek_help, take_seek };
+	struct seek_args a = { .when = -1 };
+	int rc = cli_parse_options(c, &spec, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if ((rc = cli_check_args(c, argc - optind, 1, 1, "SUB")) != 0)
 		return rc;
-	if (given != 1)
+	if (a.given != 1)
 		return cli_usage_error(c, "give exactly one of --time and --since");
 	const char *sub = argv[optind];
 	if ((rc = cli_connect(c)) != 0)
 		return rc;
-	int err = rn_subscription_seek(c->client, sub, when);
+	int err = rn_subscription_seek(c->client, sub, a.when);
 	if (err != 0)
 		return cli_fail(c, err, "cannot seek %s", sub);
 	return CLI_EXIT_OK;
@@ -453,9 +366,9 @@ int cli_subs_seek(struct cli *c, int argc, char **argv)
 
 static const struct cli_cmd subs_cmds[] = {
 	{ "create", subs_create, "create a subscription" },
-	{ "list", subs_list, "list subscriptions" },
-	{ "describe", subs_describe, "print a subscription" },
-	{ "delete", subs_delete, "delete a subscription" },
+	{ "list", subs_resource, "list subscriptions" },
+	{ "describe", subs_resource, "print a subscription" },
+	{ "delete", subs_resource, "delete a subscription" },
 	{ "pull", cli_subs_pull, "pull messages" },
 	{ "ack", cli_subs_ack, "acknowledge messages" },
 	{ "seek", cli_subs_seek, "seek to a time" },

@@ -111,28 +111,8 @@ static void print_text(const struct tail *t, const struct rn_message *m, const j
 	const void *d = rn_message_data(m, &len);
 	printf("%s  %-6s  ", when, "-");
 	cli_put_escaped(stdout, d, len);
-	for (size_t i = 0; i < n; i++) {
-		const char *k, *v;
-		if (rn_message_attr_at(m, i, &k, &v) != 0)
-			continue;
-		fputs(i == 0 ? "  [" : " ", stdout);
-		cli_put_escaped(stdout, k, strlen(k));
-		fputc('=', stdout);
-		cli_put_escaped(stdout, v, strlen(v));
-	}
+	cli_put_attrs(m, "  [", " ");
 	fputs(n ? "]\n" : "\n", stdout);
-}
-
-static int print_json(const struct rn_message *m)
-{
-	json_t *o = cli_message_json(m, 0);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!s)
-		return -1;
-	puts(s);
-	free(s);
-	return 0;
 }
 
 /* The subscriber's message callback (one library thread). Prints under
@@ -162,7 +142,7 @@ static void on_message(void *arg, struct rn_message *m)
 	}
 	int failed = 0;
 	if (t->json)
-		failed = print_json(m) != 0;
+		failed = cli_print_message_json(m, 0) != 0;
 	else
 		print_text(t, m, decoded);
 	json_decref(decoded);
@@ -268,6 +248,38 @@ static int wait_for_end(struct tail *t, const sigset_t *set)
 	}
 }
 
+/* The option values of tail besides those kept in struct tail. */
+struct tail_args {
+	struct tail *t;
+	const char *sub, *filter_expr;
+	int64_t since_ms;
+	int from_beginning;
+};
+
+static int take_tail(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	struct tail_args *a = ctx;
+	switch (opt) {
+	case OPT_SUBSCRIPTION: a->sub = arg; return 0;
+	case OPT_SINCE:
+		if (cli_parse_duration(arg, &a->since_ms, 0) != 0)
+			return cli_usage_error(
+				c,
+				"invalid --since '%s': expected a duration like 30s, 15m, 1h or 2d",
+				arg);
+		return 0;
+	case OPT_FROM_BEGINNING: a->from_beginning = 1; return 0;
+	case OPT_FILTER: a->filter_expr = arg; return 0;
+	case OPT_FORMAT: return cli_parse_format(c, arg, &a->t->json);
+	case 'n':
+		if (cli_parse_int(arg, 1, 1000000, &a->t->limit) != 0)
+			return cli_usage_error(c, "invalid -n '%s': expected a count, 1..1000000",
+					       arg);
+		return 0;
+	}
+	return 0; /* getopt_long returns no other */
+}
+
 int cli_tail(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -280,48 +292,22 @@ int cli_tail(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
+	static const struct cli_optspec spec = { ":hn:", longopts, tail_help, take_tail };
 	struct tail t = { .c = c };
-	const char *sub = NULL, *filter_expr = NULL;
-	int64_t since_ms = -1;
-	int from_beginning = 0, opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":hn:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(tail_help, stdout); return CLI_EXIT_OK;
-		case OPT_SUBSCRIPTION: sub = optarg; break;
-		case OPT_SINCE:
-			if (cli_parse_duration(optarg, &since_ms, 0) != 0)
-				return cli_usage_error(
-					c,
-					"invalid --since '%s': expected a duration like 30s, 15m, 1h or 2d",
-					optarg);
-			break;
-		case OPT_FROM_BEGINNING: from_beginning = 1; break;
-		case OPT_FILTER: filter_expr = optarg; break;
-		case OPT_FORMAT:
-			if ((rc = cli_parse_format(c, optarg, &t.json)) != 0)
-				return rc;
-			break;
-		case 'n':
-			if (cli_parse_int(optarg, 1, 1000000, &t.limit) != 0)
-				return cli_usage_error(
-					c, "invalid -n '%s': expected a count, 1..1000000", optarg);
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
+	struct tail_args a = { .t = &t, .since_ms = -1 };
+	int rc = cli_parse_options(c, &spec, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
+	const char *sub = a.sub; /* becomes the ephemeral one's without --subscription */
 	if ((rc = cli_check_args(c, argc - optind, sub ? 0 : 1, 1, "TOPIC")) != 0)
 		return rc;
 	const char *topic = optind < argc ? argv[optind] : NULL;
-	if (since_ms >= 0 && from_beginning)
+	if (a.since_ms >= 0 && a.from_beginning)
 		return cli_usage_error(c, "--since and --from-beginning exclude each other");
-	if (filter_expr) {
+	if (a.filter_expr) {
 		char err[256];
 		size_t pos = 0;
-		if (filter_parse(filter_expr, &t.filter, err, sizeof(err), &pos) != 0)
+		if (filter_parse(a.filter_expr, &t.filter, err, sizeof(err), &pos) != 0)
 			return cli_usage_error(c, "invalid --filter at column %zu: %s", pos + 1,
 					       err);
 	}
@@ -360,8 +346,8 @@ int cli_tail(struct cli *c, int argc, char **argv)
 		sub = ephemeral;
 	}
 	full_name(name, sizeof(name), c->client, "subscriptions", sub);
-	if (since_ms >= 0 || from_beginning) {
-		int64_t when = from_beginning ? 0 : cli_now_ms() - since_ms;
+	if (a.since_ms >= 0 || a.from_beginning) {
+		int64_t when = a.from_beginning ? 0 : cli_now_ms() - a.since_ms;
 		int err = rn_subscription_seek(c->client, sub, when < 0 ? 0 : when);
 		if (err != 0) {
 			rc = cli_fail(c, err, "cannot seek %s", name);

@@ -50,7 +50,25 @@ static const char delete_help[] =
 	"\n"
 	"  -h, --help  show this help\n";
 
-enum { OPT_RETENTION = CLI_OPT_LOCAL, OPT_FORMAT };
+enum { OPT_RETENTION = CLI_OPT_LOCAL };
+
+static const struct cli_resource topic_resource = {
+	.kind = "topic",
+	.plural = "topics",
+	.arg = "TOPIC",
+	.list_help = list_help,
+	.describe_help = describe_help,
+	.delete_help = delete_help,
+	.list = rn_topic_list,
+	.get = rn_topic_get,
+	.del = rn_topic_delete,
+};
+
+static int take_create(struct cli *c, int opt, const char *arg, void *ctx)
+{
+	(void)opt; /* --retention, the only one */
+	return cli_parse_duration_opt(c, "retention", arg, "7d", ctx);
+}
 
 static int topics_create(struct cli *c, int argc, char **argv)
 {
@@ -59,25 +77,11 @@ static int topics_create(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};
+	static const struct cli_optspec spec = { ":h", longopts, create_help, take_create };
 	int64_t retention_ms = 0;
-	int opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(create_help, stdout); return CLI_EXIT_OK;
-		case OPT_RETENTION:
-			if (cli_parse_duration(optarg, &retention_ms, 0) != 0 ||
-			    retention_ms < 1000)
-				return cli_usage_error(
-					c, "invalid --retention '%s': expected a duration like 7d",
-					optarg);
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
+	int rc = cli_parse_options(c, &spec, &retention_ms, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if ((rc = cli_check_args(c, argc - optind, 1, 1, "TOPIC")) != 0)
 		return rc;
 	const char *topic = argv[optind];
@@ -89,104 +93,20 @@ static int topics_create(struct cli *c, int argc, char **argv)
 		return rc;
 	char *json = NULL;
 	int err = rn_topic_create(c->client, topic, retention_ms > 0 ? config : NULL, &json);
-	if (err != 0)
-		return cli_fail(c, err, "cannot create topic %s", topic);
-	json_t *v = json ? json_loads(json, 0, NULL) : NULL;
-	const char *name = json_string_value(json_object_get(v, "name"));
-	puts(name ? name : topic);
-	json_decref(v);
-	rn_free(json);
-	return CLI_EXIT_OK;
+	return cli_resource_created(c, &topic_resource, err, json, topic);
 }
 
-static int topics_list(struct cli *c, int argc, char **argv)
+/* list, describe, delete */
+static int topics_resource(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		CLI_GLOBAL_LONGOPTS,
-		{ 0 },
-	};
-	int as_json = 0, opt, rc;
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(list_help, stdout); return CLI_EXIT_OK;
-		case OPT_FORMAT:
-			if ((rc = cli_parse_format(c, optarg, &as_json)) != 0)
-				return rc;
-			break;
-		default:
-			rc = cli_common_option(c, opt, optarg, argv);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	if ((rc = cli_check_args(c, argc - optind, 0, 0, "")) != 0)
-		return rc;
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	char *json = NULL;
-	int err = rn_topic_list(c->client, NULL, &json);
-	if (err != 0)
-		return cli_fail(c, err, "cannot list topics");
-	if (as_json) {
-		rc = cli_print_json(json);
-	} else {
-		json_t *arr = json_loads(json, 0, NULL);
-		size_t i;
-		json_t *t;
-		json_array_foreach(arr, i, t)
-		{
-			const char *name = json_string_value(json_object_get(t, "name"));
-			if (name)
-				puts(name);
-		}
-		json_decref(arr);
-	}
-	rn_free(json);
-	return rc;
-}
-
-static int topics_describe(struct cli *c, int argc, char **argv)
-{
-	int rc = cli_parse_plain(c, argc, argv, describe_help);
-	if (rc >= 0)
-		return rc;
-	if ((rc = cli_check_args(c, argc - optind, 1, 1, "TOPIC")) != 0)
-		return rc;
-	const char *topic = argv[optind];
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	char *json = NULL;
-	int err = rn_topic_get(c->client, topic, &json);
-	if (err != 0)
-		return cli_fail(c, err, "topic %s", topic);
-	rc = cli_print_json(json);
-	rn_free(json);
-	return rc;
-}
-
-static int topics_delete(struct cli *c, int argc, char **argv)
-{
-	int rc = cli_parse_plain(c, argc, argv, delete_help);
-	if (rc >= 0)
-		return rc;
-	if ((rc = cli_check_args(c, argc - optind, 1, 1, "TOPIC")) != 0)
-		return rc;
-	const char *topic = argv[optind];
-	if ((rc = cli_connect(c)) != 0)
-		return rc;
-	int err = rn_topic_delete(c->client, topic);
-	if (err != 0)
-		return cli_fail(c, err, "cannot delete topic %s", topic);
-	return CLI_EXIT_OK;
+	return cli_resource_run(c, &topic_resource, argc, argv);
 }
 
 static const struct cli_cmd topics_cmds[] = {
 	{ "create", topics_create, "create a topic" },
-	{ "list", topics_list, "list topics" },
-	{ "describe", topics_describe, "print a topic" },
-	{ "delete", topics_delete, "delete a topic" },
+	{ "list", topics_resource, "list topics" },
+	{ "describe", topics_resource, "print a topic" },
+	{ "delete", topics_resource, "delete a topic" },
 };
 
 int cli_topics(struct cli *c, int argc, char **argv)

@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static const char main_help[] =
 	"Usage: regnotify [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
@@ -102,16 +101,14 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(&c, "missing command");
 	const char *name = argv[optind];
-	rc = -1;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name) == 0) {
-			snprintf(c.cmd, sizeof(c.cmd), "%s", name);
-			rc = commands[i].run(&c, argc - optind, argv + optind);
-			break;
-		}
-	}
-	if (rc < 0)
+	const struct cli_cmd *cmd =
+		cli_find_cmd(commands, sizeof(commands) / sizeof(commands[0]), name);
+	if (cmd) {
+		snprintf(c.cmd, sizeof(c.cmd), "%s", name);
+		rc = cmd->run(&c, argc - optind, argv + optind);
+	} else {
 		rc = cli_usage_error(&c, "unknown command '%s'", name);
+	}
 	rn_client_free(c.client);
 	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_FAIL;

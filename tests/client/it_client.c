@@ -109,14 +109,34 @@ static void print_message(const struct rn_message *m)
 	       rn_message_delivery_attempt(m));
 }
 
+/* One rn_pull of up to 100 messages from sub (waiting with wait), each
+ * printed when print, then acked with rn_ack. Returns how many came. */
+static size_t pull_and_ack(struct rn_client *c, const char *sub, int wait, bool print)
+{
+	struct rn_message **msgs;
+	size_t k;
+	check(rn_pull(c, sub, 100, wait, &msgs, &k), "rn_pull");
+	if (k) {
+		const char **ids = calloc(k, sizeof(char *));
+		if (!ids)
+			fail("out of memory");
+		for (size_t i = 0; i < k; i++) {
+			if (print)
+				print_message(msgs[i]);
+			ids[i] = rn_message_ack_id(msgs[i]);
+		}
+		check(rn_ack(c, sub, ids, k), "rn_ack");
+		free(ids);
+	}
+	rn_messages_free(msgs, k);
+	return k;
+}
+
 /* ------------------------------------------------------------------ */
 /* resources TOPIC SUB: the resource calls and their errors. */
 
-static int cmd_resources(int argc, char **argv)
+static int cmd_resources(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: resources TOPIC SUB");
-	struct rn_client *c = connect_client();
 	char *js = NULL;
 	check(rn_topic_create(c, argv[0], "{\"labels\":{\"team\":\"it\"}}", &js), "topic create");
 	printf("topic_create=%s\n", js);
@@ -159,7 +179,6 @@ static int cmd_resources(int argc, char **argv)
 	printf("sub_delete_again=%d\n", rn_subscription_delete(c, argv[1]));
 	check(rn_topic_delete(c, argv[0]), "topic delete");
 	printf("topic_delete_again=%d\n", rn_topic_delete(c, argv[0]));
-	rn_client_free(c);
 	return 0;
 }
 
@@ -167,12 +186,9 @@ static int cmd_resources(int argc, char **argv)
 /* publish TOPIC N: N messages in one rn_publish, binary data and
  * attributes; prints the ids. */
 
-static int cmd_publish(int argc, char **argv)
+static int cmd_publish(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: publish TOPIC N");
 	long n = num(argv[1]);
-	struct rn_client *c = connect_client();
 	struct rn_pubmsg *msgs = calloc((size_t)n, sizeof(*msgs));
 	unsigned char(*data)[4] = calloc((size_t)n, 4);
 	char(*idx)[24] = calloc((size_t)n, 24);
@@ -204,7 +220,6 @@ static int cmd_publish(int argc, char **argv)
 	free(idx);
 	free(ids);
 	free(per);
-	rn_client_free(c);
 	return 0;
 }
 
@@ -212,29 +227,13 @@ static int cmd_publish(int argc, char **argv)
 /* pull SUB N: rn_pull until N messages came (20 s at most), prints them,
  * acks them with rn_ack, then checks that nothing is left. */
 
-static int cmd_pull(int argc, char **argv)
+static int cmd_pull(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: pull SUB N");
 	long n = num(argv[1]);
-	struct rn_client *c = connect_client();
 	long got = 0;
 	int64_t deadline = now_ms() + 20000;
-	while (got < n && now_ms() < deadline) {
-		struct rn_message **msgs;
-		size_t k;
-		check(rn_pull(c, argv[0], 100, 1, &msgs, &k), "rn_pull");
-		const char **ack = calloc(k ? k : 1, sizeof(char *));
-		for (size_t i = 0; i < k; i++) {
-			print_message(msgs[i]);
-			ack[i] = rn_message_ack_id(msgs[i]);
-		}
-		if (k)
-			check(rn_ack(c, argv[0], ack, k), "rn_ack");
-		free(ack);
-		rn_messages_free(msgs, k);
-		got += (long)k;
-	}
+	while (got < n && now_ms() < deadline)
+		got += (long)pull_and_ack(c, argv[0], 1, true);
 	struct rn_message **msgs;
 	size_t k;
 	check(rn_pull(c, argv[0], 10, 0, &msgs, &k), "rn_pull after ack");
@@ -244,7 +243,6 @@ static int cmd_pull(int argc, char **argv)
 	const char *bad[] = { "not-an-ack-id" };
 	printf("ack_bad=%d\n", rn_ack(c, argv[0], bad, 1));
 	printf("modack_range=%d\n", rn_modify_ack_deadline(c, argv[0], bad, 1, 601));
-	rn_client_free(c);
 	return 0;
 }
 
@@ -275,12 +273,9 @@ static void pub_cb(void *arg, int err, const char *id)
 	pthread_mutex_unlock(&r->st->mu);
 }
 
-static int cmd_async_publish(int argc, char **argv)
+static int cmd_async_publish(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: async_publish TOPIC N");
 	long n = num(argv[1]);
-	struct rn_client *c = connect_client();
 	struct rn_publisher_opts po;
 	rn_publisher_opts_init(&po);
 	po.max_batch_messages = 10;
@@ -338,7 +333,6 @@ static int cmd_async_publish(int argc, char **argv)
 	free(st.ids);
 	free(st2.ids);
 	free(refs);
-	rn_client_free(c);
 	return 0;
 }
 
@@ -450,14 +444,25 @@ static void free_seen(void)
 	seen.nids = 0;
 }
 
+/* Stops s and prints its stats and what the callbacks saw. */
+static void stream_stop(struct rn_subscriber *s)
+{
+	rn_subscriber_stop(s);
+	print_stats(s);
+}
+
+/* Frees s and the record of what was seen. */
+static void stream_end(struct rn_subscriber *s)
+{
+	rn_subscriber_free(s);
+	free_seen();
+}
+
 /* stream SUB N MAX_OUTSTANDING SLEEP_MS: slow callbacks under flow
  * control; waits until N distinct messages were acked. */
-static int cmd_stream(int argc, char **argv)
+static int cmd_stream(struct rn_client *c, char **argv)
 {
-	if (argc != 4)
-		fail("usage: stream SUB N MAX_OUTSTANDING SLEEP_MS");
 	int n = (int)num(argv[1]);
-	struct rn_client *c = connect_client();
 	struct rn_subscriber_opts o;
 	rn_subscriber_opts_init(&o);
 	o.max_outstanding_messages = (size_t)num(argv[2]);
@@ -466,22 +471,16 @@ static int cmd_stream(int argc, char **argv)
 	seen.sleep_ms = (int)num(argv[3]);
 	struct rn_subscriber *s = subscribe(c, argv[0], &o, ack_cb);
 	wait_distinct(n, 60000);
-	rn_subscriber_stop(s);
-	print_stats(s);
-	rn_subscriber_free(s);
-	free_seen();
-	rn_client_free(c);
+	stream_stop(s);
+	stream_end(s);
 	return 0;
 }
 
 /* restart SUB N: like stream, printing each message as it comes, for the
  * broker-restart test; 90 s at most. */
-static int cmd_restart(int argc, char **argv)
+static int cmd_restart(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: restart SUB N");
 	int n = (int)num(argv[1]);
-	struct rn_client *c = connect_client();
 	struct rn_subscriber_opts o;
 	rn_subscriber_opts_init(&o);
 	o.max_outstanding_messages = 10;
@@ -490,11 +489,8 @@ static int cmd_restart(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	wait_distinct(n, 90000);
-	rn_subscriber_stop(s);
-	print_stats(s);
-	rn_subscriber_free(s);
-	free_seen();
-	rn_client_free(c);
+	stream_stop(s);
+	stream_end(s);
 	return 0;
 }
 
@@ -508,13 +504,10 @@ static void hold_cb(void *arg, struct rn_message *m)
 	rn_message_ack(m);
 }
 
-static int cmd_lease(int argc, char **argv)
+static int cmd_lease(struct rn_client *c, char **argv)
 {
-	if (argc != 3)
-		fail("usage: lease SUB N HOLD_MS");
 	int n = (int)num(argv[1]);
 	seen.hold_ms = (int)num(argv[2]);
-	struct rn_client *c = connect_client();
 	struct rn_subscriber_opts o;
 	rn_subscriber_opts_init(&o);
 	o.threads = n;
@@ -522,15 +515,12 @@ static int cmd_lease(int argc, char **argv)
 	struct rn_subscriber *s = subscribe(c, argv[0], &o, hold_cb);
 	wait_distinct(n, 20000);
 	sleep_ms(seen.hold_ms + 4000);
-	rn_subscriber_stop(s);
-	print_stats(s);
+	stream_stop(s);
 	pthread_mutex_lock(&seen.mu);
 	for (int i = 0; i < seen.nids; i++)
 		printf("deliveries %s=%d\n", seen.ids[i], seen.count[i]);
 	pthread_mutex_unlock(&seen.mu);
-	rn_subscriber_free(s);
-	free_seen();
-	rn_client_free(c);
+	stream_end(s);
 	return 0;
 }
 
@@ -563,13 +553,10 @@ static void *acker_main(void *arg)
 	return NULL;
 }
 
-static int cmd_many_ackers(int argc, char **argv)
+static int cmd_many_ackers(struct rn_client *c, char **argv)
 {
-	if (argc != 3)
-		fail("usage: many_ackers SUB N THREADS");
 	int n = (int)num(argv[1]);
 	nackers = (int)num(argv[2]);
-	struct rn_client *c = connect_client();
 	struct rn_subscriber_opts o;
 	rn_subscriber_opts_init(&o);
 	o.threads = 1;
@@ -585,11 +572,8 @@ static int cmd_many_ackers(int argc, char **argv)
 	for (int i = 0; i < nackers; i++)
 		pthread_join(t[i], NULL);
 	free(t);
-	rn_subscriber_stop(s);
-	print_stats(s);
-	rn_subscriber_free(s);
-	free_seen();
-	rn_client_free(c);
+	stream_stop(s);
+	stream_end(s);
 	return 0;
 }
 
@@ -618,12 +602,9 @@ static void *stopper_main(void *arg)
 	return NULL;
 }
 
-static int cmd_stop_nack(int argc, char **argv)
+static int cmd_stop_nack(struct rn_client *c, char **argv)
 {
-	if (argc != 2)
-		fail("usage: stop_nack SUB MAX_OUTSTANDING");
 	size_t max = (size_t)num(argv[1]);
-	struct rn_client *c = connect_client();
 	struct rn_subscriber_opts o;
 	rn_subscriber_opts_init(&o);
 	o.threads = 1;
@@ -647,18 +628,7 @@ static int cmd_stop_nack(int argc, char **argv)
 	size_t repulled = 0;
 	deadline = now_ms() + 3000;
 	while (now_ms() < deadline) {
-		struct rn_message **msgs;
-		size_t k;
-		check(rn_pull(c2, argv[0], 100, 0, &msgs, &k), "rn_pull");
-		if (k) {
-			const char **ids = calloc(k, sizeof(char *));
-			for (size_t i = 0; i < k; i++)
-				ids[i] = rn_message_ack_id(msgs[i]);
-			check(rn_ack(c2, argv[0], ids, k), "rn_ack");
-			free(ids);
-		}
-		rn_messages_free(msgs, k);
-		repulled += k;
+		repulled += pull_and_ack(c2, argv[0], 0, false);
 		if (repulled + 1 >= max)
 			break;
 		sleep_ms(50);
@@ -670,15 +640,14 @@ static int cmd_stop_nack(int argc, char **argv)
 	printf("held_acked=1\n");
 	free_seen();
 	rn_client_free(c2);
-	rn_client_free(c);
 	return 0;
 }
 
 /* connect_refused: a client to a URL nobody listens on (or, with
  * RN_IT_TLS_CA, a TLS broker whose certificate that CA did not sign). */
-static int cmd_connect_refused(int argc, char **argv)
+static int cmd_connect_refused(struct rn_client *unused, char **argv)
 {
-	(void)argc;
+	(void)unused;
 	(void)argv;
 	struct rn_client_opts o;
 	rn_client_opts_init(&o);
@@ -695,15 +664,25 @@ static int cmd_connect_refused(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Each command gets its arguments and, with connect, a client that
+	 * main frees after it. */
 	static const struct {
 		const char *name;
-		int (*fn)(int, char **);
+		int nargs; /* -1: any */
+		const char *usage;
+		bool connect;
+		int (*fn)(struct rn_client *c, char **argv);
 	} cmds[] = {
-		{ "resources", cmd_resources }, { "publish", cmd_publish },
-		{ "pull", cmd_pull },           { "async_publish", cmd_async_publish },
-		{ "stream", cmd_stream },       { "restart", cmd_restart },
-		{ "lease", cmd_lease },         { "many_ackers", cmd_many_ackers },
-		{ "stop_nack", cmd_stop_nack }, { "connect_refused", cmd_connect_refused },
+		{ "resources", 2, "resources TOPIC SUB", true, cmd_resources },
+		{ "publish", 2, "publish TOPIC N", true, cmd_publish },
+		{ "pull", 2, "pull SUB N", true, cmd_pull },
+		{ "async_publish", 2, "async_publish TOPIC N", true, cmd_async_publish },
+		{ "stream", 4, "stream SUB N MAX_OUTSTANDING SLEEP_MS", true, cmd_stream },
+		{ "restart", 2, "restart SUB N", true, cmd_restart },
+		{ "lease", 3, "lease SUB N HOLD_MS", true, cmd_lease },
+		{ "many_ackers", 3, "many_ackers SUB N THREADS", true, cmd_many_ackers },
+		{ "stop_nack", 2, "stop_nack SUB MAX_OUTSTANDING", true, cmd_stop_nack },
+		{ "connect_refused", -1, "connect_refused", false, cmd_connect_refused },
 	};
 	if (argc < 4) {
 		fprintf(stderr, "usage: it_client URL PROJECT COMMAND ARGS...\n");
@@ -712,9 +691,16 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	url = argv[1];
 	project = argv[2];
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[3], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 4, argv + 4);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[3], cmds[i].name) != 0)
+			continue;
+		if (cmds[i].nargs >= 0 && argc - 4 != cmds[i].nargs)
+			fail("usage: %s", cmds[i].usage);
+		struct rn_client *c = cmds[i].connect ? connect_client() : NULL;
+		int rc = cmds[i].fn(c, argv + 4);
+		rn_client_free(c);
+		return rc;
+	}
 	fprintf(stderr, "unknown command %s\n", argv[3]);
 	return 2;
 }
