@@ -126,6 +126,22 @@ row('4b. e2e p99: JetStream nats.go / broker (>1 = broker better)',
 row('4c. e2e p99: broker / Redis-only xstream e2e',
     'rn.e2e.5000ps', 'e2e_p99_us', 'redis.e2e.everysec.5000ps', 'e2e_p99_us', 10.0, op='<=')
 
+# issue 5: libregnotify's streaming subscriber over nng
+e = med('rn.nng.e2e.5000ps', 'e2e_p99_us')
+print(f'7. nng publish->subscriber callback e2e p99 at 5k msgs/s: '
+      f'{spread("rn.nng.e2e.5000ps", "e2e_p99_us")} us target <= 4000 us -> '
+      f'{"MET" if e is not None and e <= 4000 else "MISSED"}  [{fg("rn.nng.e2e.5000ps")}]')
+for k in ('e2e_p50_us', 'pub_p50_us', 'pub_p99_us', 'schedlag_p99_us'):
+    print(f'   rn.nng.e2e.5000ps {k} = {spread("rn.nng.e2e.5000ps", k)}')
+row('7b. nng e2e p50: broker / JetStream nats.go e2e p50 (target <= 1)',
+    'rn.nng.e2e.5000ps', 'e2e_p50_us', 'natsgo.e2e.5000ps', 'e2e_p50_us', 1.0, op='<=')
+row('7c. nng e2e p50: broker over nng / broker over REST (rnbench e2e)',
+    'rn.nng.e2e.5000ps', 'e2e_p50_us', 'rn.e2e.5000ps', 'e2e_p50_us', 99.0, op='<=')
+row('8. nng streaming-subscriber drain vs JetStream nats.go durable pull drain',
+    'rn.nng.drain', 'msgs_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+row('8b. nng streaming-subscriber drain vs REST pull+ack drain (rnbench drain)',
+    'rn.nng.drain', 'msgs_s', 'rn.drain', 'msgs_s', 0.0)
+
 print(f'5. registry ingest (Distribution envelopes, 1 event each): keep-alive c8 '
       f'{spread("rn.ingest.keepalive.c8", "events_s")} events/s [{fg("rn.ingest.keepalive.c8")}], '
       f'new connection per request c8 {spread("rn.ingest.newconn.c8", "events_s")} events/s '

@@ -35,7 +35,9 @@
 #      /tmp/rnbench/src-SHA; "worktree": build the working tree into
 #      build-bench/), REGNOTIFYD (use this binary instead), DUR (10s),
 #      WHATIF (1: run the *.nodelay rows), NATS (auto|0), NOISE (1),
-#      SHARED (../shared/bench relative to the repo root), PORT, RPORT, HPORT.
+#      SHARED (../shared/bench relative to the repo root), PORT, RPORT, HPORT, NPORT,
+#      SUITE (all | nng: only the nng cases with the REST e2e, Redis e2e and
+#      JetStream anchors they are compared with).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 SHARED="${SHARED:-$ROOT/../shared/bench}"
@@ -46,6 +48,8 @@ DUR="${DUR:-10s}"
 WHATIF="${WHATIF:-0}"
 NATS="${NATS:-auto}"
 NOISE="${NOISE:-1}"
+SUITE="${SUITE:-all}"
+case "$SUITE" in all|nng) ;; *) echo "SUITE must be all or nng" >&2; exit 2 ;; esac
 [ -f "$SHARED/common.sh" ] || { echo "missing $SHARED/common.sh (clone shared/ next to the repo)" >&2; exit 1; }
 # shellcheck source=/dev/null
 source "$SHARED/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
@@ -282,19 +286,23 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
 [ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" before
 for run in $(seq "$RUNS"); do
   echo "== run $run/$RUNS ($(date +%T))"
-  wrk_pub rn.pub1.c64      64 "$HERE/publish.lua"      1
-  wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000
-  rn_case rn.drain         "" drain -n 100000
+  if [ "$SUITE" = all ]; then
+    wrk_pub rn.pub1.c64      64 "$HERE/publish.lua"      1
+    wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000
+    rn_case rn.drain         "" drain -n 100000
+  fi
   rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
   rnsub_case rn.nng.drain       drain -n 100000
-  rnsub_case rn.nng.e2e.5000ps  e2e -n 50000 -r 5000 -t 4
-  ingest_case rn.ingest.keepalive.c8 8 0
-  ingest_case rn.ingest.newconn.c8   8 1
-  push_case
-  http_anchor
-  redis_xadd redis.xadd.everysec.c50.P1  50 1  200000
-  redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
-  redis_xs redis.consume.everysec.b100pipe consume 200000 100 1
+  rnsub_case rn.nng.e2e.5000ps  e2e -n 50000 -r 5000
+  if [ "$SUITE" = all ]; then
+    ingest_case rn.ingest.keepalive.c8 8 0
+    ingest_case rn.ingest.newconn.c8   8 1
+    push_case
+    http_anchor
+    redis_xadd redis.xadd.everysec.c50.P1  50 1  200000
+    redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
+    redis_xs redis.consume.everysec.b100pipe consume 200000 100 1
+  fi
   redis_xs redis.e2e.everysec.5000ps       e2e 50000 5000
   if [ "$WHATIF" = 1 ]; then
     wrk_pub rn.pubbatch.c8.nodelay 8 "$HERE/publish.lua" 1000 "$SHIM"

@@ -247,6 +247,42 @@ static int cmd_pull(struct rn_client *c, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* big TOPIC SUB BYTES: publishes one message of BYTES bytes with rn_publish
+ * and pulls it back with rn_pull: replies larger than nng's default 1 MB
+ * receive limit must arrive intact. Prints big_equal=1 and big_left=0. */
+
+static int cmd_big(struct rn_client *c, char **argv)
+{
+	size_t n = (size_t)num(argv[2]);
+	unsigned char *data = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	struct rn_pubmsg m = { .data = data, .len = n };
+	check(rn_publish(c, argv[0], &m, 1, NULL), "rn_publish big");
+	struct rn_message **msgs = NULL;
+	size_t k = 0;
+	int64_t deadline = now_ms() + 20000;
+	while (k == 0 && now_ms() < deadline) {
+		rn_messages_free(msgs, k);
+		check(rn_pull(c, argv[1], 1, 1, &msgs, &k), "rn_pull big");
+	}
+	size_t len = 0;
+	const void *got = k ? rn_message_data(msgs[0], &len) : NULL;
+	printf("big_len=%zu\n", len);
+	printf("big_equal=%d\n", got && len == n && memcmp(got, data, n) == 0);
+	if (k) {
+		const char *id = rn_message_ack_id(msgs[0]);
+		check(rn_ack(c, argv[1], &id, 1), "rn_ack big");
+	}
+	rn_messages_free(msgs, k);
+	check(rn_pull(c, argv[1], 1, 0, &msgs, &k), "rn_pull after ack");
+	printf("big_left=%zu\n", k);
+	rn_messages_free(msgs, k);
+	free(data);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* async_publish TOPIC N: rn_publish_async with callbacks, then flush. */
 
 struct pubstate {
@@ -676,6 +712,7 @@ int main(int argc, char **argv)
 		{ "resources", 2, "resources TOPIC SUB", true, cmd_resources },
 		{ "publish", 2, "publish TOPIC N", true, cmd_publish },
 		{ "pull", 2, "pull SUB N", true, cmd_pull },
+		{ "big", 3, "big TOPIC SUB BYTES", true, cmd_big },
 		{ "async_publish", 2, "async_publish TOPIC N", true, cmd_async_publish },
 		{ "stream", 4, "stream SUB N MAX_OUTSTANDING SLEEP_MS", true, cmd_stream },
 		{ "restart", 2, "restart SUB N", true, cmd_restart },

@@ -132,6 +132,16 @@ class ClientLibTest(BrokerTestCase):
             self.assertEqual(rm["message"]["messageId"], ids[i])
         self.ack(self.p, s, [rm["ackId"] for rm in rms])
 
+    def test_message_of_9_mb(self):
+        # nng refuses frames over 1 MB by default; Pub/Sub allows 10 MB
+        # messages, so both the broker and the library lift that limit.
+        t, s = self.topic_and_sub()
+        n = 9 * 1000 * 1000
+        out, kv = self.run_c("big", t, s, n)
+        self.assertEqual(kv["big_len"], str(n), out)
+        self.assertEqual(kv["big_equal"], "1")
+        self.assertEqual(kv["big_left"], "0")
+
     def test_resources(self):
         t, s = uniq("top"), uniq("sub")
         out, kv = self.run_c("resources", t, s)
