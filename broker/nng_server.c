@@ -18,11 +18,14 @@
 #include "wire.h"
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SLOTS_INITIAL 64
@@ -150,14 +153,21 @@ static int method_of(int wire_method)
  * same reply framing (a client of another version can read the status). */
 static void reply_malformed(struct nng_server *srv, struct nng_slot *s, enum wire_result wr)
 {
-	char body[256];
-	int n = snprintf(body, sizeof(body),
-			 "{\"error\":{\"code\":400,\"message\":\"Malformed request frame: %s "
-			 "(this broker speaks protocol version %d).\",\"status\":"
-			 "\"INVALID_ARGUMENT\"}}",
-			 wire_strerror(wr), WIRE_VERSION);
 	(void)srv;
-	nng_server_reply(s, 400, body, (size_t)n);
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+		 "Malformed request frame: %s (this broker speaks protocol version %d).",
+		 wire_strerror(wr), WIRE_VERSION);
+	json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 400, "message", msg, "status",
+			      "INVALID_ARGUMENT");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (text == NULL) {
+		nng_server_reply(s, 400, NULL, 0);
+		return;
+	}
+	nng_server_reply(s, 400, text, strlen(text));
+	free(text);
 }
 
 static void handle(struct nng_server *srv, struct nng_slot *s)

@@ -295,6 +295,60 @@ class ClientLibTest(BrokerTestCase):
         out, kv = self.run_c("connect_refused", url=url, env={"RN_IT_TLS_CA": other})
         self.assertEqual(kv["connect"], "17", out)    # RN_ETLS
 
+    def test_protocol_errors(self):
+        """Frames the library never sends: the broker answers 400 naming the
+        problem (and the version it speaks) in a version-1 reply, and keeps
+        HTTP-only routes off nng."""
+        raw = os.environ.get("RN_IT_RAW", os.path.join(os.path.dirname(IT_CLIENT), "it_raw"))
+        self.assertTrue(os.access(raw, os.X_OK), "it_raw missing at %s" % raw)
+
+        def send(case):
+            r = subprocess.run([raw, self.broker.nng_url, case], capture_output=True,
+                               timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = r.stdout.decode()
+            kv = parse_kv(out)
+            body = out.split("body=", 1)[1].strip() if "body=" in out else ""
+            return kv, (json.loads(body) if body else None)
+
+        for case, what in (("version", "unsupported protocol version"),
+                           ("short", "shorter than its header"),
+                           ("magic", "does not start with"),
+                           ("method", "unknown method")):
+            kv, js = send(case)
+            self.assertEqual(kv.get("status"), "400", (case, kv))
+            self.assertEqual(kv.get("version"), "1", (case, kv))
+            self.assertEqual(js["error"]["status"], "INVALID_ARGUMENT")
+            self.assertIn(what, js["error"]["message"])
+            self.assertIn("protocol version 1", js["error"]["message"])
+        kv, js = send("healthz")
+        self.assertEqual(kv.get("status"), "200", kv)
+        for case in ("metrics", "ingest"):
+            kv, js = send(case)
+            self.assertEqual(kv.get("status"), "404", (case, kv))
+            self.assertEqual(js["error"]["status"], "NOT_FOUND")
+        # the broker is still fine for the library
+        t, s = self.topic_and_sub()
+        out, kv = self.run_c("publish", t, 1)
+
+    def test_ipc(self):
+        """ipc://: the same calls over a Unix domain socket."""
+        url = "ipc://" + self.env.path("nng.sock")
+        redis = self.env.start_redis()
+        b = self.env.start_broker(redis.port, extra=["--nng-listen", url])
+        http = Client(b.port)
+        self.addCleanup(http.close)
+        t, s = uniq("top"), uniq("sub")
+        self.assertOk(http.req("PUT", "/v1/projects/%s/topics/%s" % (self.p, t)))
+        self.assertOk(http.req("PUT", "/v1/projects/%s/subscriptions/%s" % (self.p, s),
+                               {"topic": "projects/%s/topics/%s" % (self.p, t)}))
+        out, kv = self.run_c("publish", t, 3, url=url)
+        ids = [ln[3:] for ln in out.splitlines() if ln.startswith("id=")]
+        self.assertEqual(len(ids), 3)
+        out, kv = self.run_c("pull", s, 3, url=url)
+        self.assertEqual([m["id"] for m in json_lines(out)], ids)
+        self.assertEqual(kv["left"], "0")
+
     def test_broker_killed_and_restarted(self):
         """SIGKILL the broker during a stream and start it again on the same
         ports: the subscriber reconnects and every message is received and
