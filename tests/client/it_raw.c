@@ -23,7 +23,8 @@ static size_t frame(uint8_t *buf, size_t cap, int method, const char *path, cons
 	size_t bl = body ? strlen(body) : 0;
 	if (n + bl > cap)
 		return 0;
-	memcpy(buf + n, body, bl);
+	if (bl)
+		memcpy(buf + n, body, bl);
 	return n + bl;
 }
 
