@@ -92,6 +92,19 @@ class ClientLibTest(BrokerTestCase):
         if max_outstanding is not None:
             self.assertLessEqual(int(kv["max_outstanding_seen"]), max_outstanding, kv)
 
+    def own_broker(self, *extra):
+        """A broker of its own (with EXTRA flags), a topic and a subscription
+        on it (made over HTTP). Returns (broker, HTTP client, topic, sub)."""
+        redis = self.env.start_redis()
+        b = self.env.start_broker(redis.port, extra=list(extra))
+        http = Client(b.port)
+        self.addCleanup(http.close)
+        t, s = uniq("top"), uniq("sub")
+        self.assertOk(http.req("PUT", "/v1/projects/%s/topics/%s" % (self.p, t)))
+        self.assertOk(http.req("PUT", "/v1/projects/%s/subscriptions/%s" % (self.p, s),
+                               {"topic": "projects/%s/topics/%s" % (self.p, t)}))
+        return b, http, t, s
+
     # tests -------------------------------------------------------------------
 
     def test_sync_publish_pull_ack(self):
@@ -277,15 +290,7 @@ class ClientLibTest(BrokerTestCase):
                 with open(os.path.join(d, part)) as src:
                     f.write(src.read())
         url = "tls+tcp://127.0.0.1:%d" % harness.free_port()
-        redis = self.env.start_redis()
-        b = self.env.start_broker(redis.port, extra=["--nng-listen", url,
-                                                     "--nng-tls-cert-key", cert_key])
-        http = Client(b.port)
-        self.addCleanup(http.close)
-        t, s = uniq("top"), uniq("sub")
-        self.assertOk(http.req("PUT", "/v1/projects/%s/topics/%s" % (self.p, t)))
-        self.assertOk(http.req("PUT", "/v1/projects/%s/subscriptions/%s" % (self.p, s),
-                               {"topic": "projects/%s/topics/%s" % (self.p, t)}))
+        _, _, t, s = self.own_broker("--nng-listen", url, "--nng-tls-cert-key", cert_key)
         env = {"RN_IT_TLS_CA": ca, "RN_IT_TLS_SERVER_NAME": "localhost"}
         out, kv = self.run_c("publish", t, 2, url=url, env=env)
         ids = [ln[3:] for ln in out.splitlines() if ln.startswith("id=")]
@@ -334,14 +339,7 @@ class ClientLibTest(BrokerTestCase):
     def test_ipc(self):
         """ipc://: the same calls over a Unix domain socket."""
         url = "ipc://" + self.env.path("nng.sock")
-        redis = self.env.start_redis()
-        b = self.env.start_broker(redis.port, extra=["--nng-listen", url])
-        http = Client(b.port)
-        self.addCleanup(http.close)
-        t, s = uniq("top"), uniq("sub")
-        self.assertOk(http.req("PUT", "/v1/projects/%s/topics/%s" % (self.p, t)))
-        self.assertOk(http.req("PUT", "/v1/projects/%s/subscriptions/%s" % (self.p, s),
-                               {"topic": "projects/%s/topics/%s" % (self.p, t)}))
+        _, _, t, s = self.own_broker("--nng-listen", url)
         out, kv = self.run_c("publish", t, 3, url=url)
         ids = [ln[3:] for ln in out.splitlines() if ln.startswith("id=")]
         self.assertEqual(len(ids), 3)
@@ -353,14 +351,8 @@ class ClientLibTest(BrokerTestCase):
         """SIGKILL the broker during a stream and start it again on the same
         ports: the subscriber reconnects and every message is received and
         acked (duplicates allowed, loss not)."""
-        redis = self.env.start_redis()
-        b = self.env.start_broker(redis.port)
-        http = Client(b.port)
-        self.addCleanup(http.close)
-        t, s = uniq("top"), uniq("sub")
-        self.assertOk(http.req("PUT", "/v1/projects/%s/topics/%s" % (self.p, t)))
-        self.assertOk(http.req("PUT", "/v1/projects/%s/subscriptions/%s" % (self.p, s),
-                               {"topic": "projects/%s/topics/%s" % (self.p, t)}))
+        b, http, t, s = self.own_broker()
+        redis = self.env.redises[-1]
 
         def pub(c, lo, hi):
             msgs = [{"data": b64("m-%d" % i)} for i in range(lo, hi)]
