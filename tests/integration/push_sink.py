@@ -104,6 +104,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5. Two brokers opening up to
+    # 64 push connections each at once overflow it; the dropped SYNs are
+    # retried by the kernel after 1, 3, 7 s..., which once left 3 of 600
+    # deliveries unanswered past a test's 30 s wait (a sink artefact, not a
+    # broker one).
+    request_queue_size = 512
 
     def handle_error(self, request, client_address):
         # A peer that drops its connection (a broker timing out, or being
