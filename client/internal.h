@@ -158,9 +158,10 @@ void client_strv_free(char **v, size_t n);
 
 /* Acknowledges (seconds < 0) or sets the ack deadline of (seconds >= 0)
  * n ack ids of the full subscription name sub, in requests of at most
- * CLIENT_MAX_BATCH ids. Returns 0 or the first error. Thread-safe. */
+ * CLIENT_MAX_BATCH ids, each with timeout_ms (0: the client's request
+ * timeout). Returns 0 or the first error. Thread-safe. */
 int resources_ack_ids(struct rn_client *c, const char *sub, const char *const *ids, size_t n,
-		      int seconds);
+		      int seconds, int timeout_ms);
 
 /* Publishes the JSON array of PubsubMessages msgs (borrowed) to the full
  * topic name topic. On success, when ids is not NULL, ids[i] gets the id

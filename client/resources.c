@@ -420,7 +420,7 @@ int rn_pull(struct rn_client *c, const char *sub, int max, int wait, struct rn_m
 }
 
 int resources_ack_ids(struct rn_client *c, const char *sub, const char *const *ids, size_t n,
-		      int seconds)
+		      int seconds, int timeout_ms)
 {
 	char path[PATH_MAX_LEN];
 	int rv = make_path(path, sizeof(path), sub,
@@ -443,7 +443,7 @@ int resources_ack_ids(struct rn_client *c, const char *sub, const char *const *i
 		if (!body)
 			return errors_set(RN_ENOMEM, "Out of memory");
 		struct client_reply rep;
-		rv = client_call_json(c, NULL, WIRE_POST, path, body, 0, &rep);
+		rv = client_call_json(c, NULL, WIRE_POST, path, body, timeout_ms, &rep);
 		json_decref(body);
 		if (!rv)
 			client_reply_cleanup(&rep);
@@ -463,7 +463,7 @@ static int ack_call(struct rn_client *c, const char *sub, const char *const *ids
 		return rv;
 	if (!ids || n == 0)
 		return errors_set(RN_EINVAL, "No ack ids");
-	return resources_ack_ids(c, full, ids, n, seconds);
+	return resources_ack_ids(c, full, ids, n, seconds, 0);
 }
 
 int rn_ack(struct rn_client *c, const char *sub, const char *const *ack_ids, size_t n)

@@ -44,6 +44,8 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define ACK_RETRY_MS 500
+/* Longest a stop waits for each pending ack/nack request. */
+#define STOP_FLUSH_TIMEOUT_MS 2000
 #define SUB_MAX 512
 
 /* A growable array of ack ids. */
@@ -401,8 +403,13 @@ static bool send_ids(struct subscriber_core *core, struct idvec *ids, struct idv
 	if (ids->n == 0)
 		return false;
 	int seconds = kind == SEND_EXTEND ? core->lease_s : kind == SEND_NACK ? 0 : -1;
-	int rv =
-		resources_ack_ids(core->c, core->sub, (const char *const *)ids->v, ids->n, seconds);
+	/* While stopping, a broker that is down must not hold the stop for a
+	 * whole request timeout: unsent acks only mean redelivery. */
+	pthread_mutex_lock(&core->mu);
+	int timeout_ms = core->stopping ? STOP_FLUSH_TIMEOUT_MS : 0;
+	pthread_mutex_unlock(&core->mu);
+	int rv = resources_ack_ids(core->c, core->sub, (const char *const *)ids->v, ids->n, seconds,
+				   timeout_ms);
 	pthread_mutex_lock(&core->mu);
 	if (!rv) {
 		uint64_t *counter = kind == SEND_EXTEND ? &core->extensions

@@ -53,7 +53,8 @@ static const char tail_help[] =
 	"\n"
 	"Colour (the action) is used when standard output is a terminal and NO_COLOR is unset.\n"
 	"Exit status: 0 after Ctrl-C/SIGINT/SIGTERM or -n N, 1 refused, 2 usage,\n"
-	"3 unreachable, 4 topic or subscription not found (also when it is deleted meanwhile).\n";
+	"3 unreachable (also when the subscription cannot be deleted at exit), 4 topic or\n"
+	"subscription not found (also when it is deleted meanwhile).\n";
 
 enum { OPT_SUBSCRIPTION = CLI_OPT_LOCAL, OPT_SINCE, OPT_FROM_BEGINNING, OPT_FILTER, OPT_FORMAT };
 
@@ -280,6 +281,31 @@ static int take_tail(struct cli *c, int opt, const char *arg, void *ctx)
 	return 0; /* getopt_long returns no other */
 }
 
+/* Longest the exit of tail waits to delete its subscription. */
+#define CLEANUP_TIMEOUT_MS 3000
+
+/* Deletes the ephemeral subscription on exit over a connection of its own
+ * with short timeouts: with the broker gone, Ctrl-C must not wait a whole
+ * request timeout (the subscription expires by itself). Returns 0 or an
+ * enum rn_err. */
+static int delete_ephemeral(struct cli *c, const char *sub)
+{
+	struct rn_client_opts o;
+	rn_client_opts_init(&o);
+	o.url = c->broker;
+	o.project = c->project;
+	o.access_token = c->token;
+	o.connect_timeout_ms = CLEANUP_TIMEOUT_MS;
+	o.request_timeout_ms = CLEANUP_TIMEOUT_MS;
+	struct rn_client *dc;
+	int err = rn_client_new(&dc, &o);
+	if (err == 0) {
+		err = rn_subscription_delete(dc, sub);
+		rn_client_free(dc);
+	}
+	return err;
+}
+
 int cli_tail(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -382,12 +408,15 @@ out:
 		created = 0;
 	}
 	if (created) {
-		int derr = rn_subscription_delete(c->client, sub);
-		if (derr != 0 && derr != RN_ENOTFOUND)
-			cli_fail(
-				c, derr,
-				"cannot delete subscription %s (it expires after %d s without activity)",
-				name, TAIL_TTL_S);
+		int derr = delete_ephemeral(c, sub);
+		if (derr != 0 && derr != RN_ENOTFOUND) {
+			int frc = cli_fail(c, derr,
+					   "cannot delete subscription %s (it expires after %d s "
+					   "without activity)",
+					   name, TAIL_TTL_S);
+			if (rc == 0)
+				rc = frc;
+		}
 	}
 	pthread_mutex_destroy(&t.mu);
 	filter_free(t.filter);

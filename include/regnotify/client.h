@@ -302,7 +302,9 @@ RN_API void rn_message_nack(struct rn_message *m);
 
 /* Stops the subscriber: no new callbacks start, messages received but not
  * yet handed to the callback are nacked, running callbacks are waited for,
- * and pending acks are sent. Long-poll pulls still waiting are abandoned; a
+ * and pending acks are sent (each request waits at most 2 s here: with the
+ * broker gone, unsent acks mean redelivery, not a hung stop). Long-poll
+ * pulls still waiting are abandoned; a
  * message the broker leased to one of them in that instant comes back after
  * its ack deadline (as with Pub/Sub's streaming pull). Messages the application still holds may be
  * acked/nacked afterwards until rn_subscriber_free. Idempotent; not from a

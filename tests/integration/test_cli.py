@@ -313,6 +313,24 @@ class TailTest(CliTestCase):
             self.assertEqual(t.wait(), 0, "exit 0 after %s; stderr %s" % (sig, t.stderr_text()))
             self.assertNotIn(name, self.sub_names(), "subscription removed on %s" % sig)
 
+    def test_sigint_with_the_broker_gone_exits_soon(self):
+        # The broker dies under a running tail: Ctrl-C must not hang for a
+        # request timeout; tail says its subscription could not be deleted
+        # (it expires) and exits 3 (unreachable).
+        b = self.env.start_broker(self.redis.port)
+        env = self.env_for({"REGNOTIFY_BROKER": b.nng_url})
+        self.assertEqual(self.cli("topics", "create", "gcr", env=env)[0], 0)
+        t = self.tail("gcr", env=env)
+        name = t.wait_listening()
+        b.kill9()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        os.kill(t.proc.pid, signal.SIGINT)
+        rc = t.wait(timeout=15)
+        self.assertLess(time.monotonic() - t0, 10, "tail took too long to exit")
+        self.assertEqual(rc, 3, t.stderr_text())
+        self.assertIn("cannot delete subscription %s (it expires" % name, t.stderr_text())
+
     def test_sigkill_leaves_a_subscription_that_expires(self):
         self.create_topic(self.p, "gcr")
         t = self.tail("gcr")
