@@ -82,6 +82,20 @@ static void print_pcts(const char *key, int64_t *v, long n)
 	       (double)pct(v, n, 0.999) / 1e3, key, n ? (double)v[n - 1] / 1e3 : -1.0);
 }
 
+/* A client of g_url in g_project; exits when the broker cannot be reached. */
+static struct rn_client *connect_or_die(void)
+{
+	struct rn_client_opts o;
+	rn_client_opts_init(&o);
+	o.url = g_url;
+	o.project = g_project;
+	struct rn_client *c;
+	int rc = rn_client_new(&c, &o);
+	if (rc)
+		die("connect", rc);
+	return c;
+}
+
 /* A unique topic and subscription for this run. */
 static void setup(struct rn_client *c, char *topic, char *sub, size_t n)
 {
@@ -314,16 +328,9 @@ static int run_e2e(struct rn_client *c)
 	atomic_init(&e.puberr, 0);
 	/* The subscriber gets a connection of its own, as a consumer process
 	 * would have (and the publishers do not contend with it in nng). */
-	struct rn_client_opts o;
-	rn_client_opts_init(&o);
-	o.url = g_url;
-	o.project = g_project;
-	struct rn_client *sc;
-	int rc = rn_client_new(&sc, &o);
-	if (rc)
-		die("connect", rc);
+	struct rn_client *sc = connect_or_die();
 	struct rn_subscriber *s;
-	rc = rn_subscriber_new(&s, sc, sub, NULL, on_e2e, &e);
+	int rc = rn_subscriber_new(&s, sc, sub, NULL, on_e2e, &e);
 	if (rc)
 		die("subscriber", rc);
 	usleep(300000); /* the pullers are parked before the first publish */
@@ -403,14 +410,8 @@ int main(int argc, char **argv)
 		g_pubthreads = g_async ? 2 : 4;
 	if (g_size < 16 || g_size > 4096 || g_rate < 1 || g_pubthreads < 1 || g_n < 0)
 		return usage();
-	struct rn_client_opts o;
-	rn_client_opts_init(&o);
-	o.url = g_url;
-	o.project = g_project;
-	struct rn_client *c;
-	int rc = rn_client_new(&c, &o);
-	if (rc)
-		die("connect", rc);
+	struct rn_client *c = connect_or_die();
+	int rc;
 	if (strcmp(mode, "drain") == 0) {
 		if (g_n == 0)
 			g_n = 100000;

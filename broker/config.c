@@ -298,6 +298,22 @@ int config_is_loopback(const char *host)
 }
 
 /* Converts one option's final text into cfg. */
+/* A count option: a decimal number 1..max into *out, else -1 with the
+ * message "invalid NAME 'V': a number 1-MAX". */
+static int parse_count(const char *name, const char *v, long max, long *out, char *err,
+		       size_t errlen)
+{
+	char *end;
+	errno = 0;
+	long w = strtol(v, &end, 10);
+	if (errno || *v == '\0' || *end || w < 1 || w > max) {
+		snprintf(err, errlen, "invalid %s '%s': a number 1-%ld", name, v, max);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
 static int apply(struct config *cfg, const struct option_def *o, const char *v, char *err,
 		 size_t errlen)
 {
@@ -339,15 +355,7 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 	} else if (strcmp(n, "nng_tls_cert_key") == 0) {
 		snprintf(cfg->nng_tls_cert_key, sizeof(cfg->nng_tls_cert_key), "%s", v);
 	} else if (strcmp(n, "nng_max_requests") == 0) {
-		char *end;
-		errno = 0;
-		long w = strtol(v, &end, 10);
-		if (errno || *v == '\0' || *end || w < 1 || w > 1000000) {
-			snprintf(err, errlen, "invalid nng_max_requests '%s': a number 1-1000000",
-				 v);
-			return -1;
-		}
-		cfg->nng_max_requests = w;
+		return parse_count(n, v, 1000000, &cfg->nng_max_requests, err, errlen);
 	} else if (strcmp(n, "redis") == 0) {
 		snprintf(cfg->redis_url, sizeof(cfg->redis_url), "%s", v);
 		if (v[0] && config_parse_redis_url(cfg, v, err, errlen))
@@ -389,14 +397,7 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 	} else if (strcmp(n, "push_allow_link_local") == 0) {
 		cfg->push_allow_link_local = strcmp(v, "true") == 0;
 	} else if (strcmp(n, "push_max_window") == 0) {
-		char *end;
-		errno = 0;
-		long w = strtol(v, &end, 10);
-		if (errno || *v == '\0' || *end || w < 1 || w > 100000) {
-			snprintf(err, errlen, "invalid push_max_window '%s': a number 1-100000", v);
-			return -1;
-		}
-		cfg->push_max_window = w;
+		return parse_count(n, v, 100000, &cfg->push_max_window, err, errlen);
 	} else if (strcmp(n, "ingest_create_topics") == 0) {
 		cfg->ingest_create_topics = strcmp(v, "true") == 0;
 	} else if (strcmp(n, "ingest_tokens") == 0) {

@@ -151,9 +151,8 @@ static int method_of(int wire_method)
 
 /* A frame that is not a request of our protocol: answered with 400 in the
  * same reply framing (a client of another version can read the status). */
-static void reply_malformed(struct nng_server *srv, struct nng_slot *s, enum wire_result wr)
+static void reply_malformed(struct nng_slot *s, enum wire_result wr)
 {
-	(void)srv;
 	char msg[256];
 	snprintf(msg, sizeof(msg),
 		 "Malformed request frame: %s (this broker speaks protocol version %d).",
@@ -176,7 +175,7 @@ static void handle(struct nng_server *srv, struct nng_slot *s)
 	enum wire_result res = wire_req_decode(nng_msg_body(s->req), nng_msg_len(s->req), &wr);
 	if (res != WIRE_OK) {
 		log_debug("nng: malformed request: %s", wire_strerror(res));
-		reply_malformed(srv, s, res);
+		reply_malformed(s, res);
 		return;
 	}
 	memcpy(s->path, wr.path, wr.path_len);
