@@ -60,10 +60,10 @@ def require_tools(test):
 
 
 def fixtures_dir():
-    """Directory of the captured Distribution requests."""
+    """Directory of the captured Distribution requests (tests/fixtures/distribution,
+    or RN_FIXTURES_DIR when set)."""
     cands = [os.environ.get("RN_FIXTURES_DIR", ""),
-             os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "distribution"),
-             "/work/shared/fixtures/distribution"]
+             os.path.join(HERE, "..", "fixtures", "distribution")]
     for c in cands:
         if c and os.path.isfile(os.path.join(c, "README.md")):
             return os.path.abspath(c)

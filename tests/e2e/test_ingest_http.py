@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Registry ingest over HTTP, without a registry: the requests that
-docker-registry 2.8.2 really sent (shared/fixtures/distribution) and
+docker-registry 2.8.2 really sent (tests/fixtures/distribution) and
 variants of them are POSTed to a real regnotifyd on a real redis-server.
 
 The expected messages are written out by hand from the fixtures README:

@@ -1,5 +1,5 @@
 /* Unit tests: registry event translation, on every captured Distribution
- * request in ../shared/fixtures/distribution plus hostile events. */
+ * request in tests/fixtures/distribution plus hostile events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include "image_event.h"
 
 #ifndef RN_FIXTURES_DIR
-#error "RN_FIXTURES_DIR must point at shared/fixtures/distribution"
+#error "RN_FIXTURES_DIR must point at tests/fixtures/distribution"
 #endif
 
 #define IMG1 "sha256:06b93fed4f7a2acfb4626f6c33a0026133d8f519cc2d99114302dc743f5e52db"
