@@ -1,6 +1,6 @@
 -- wrk script: Pub/Sub v1 topics.publish of BATCH messages (environment
 -- variable, default 1), each a 300-byte payload (the size of
--- ../shared/bench/http/post300.lua's body), base64 in JSON:
+-- bench/anchors/http/post300.lua's body), base64 in JSON:
 -- {"messages":[{"data":"<400 base64 chars>"}, ...]} (426 bytes for one,
 -- ~412 KB for 1000; msgs/s = Requests/sec x BATCH).
 -- URL: http://127.0.0.1:PORT/v1/projects/P/topics/T:publish

@@ -2,7 +2,7 @@
 """ratios.py RESULTS_FILE...: regnotifyd / anchor ratios against the targets.
 
 Reads the 'id=... run=N key=value' lines written by run_bench.sh (and the
-nats-go lines of ../shared/bench/nats-go/run_nats_go.sh), and prints for each
+nats-go lines of bench/anchors/nats-go/run_nats_go.sh), and prints for each
 target: the broker's median (min..max), the anchor's median, the median of
 the per-run ratios (broker and anchor from the same round) and the verdict.
 Where an anchor was not measured in this run, the RESULTS.md value is used
@@ -13,7 +13,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-# anchors quoted from ../shared/bench/RESULTS.md (2026-11-28), used only when
+# anchors quoted from bench/anchors/RESULTS.md (2026-11-28), used only when
 # the anchor was not measured in this run
 RESULTS_MD = {
     ('natsgo.pub.w256', 'msgs_s'): 78695,

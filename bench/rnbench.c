@@ -28,7 +28,7 @@
  *       (ids that arrive while an ack is in flight go into the next one).
  *       Prints publish-ack, end-to-end (send -> pull reply read) and the
  *       publisher's own schedule lag as p50/p99/p999/max in microseconds,
- *       the same method and keys as ../shared/bench/redis/xstream_bench e2e.
+ *       the same method and keys as bench/anchors/redis/xstream_bench e2e.
  *
  *   rnbench pub [-p PORT] [-n N=20000] [-s SIZE] [-k BATCH=1]
  *       Closed-loop single connection publish (sanity/debug aid).

@@ -3,7 +3,7 @@
 #
 #   bash bench/run_bench.sh            (from the repo root; ~8 min with RUNS=3)
 #
-# Order: build; noise probe (../shared/bench/noise); then RUNS interleaved
+# Order: build; noise probe (bench/anchors/noise); then RUNS interleaved
 # rounds of
 #   rn.pub1.c64        wrk -t1 -c64 single-message publish (bench/publish.lua)
 #   rn.pubbatch.c8     wrk -t1 -c8 batched publish, 1000 x 300 B per request
@@ -20,12 +20,15 @@
 #                      HTTP sockets at accept() by LD_PRELOAD (bench/nodelay_shim.c):
 #                      a check on commits that set it themselves (07f1ded+), the
 #                      what-if on older ones (docs/performance.md, Nagle)
-#   http.post300.c64   anchor: bare libevent evhttp server (../shared/bench/http)
+#   http.post300.c64   anchor: bare libevent evhttp server (bench/anchors/http)
 #   redis.*.everysec   anchors: redis-benchmark XADD c50 P1/P32, xstream_bench
-#                      consume b100pipe and e2e 5k/s (../shared/bench/redis)
-#   natsgo.*           anchor: NATS JetStream with nats.go (../shared/bench/nats-go),
+#                      consume b100pipe and e2e 5k/s (bench/anchors/redis)
+#   natsgo.*           anchor: NATS JetStream with nats.go (bench/anchors/nats-go),
 #                      only when nats-server, go and Debian's nats.go are installed
+#                      (otherwise skipped with a message)
 # then a second noise probe; medians (min..max) and the target ratios.
+# The anchor programs and common.sh are vendored from the team's shared bench
+# kit into bench/anchors/ (bench/anchors/README.md), so a plain clone runs it.
 #
 # Every regnotifyd measurement gets a fresh redis-server (AOF everysec, RDB
 # off, auto-rewrite off) and a fresh broker in a mktemp dir, on free
@@ -34,13 +37,14 @@
 #      RN_REV (HEAD: build a clean `git archive` of that commit in
 #      /tmp/rnbench/src-SHA; "worktree": build the working tree into
 #      build-bench/), REGNOTIFYD (use this binary instead), DUR (10s),
-#      WHATIF (1: run the *.nodelay rows), NATS (auto|0), NOISE (1),
-#      SHARED (../shared/bench relative to the repo root), PORT, RPORT, HPORT, NPORT,
+#      WHATIF (1: run the *.nodelay rows), NATS (auto|0), NOISE (1: needs hyperfine),
+#      ANCHORS (bench/anchors; SHARED is accepted as the old name: another copy
+#      of the anchor kit with the same layout), PORT, RPORT, HPORT, NPORT,
 #      SUITE (all | nng: only the nng cases with the REST e2e, Redis e2e and
 #      JetStream anchors they are compared with).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-SHARED="${SHARED:-$ROOT/../shared/bench}"
+ANCHORS="${ANCHORS:-${SHARED:-$HERE/anchors}}"
 export BIN="${BIN:-/tmp/rnbench/bin}"
 export RESULTS="${RESULTS:-/tmp/rnbench/results}"
 RUNS="${RUNS:-3}"
@@ -50,9 +54,9 @@ NATS="${NATS:-auto}"
 NOISE="${NOISE:-1}"
 SUITE="${SUITE:-all}"
 case "$SUITE" in all|nng) ;; *) echo "SUITE must be all or nng" >&2; exit 2 ;; esac
-[ -f "$SHARED/common.sh" ] || { echo "missing $SHARED/common.sh (clone shared/ next to the repo)" >&2; exit 1; }
+[ -f "$ANCHORS/common.sh" ] || { echo "missing $ANCHORS/common.sh (bench/anchors/ is part of the repo; ANCHORS/SHARED set wrong?)" >&2; exit 1; }
 # shellcheck source=/dev/null
-source "$SHARED/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
+source "$ANCHORS/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
 T_BEGIN=$(date +%s)
 
 # ---------------------------------------------------------------- tools
@@ -62,9 +66,13 @@ need redis-server redis-server
 need redis-benchmark redis-tools
 need curl curl
 need python3 python3
-need hyperfine hyperfine
+[ "$NOISE" = 1 ] && need hyperfine hyperfine   # only the noise probe uses it
+for h in hiredis/hiredis.h event2/http.h; do   # the anchor programs' headers
+  echo "#include <$h>" | ${CC:-cc} -E -x c - >/dev/null 2>&1 ||
+    { echo "missing <$h>: apt-get install -y libhiredis-dev libevent-dev" >&2; exit 1; }
+done
 mkdir -p "$BIN" "$RESULTS" /tmp/perf-anchors   # run_noise.sh keeps its json there
-make -s -C "$SHARED" OUT="$BIN" >/dev/null
+make -s -C "$ANCHORS" OUT="$BIN" >/dev/null
 make -s -C "$HERE" OUT="$BIN" "$BIN/rnbench" "$BIN/nodelay_shim.so" >/dev/null
 RN_REV="${RN_REV:-HEAD}"
 if [ -n "${REGNOTIFYD:-}" ]; then
@@ -96,7 +104,13 @@ SHIM="$BIN/nodelay_shim.so"
 RN="$BIN/rnbench"
 case "$NATS" in
   auto) if command -v nats-server >/dev/null && command -v go >/dev/null &&
-           [ -d /usr/share/gocode/src/github.com/nats-io/nats.go ]; then NATS=1; else NATS=0; fi ;;
+           [ -d /usr/share/gocode/src/github.com/nats-io/nats.go ]; then NATS=1; else
+          NATS=0
+          echo "skipping the natsgo.* anchors: needs nats-server, go and Debian's nats.go" \
+               "(apt-get install -y nats-server golang-go golang-github-nats-io-go-nats-dev);" \
+               "bench/ratios.py falls back to bench/anchors/RESULTS.md for them" >&2
+        fi ;;
+  0) echo "skipping the natsgo.* anchors (NATS=0)" >&2 ;;
 esac
 
 pick_port() {   # first port >= $1 that nobody listens on
@@ -213,7 +227,7 @@ http_anchor() {
   local hp=$!; STARTED_PIDS+=("$hp")
   wait_port "$HPORT"; alive "$hp"
   wait_quiet; cpu_mark "$hp"
-  out=$(timeout 60 wrk -t1 -c64 -d"$DUR" --latency -s "$SHARED/http/post300.lua" "http://127.0.0.1:$HPORT/events") || out=FAILED
+  out=$(timeout 60 wrk -t1 -c64 -d"$DUR" --latency -s "$ANCHORS/http/post300.lua" "http://127.0.0.1:$HPORT/events") || out=FAILED
   fg=$(cpu_foreign)
   stop_pid "$hp"
   rps=$(echo "$out" | awk '/^Requests\/sec:/{print $2}')
@@ -221,7 +235,7 @@ http_anchor() {
   p99=$(echo "$out" | awk '$1=="99%"{print $2}' | to_us)
   record "id=http.post300.c64 run=$run rps=${rps:-0} p50_us=${p50:-nan} p99_us=${p99:-nan} $fg"
 }
-redis_xadd() {   # redis_xadd ID CLIENTS PIPELINE N   (as ../shared/bench/redis/run_redis.sh)
+redis_xadd() {   # redis_xadd ID CLIENTS PIPELINE N   (as bench/anchors/redis/run_redis.sh)
   local id="$1" c="$2" p="$3" n="$4" line fg
   start_redis
   wait_quiet; cpu_mark "$RPID"
@@ -283,7 +297,7 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
 }
 
 # ---------------------------------------------------------------- the run
-[ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" before
+[ "$NOISE" = 1 ] && bash "$ANCHORS/noise/run_noise.sh" before
 for run in $(seq "$RUNS"); do
   echo "== run $run/$RUNS ($(date +%T))"
   if [ "$SUITE" = all ]; then
@@ -311,14 +325,14 @@ for run in $(seq "$RUNS"); do
   fi
   if [ "$NATS" = 1 ]; then
     echo "== run $run: nats-go ($(date +%T))"
-    RUNS=1 RUN0="$run" APPEND=1 PORT="$(pick_port 14222)" bash "$SHARED/nats-go/run_nats_go.sh" \
+    RUNS=1 RUN0="$run" APPEND=1 PORT="$(pick_port 14222)" bash "$ANCHORS/nats-go/run_nats_go.sh" \
       > "$RESULTS/log.nats-go.$run" 2>&1 || echo "nats-go run $run FAILED (see $RESULTS/log.nats-go.$run)"
   fi
 done
-[ "$NOISE" = 1 ] && bash "$SHARED/noise/run_noise.sh" after
+[ "$NOISE" = 1 ] && bash "$ANCHORS/noise/run_noise.sh" after
 echo "# end $(date -Is) elapsed_s=$(( $(date +%s) - T_BEGIN )) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUTF"
 
 echo "== medians over $RUNS runs (min..max) =="
-python3 "$SHARED/summarize.py" "$RESULTS/noise.txt" "$OUTF" "$RESULTS/nats-go.txt" | tee "$RESULTS/summary.txt"
+python3 "$ANCHORS/summarize.py" "$RESULTS/noise.txt" "$OUTF" "$RESULTS/nats-go.txt" | tee "$RESULTS/summary.txt"
 echo "== ratios against the targets =="
 python3 "$HERE/ratios.py" "$OUTF" "$RESULTS/nats-go.txt" | tee "$RESULTS/ratios.txt"
