@@ -1,20 +1,24 @@
-/* main.c - regnotifyd: configuration, startup, the event loop, and the
- * graceful shutdown on SIGTERM/SIGINT (stop accepting, answer parked pulls,
- * finish in-flight requests, stop the embedded Redis, exit 0). */
+/* main.c - regnotifyd: wiring only. Builds the modules bottom-up (store,
+ * API state, delivery, transports), runs the loop, and stops them in the
+ * reverse order on the way out (core/broker.c's lifecycle). */
+#include "api.h"
 #include "broker.h"
 #include "config.h"
-#include "deliver_push.h"
-#include "http_server.h"
+#include "embed.h"
+#include "http.h"
+#include "link.h"
 #include "log.h"
-#include "nng_server.h"
-#include "pull.h"
-#include "redis_conn.h"
-#include "redis_embed.h"
+#include "mem.h"
+#include "metrics.h"
+#include "push.h"
+#include "reqrep.h"
 #include "sweeper.h"
+#include "wake.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +27,16 @@
 #define RN_VERSION "0.0.0"
 #endif
 
+struct signals {
+	struct broker *b;
+	struct embed *embed;
+	struct event *term, *intr, *chld;
+};
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
-	struct broker *b = arg;
+	struct broker *b = ((struct signals *)arg)->b;
 	if (b->shutting_down) {
 		log_warn("second signal: exiting now");
 		event_base_loopbreak(b->base);
@@ -44,22 +54,22 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	struct broker *b = arg;
+	struct signals *s = arg;
 	char why[64];
-	if (b->embed && redis_embed_reap(b->embed, why, sizeof(why)) && !b->shutting_down) {
+	if (s->embed && embed_reap(s->embed, why, sizeof(why)) && !s->b->shutting_down) {
 		log_error("embedded redis-server %s; shutting down (exit status 1)", why);
-		broker_shutdown(b, 1);
+		broker_shutdown(s->b, 1);
 	}
 }
 
 /* The Redis URL for logs, with any password masked. */
-static void redis_for_log(const struct broker *b, char *buf, size_t n)
+static void redis_for_log(const struct config *cfg, int embedded, char *buf, size_t n)
 {
-	if (b->embed) {
-		snprintf(buf, n, "embedded, unix://%s", b->cfg.redis_path);
+	if (embedded) {
+		snprintf(buf, n, "embedded, unix://%s", cfg->redis_path);
 		return;
 	}
-	const char *url = b->cfg.redis_url, *at = strchr(url, '@');
+	const char *url = cfg->redis_url, *at = strchr(url, '@');
 	const char *scheme_end = strstr(url, "://"), *pw = strstr(url, "password=");
 	if (at && scheme_end && at > scheme_end) {
 		snprintf(buf, n, "%.*s***%s", (int)(scheme_end + 3 - url), url, at);
@@ -71,10 +81,34 @@ static void redis_for_log(const struct broker *b, char *buf, size_t n)
 	}
 }
 
+/* The embedded Redis as a module: stopped last, after everything that
+ * still talks to it. */
+static void embed_module_stop(void *state)
+{
+	embed_stop(state);
+}
+static const struct module_ops embed_module = { .name = "redis-server", .stop = embed_module_stop };
+
+/* The link as a module, stopped before the transports: its pending
+ * callbacks still answer their requests. */
+static void link_module_stop(void *state)
+{
+	struct broker *b = state;
+	link_free(b->link);
+	b->link = NULL;
+}
+static const struct module_ops link_module = { .name = "redis", .stop = link_module_stop };
+
+static void *jansson_alloc(size_t n)
+{
+	return mem_alloc(n);
+}
+
 int main(int argc, char **argv)
 {
 	static struct broker broker;
 	struct broker *b = &broker;
+	struct signals sig = { .b = b };
 	char err[1024];
 	if (config_load(&b->cfg, argc, argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "regnotifyd: %s\n", err);
@@ -88,9 +122,14 @@ int main(int argc, char **argv)
 		printf("regnotifyd %s\n", RN_VERSION);
 		return 0;
 	}
+	b->argc = argc;
+	b->argv = argv;
 	log_threshold = b->cfg.log_level;
+	/* One allocator for everything the broker frees: jansson's texts are
+	 * released with mem_free like the rest. */
+	json_set_alloc_funcs(jansson_alloc, mem_free);
 	signal(SIGPIPE, SIG_IGN);
-	/* nng's threads wake the loop with event_active (nng_server.c). */
+	/* nng's threads wake the loop with event_active (transport/reqrep.c). */
 	evthread_use_pthreads();
 	b->base = event_base_new();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -98,25 +137,30 @@ int main(int argc, char **argv)
 		log_error("cannot create the event loop");
 		return 1;
 	}
+	b->routes = routes;
+	b->nroutes = routes_len;
+	wake_init(b);
 	int rc = 1;
-	if (b->cfg.redis_url[0] == '\0' && redis_embed_start(b) != 0)
+	if (b->cfg.redis_url[0] == '\0') {
+		if (embed_start(&b->cfg, &sig.embed) != 0)
+			goto out;
+		broker_add_module(b, &embed_module, sig.embed);
+	}
+	if (reqrep_start(b) != 0 || http_start(b) != 0)
 		goto out;
-	if (http_server_start(b, b->cfg.listen_host, b->cfg.listen_port) != 0)
-		goto out;
-	if (nng_server_start(b) != 0)
-		goto out;
-	b->redis = redis_conn_new(b);
-	pull_init(b);
+	b->link = link_new(b);
+	broker_add_module(b, &link_module, b);
+	api_start(b);
+	push_start(b);
 	sweeper_start(b);
-	deliver_push_start(b);
-	b->sigterm_ev = evsignal_new(b->base, SIGTERM, on_signal, b);
-	b->sigint_ev = evsignal_new(b->base, SIGINT, on_signal, b);
-	b->sigchld_ev = evsignal_new(b->base, SIGCHLD, on_sigchld, b);
-	event_add(b->sigterm_ev, NULL);
-	event_add(b->sigint_ev, NULL);
-	event_add(b->sigchld_ev, NULL);
+	sig.term = evsignal_new(b->base, SIGTERM, on_signal, &sig);
+	sig.intr = evsignal_new(b->base, SIGINT, on_signal, &sig);
+	sig.chld = evsignal_new(b->base, SIGCHLD, on_sigchld, &sig);
+	event_add(sig.term, NULL);
+	event_add(sig.intr, NULL);
+	event_add(sig.chld, NULL);
 	char rlog[1100];
-	redis_for_log(b, rlog, sizeof(rlog));
+	redis_for_log(&b->cfg, sig.embed != NULL, rlog, sizeof(rlog));
 	log_info("regnotifyd %s listening on http://%s:%d%s%s (redis: %s)", RN_VERSION,
 		 b->cfg.listen_host, b->cfg.listen_port, b->cfg.nng_listen[0] ? " and " : "",
 		 b->cfg.nng_listen, rlog);
@@ -124,20 +168,15 @@ int main(int argc, char **argv)
 	rc = b->exit_code;
 	log_info("stopped");
 out:
-	sweeper_stop(b);
-	deliver_push_stop(b);
-	pull_cleanup(b);
-	/* Redis first: its pending callbacks still answer their requests. */
-	redis_conn_free(b->redis);
-	http_server_free(b);
-	nng_server_free(b);
-	redis_embed_stop(b->embed);
-	if (b->sigterm_ev)
-		event_free(b->sigterm_ev);
-	if (b->sigint_ev)
-		event_free(b->sigint_ev);
-	if (b->sigchld_ev)
-		event_free(b->sigchld_ev);
+	broker_stop_modules(b);
+	metrics_clear_writers();
+	wake_cleanup(b);
+	if (sig.term)
+		event_free(sig.term);
+	if (sig.intr)
+		event_free(sig.intr);
+	if (sig.chld)
+		event_free(sig.chld);
 	if (b->shutdown_timer)
 		event_free(b->shutdown_timer);
 	event_base_free(b->base);

@@ -4,6 +4,9 @@
  * subscriptions. */
 #include "cli.h"
 
+#include "base64.h"
+#include "duration.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -197,139 +200,29 @@ int cli_parse_int(const char *s, long min, long max, long *out)
 
 int cli_parse_duration(const char *s, int64_t *ms, int allow_zero)
 {
-	/* Up to 100 years: enough for any TTL, far from overflow. */
-	const double max_ms = 100.0 * 365 * 86400 * 1000;
-	double total = 0;
-	const char *p = s;
-	if (!s || !*s)
+	int64_t v;
+	if (duration_parse(s, 0, &v) != 0 || (v < 1 && !(allow_zero && v == 0)))
 		return -1;
-	while (*p) {
-		double whole = 0, frac = 0, scale = 1;
-		int digits = 0;
-		while (*p >= '0' && *p <= '9') {
-			whole = whole * 10 + (*p++ - '0');
-			digits++;
-			if (whole > max_ms)
-				return -1;
-		}
-		if (*p == '.') {
-			p++;
-			while (*p >= '0' && *p <= '9') {
-				scale /= 10;
-				frac += (*p++ - '0') * scale;
-				digits++;
-			}
-		}
-		if (!digits)
-			return -1;
-		/* "ms" before "m". */
-		static const struct {
-			const char *suffix;
-			double ms;
-		} units[] = {
-			{ "ms", 1 },      { "s", 1000 },     { "m", 60000 },
-			{ "h", 3600000 }, { "d", 86400000 },
-		};
-		double unit = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && unit == 0; i++) {
-			size_t n = strlen(units[i].suffix);
-			if (strncmp(p, units[i].suffix, n) == 0) {
-				unit = units[i].ms;
-				p += n;
-			}
-		}
-		if (unit == 0)
-			return -1;
-		total += (whole + frac) * unit;
-		if (total > max_ms)
-			return -1;
-	}
-	if (total < 1 && !(allow_zero && total == 0))
-		return -1;
-	*ms = (int64_t)(total + 0.5);
-	return 0;
-}
-
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
+	*ms = v;
 	return 0;
 }
 
 int cli_parse_rfc3339(const char *s, int64_t *ms)
 {
-	int Y, M, D, h, m, sec;
-	if (!s || strlen(s) < 20)
+	int64_t v;
+	if (timestamp_parse(s, &v) != 0 || v < 0)
 		return -1;
-	if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
-	    digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
-	    s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' || digits(s + 17, 2, &sec))
-		return -1;
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 ||
-	    sec > 60)
-		return -1;
-	const char *p = s + 19;
-	int64_t frac_ms = 0;
-	if (*p == '.') {
-		int n = 0;
-		int64_t scale = 100;
-		p++;
-		while (*p >= '0' && *p <= '9') {
-			frac_ms += (*p - '0') * scale;
-			scale /= 10;
-			p++;
-			n++;
-		}
-		if (n == 0 || n > 9)
-			return -1;
-	}
-	int64_t offset_s = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 ||
-		    om > 59)
-			return -1;
-		offset_s = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p)
-		return -1;
-	struct tm tm = { 0 };
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != D) /* 2025-02-29 normalises to March */
-		return -1;
-	*ms = ((int64_t)t - offset_s) * 1000 + frac_ms;
-	return *ms < 0 ? -1 : 0;
+	*ms = v;
+	return 0;
 }
 
 void cli_format_rfc3339(int64_t ms, char *buf, size_t n)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	if (ms < 0 || !gmtime_r(&t, &tm)) {
+	if (ms < 0) {
 		snprintf(buf, n, "-");
 		return;
 	}
-	char day[32];
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%03dZ", day, (int)(ms % 1000));
+	timestamp_format(ms, buf, n);
 }
 
 int64_t cli_now_ms(void)
@@ -470,24 +363,9 @@ int cli_check_args(struct cli *c, int have, int min, int max, const char *names)
 /* Standard base64 of len bytes (RFC 4648, padded). Ownership: free(). */
 static char *base64(const unsigned char *p, size_t len)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1);
-	size_t o = 0;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
+	char *out = malloc(base64_encoded_len(len) + 1);
+	if (out)
+		base64_encode(p, len, out);
 	return out;
 }
 

@@ -126,8 +126,7 @@ static void validation(void **state)
 	};
 	for (int i = 0; ok[i]; i++) {
 		json_t *pc = json_loads(ok[i], 0, NULL);
-		assert_int_equal(push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)),
-				 0);
+		assert_int_equal(push_config_validate(pc, 0, &is_push, err, sizeof(err)), ERR_OK);
 		assert_int_equal(is_push, i >= 2);
 		json_decref(pc);
 	}
@@ -146,17 +145,19 @@ static void validation(void **state)
 	};
 	for (int i = 0; bad[i]; i++) {
 		json_t *pc = json_loads(bad[i], 0, NULL);
-		if (push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)) != -1)
+		status =
+			errors_http_status(push_config_validate(pc, 0, &is_push, err, sizeof(err)));
+		if (status == 200)
 			fail_msg("accepted: %s", bad[i]);
 		assert_int_equal(status, 400);
 		json_decref(pc);
 	}
 	json_t *pc = json_loads("{\"pushEndpoint\":\"http://169.254.169.254/\"}", 0, NULL);
-	assert_int_equal(push_config_validate(pc, 1, &is_push, &status, err, sizeof(err)), 0);
+	assert_int_equal(push_config_validate(pc, 1, &is_push, err, sizeof(err)), ERR_OK);
 	json_decref(pc);
 	pc = json_loads("{\"pushEndpoint\":\"http://a/\",\"oidcToken\":{\"audience\":\"x\"}}", 0,
 			NULL);
-	assert_int_equal(push_config_validate(pc, 0, &is_push, &status, err, sizeof(err)), -1);
+	status = errors_http_status(push_config_validate(pc, 0, &is_push, err, sizeof(err)));
 	assert_int_equal(status, 501);
 	json_decref(pc);
 	/* Redaction and keeping secrets. */

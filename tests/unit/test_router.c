@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api.h"
 #include "router.h"
 
 static const struct route *m(int method, const char *path, enum route_result want,
 			     char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX])
 {
 	const struct route *r = NULL;
-	assert_int_equal(router_match(router_table, router_table_len, method, path, &r, params),
-			 want);
+	assert_int_equal(router_match(routes, routes_len, method, path, &r, params), want);
 	return r;
 }
 

@@ -1,0 +1,102 @@
+/* api.c - helpers shared by the REST handlers, and the layer's start. */
+#include "api.h"
+
+#include "broker.h"
+#include "ingest.h"
+#include "pull.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void api_start(struct broker *b)
+{
+	pull_start(b);
+	ingest_start(b);
+}
+
+int api_names_or_reply(struct call *c, int nparams, const char *kind)
+{
+	if (names_valid_project(c->params[0]) != 0) {
+		call_error(c, ERR_INVALID_ARGUMENT, "Invalid project ID given (project=%.120s).",
+			   c->params[0]);
+		return -1;
+	}
+	if (nparams > 1 && names_valid_id(c->params[1]) != 0) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "Invalid resource name given (name=projects/%s/%s/%.255s). Refer to "
+			   "https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for "
+			   "more information.",
+			   c->params[0], kind, c->params[1]);
+		return -1;
+	}
+	return 0;
+}
+
+const char *api_status_or_reply(struct call *c, const redisReply *r)
+{
+	const char *st = store_status(r);
+	if (st == NULL)
+		api_store_failed(c, r);
+	else if (strcmp(st, "NOT_FOUND") == 0)
+		call_not_found(c, c->params[1]);
+	else
+		return st;
+	return NULL;
+}
+
+void api_store_failed(struct call *c, const redisReply *r)
+{
+	if (r == NULL) {
+		call_unavailable(c);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		/* OOM, READONLY (a replica), or a script bug: all retryable
+		 * from the client's side only once an operator acts. */
+		call_error(c, ERR_INTERNAL, "Message store error: %.300s", r->str);
+		return;
+	}
+	call_error(c, ERR_INTERNAL, "Unexpected reply from the message store");
+}
+
+void api_not_queued(struct call *c)
+{
+	call_unavailable(c);
+}
+
+int api_page_size_or_reply(struct call *c, long *page_size)
+{
+	char buf[64];
+	*page_size = 100;
+	const char *ps = call_query(c, "pageSize", buf, sizeof(buf));
+	if (ps && *ps) {
+		char *end;
+		errno = 0;
+		long v = strtol(ps, &end, 10);
+		if (errno || *end || v < 0) {
+			call_error(c, ERR_INVALID_ARGUMENT, "Invalid pageSize: %.32s", ps);
+			return -1;
+		}
+		*page_size = v == 0 ? 100 : v > 1000 ? 1000 : v;
+	}
+	return 0;
+}
+
+int api_page_or_reply(struct call *c, long *page_size, char *token, size_t toklen)
+{
+	token[0] = '\0';
+	if (api_page_size_or_reply(c, page_size))
+		return -1;
+	char tb[512];
+	const char *pt = call_query(c, "pageToken", tb, sizeof(tb));
+	if (pt && *pt) {
+		if (strlen(pt) >= toklen || names_valid_id(pt) != 0) {
+			call_error(c, ERR_INVALID_ARGUMENT, "Invalid pageToken");
+			return -1;
+		}
+		snprintf(token, toklen, "%s", pt);
+	}
+	return 0;
+}

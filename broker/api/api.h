@@ -1,0 +1,79 @@
+/* api.h - the Pub/Sub REST handlers (one file per resource or method
+ * group) and the helpers they share. A handler receives a call that the
+ * gate routed, checked and parsed; it validates with model/, stores and
+ * reads through store/, and answers the call exactly once. */
+#ifndef RN_API_H
+#define RN_API_H
+
+#include "call.h"
+#include "names.h"
+#include "store.h"
+
+#include <stdint.h>
+
+struct broker;
+
+/* Read-modify-write attempts of a PATCH before it gives up with ABORTED. */
+#define API_PATCH_TRIES 5
+
+/* Starts the API layer's state: parked pulls (a module: answered at
+ * shutdown), the wake-up observer that retries them, the ingest metrics.
+ * Loop thread, before the loop runs. */
+void api_start(struct broker *b);
+
+/* Validates the call's {project} and {id} path parameters (nparams of
+ * them); replies 400 INVALID_ARGUMENT and returns -1 when one is invalid.
+ * kind is "topics" or "subscriptions" (for the message). */
+int api_names_or_reply(struct call *c, int nparams, const char *kind);
+
+/* The status word of a store script's reply when it is a success or a
+ * condition the caller handles; replies 503/500 (store failure) or 404
+ * (NOT_FOUND of the call's resource) itself and returns NULL. */
+const char *api_status_or_reply(struct call *c, const redisReply *r);
+
+/* Replies to a failed store call: 503 when reply is NULL (link down), 500
+ * with the script error otherwise. */
+void api_store_failed(struct call *c, const redisReply *r);
+
+/* A store call could not be queued (Redis not ready): 503. For
+ * `if (store_x(...) != 0) api_not_queued(c);`. */
+void api_not_queued(struct call *c);
+
+/* Reads a pageSize/pageToken pair; replies 400 and returns -1 on a bad
+ * pageSize. Defaults: 100, max 1000. */
+int api_page_or_reply(struct call *c, long *page_size, char *token, size_t toklen);
+int api_page_size_or_reply(struct call *c, long *page_size);
+
+/* topics.list (subs 0) and subscriptions.list (1). */
+void api_list(struct call *c, int subs);
+
+/* Route handlers, by file. */
+void topics_create(struct call *c); /* topics.c */
+void topics_get(struct call *c);
+void topics_list(struct call *c);
+void topics_patch(struct call *c);
+void topics_delete(struct call *c);
+void topics_subscriptions(struct call *c);
+void publish_topic(struct call *c);        /* publish.c */
+void subscriptions_create(struct call *c); /* subscriptions.c */
+void subscriptions_get(struct call *c);
+void subscriptions_list(struct call *c);
+void subscriptions_patch(struct call *c);
+void subscriptions_delete(struct call *c);
+void subscriptions_modify_push(struct call *c);
+void pull_messages(struct call *c);   /* pull.c */
+void ack_acknowledge(struct call *c); /* ack.c */
+void ack_modify_deadline(struct call *c);
+void seek_subscription(struct call *c);   /* seek.c */
+void ingest_distribution(struct call *c); /* ingest.c */
+void ingest_native(struct call *c);
+void ingest_recently_pulled(struct call *c);
+void ops_health(struct call *c); /* ops.c */
+void ops_ready(struct call *c);
+void ops_metrics(struct call *c);
+
+/* The route table (routes.c), for the gate. */
+extern const struct route routes[];
+extern const size_t routes_len;
+
+#endif

@@ -1,0 +1,99 @@
+/* call.h - one request from a transport to its single answer, the same
+ * whatever carried it. Each transport (transport/http.c, transport/reqrep.c,
+ * later gRPC) fills a static call_ops table, as h2o's connection callbacks
+ * or Redis' ConnectionType: the layers below never ask which one it is. */
+#ifndef RN_CALL_H
+#define RN_CALL_H
+
+#include "errors.h"
+#include "router.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct broker;
+struct call;
+
+struct call_ops {
+	const char *name;   /* "http", "nng": for logs */
+	unsigned transport; /* one VIA_* bit: which routes it may serve */
+	/* Sends the answer (once). Ownership: text (len bytes, from mem_alloc
+	 * or jansson, which allocates through mem) is taken. */
+	void (*send)(struct call *c, int status, char *text, size_t len);
+	/* A request header, or NULL (also where the transport has none). */
+	const char *(*header)(struct call *c, const char *name);
+	/* Adds a response header; ignored where the transport has none. */
+	void (*set_header)(struct call *c, const char *name, const char *value);
+	/* The peer as "ip:port" (or the transport's form) into buf. */
+	void (*peer)(struct call *c, char *buf, size_t n);
+};
+
+/* Owned by the loop; freed by the reply functions below, never by handlers. */
+struct call {
+	struct broker *b;
+	const struct call_ops *ops;
+	void *srv;         /* the transport's listener state */
+	void *conn;        /* the transport's request (evhttp_request, nng slot) */
+	const char *uri;   /* path?query, for logs; borrowed from the transport */
+	const char *query; /* raw query string or NULL; borrowed */
+	/* The credential the request carried - HTTP "Authorization: Bearer X",
+	 * the nng frame's token - or NULL; borrowed from the transport. */
+	const char *credential;
+	size_t credential_len;
+	const struct route *route;
+	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
+	json_t *body;    /* parsed JSON body or NULL; owned by the call */
+	const char *raw; /* raw_body routes: the unparsed body (the transport's) */
+	size_t raw_len;
+	int64_t start_ms;
+	void *state; /* handler state, freed with state_free */
+	void (*state_free)(void *);
+	struct call *next; /* parked pulls (api/pull.c) */
+	int tries;         /* read-modify-write retries (patches) */
+};
+
+/* A new call counted in b->inflight. srv and conn are the transport's
+ * listener and request, for its ops. Loop thread. */
+struct call *call_new(struct broker *b, const struct call_ops *ops, void *srv, void *conn);
+
+/* Answers 200 (or status) with body as JSON, then frees the call. body is
+ * stolen (decref'd). Loop thread. */
+void call_reply(struct call *c, int status, json_t *body);
+
+/* Answers with text from mem_alloc, which the reply takes over (no copy),
+ * then frees the call. */
+void call_reply_owned(struct call *c, int status, char *text, size_t len);
+
+/* Answers with a copy of a ready-made JSON text (len bytes), then frees
+ * the call. */
+void call_reply_text(struct call *c, int status, const char *text, size_t len);
+
+/* Answers {"error":{"code","message","status"}} with e's HTTP status and
+ * frees the call. Loop thread. */
+void call_error(struct call *c, enum err e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "Resource not found (resource=ID)." for the call's resource ID. */
+void call_not_found(struct call *c, const char *id);
+
+/* 503 UNAVAILABLE because Redis did not answer. */
+void call_unavailable(struct call *c);
+
+/* Parses c->raw into c->body (raw_body routes that need the tree);
+ * replies 400 and returns -1 when it is not a JSON object. */
+int call_parse_body_or_reply(struct call *c);
+
+/* Returns the value of a query parameter (decoded into buf), or NULL. */
+const char *call_query(struct call *c, const char *key, char *buf, size_t buflen);
+
+/* A request header through the transport (NULL when absent). */
+const char *call_header(struct call *c, const char *name);
+
+/* Adds a response header through the transport. */
+void call_set_header(struct call *c, const char *name, const char *value);
+
+/* The peer's address through the transport. */
+void call_peer(struct call *c, char *buf, size_t n);
+
+#endif

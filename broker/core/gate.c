@@ -1,0 +1,78 @@
+/* gate.c - route, authenticate, limit and parse, then the handler. */
+#include "gate.h"
+
+#include "broker.h"
+#include "call.h"
+#include "log.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+/* AUTHN_INGEST_TOKEN: the call's bearer token must be one of
+ * ingest_tokens (always passes when none are configured: config refuses
+ * that off loopback). Constant time per candidate: no timing oracle.
+ * Replies 401 and returns -1. */
+static int ingest_token_or_reply(struct call *c)
+{
+	const struct config *cfg = &c->b->cfg;
+	if (cfg->ingest_ntokens == 0)
+		return 0;
+	if (c->credential) {
+		for (int i = 0; i < cfg->ingest_ntokens; i++) {
+			if (strlen(cfg->ingest_tokens[i]) == c->credential_len &&
+			    CRYPTO_memcmp(cfg->ingest_tokens[i], c->credential,
+					  c->credential_len) == 0)
+				return 0;
+		}
+	}
+	call_set_header(c, "WWW-Authenticate", "Bearer realm=\"regnotify registry ingest\"");
+	char peer[128];
+	call_peer(c, peer, sizeof(peer));
+	log_warn("registry ingest: %s bearer token from %s", c->credential ? "wrong" : "missing",
+		 peer);
+	call_error(c, ERR_UNAUTHENTICATED,
+		   "Request is missing or has an invalid bearer token "
+		   "for registry ingest.");
+	return -1;
+}
+
+void gate_dispatch(struct call *c, int method, const char *path, const char *body, size_t len)
+{
+	struct broker *b = c->b;
+	if (b->shutting_down) {
+		call_error(c, ERR_UNAVAILABLE,
+			   "The broker is shutting down; retry on another instance");
+		return;
+	}
+	const struct route *r = NULL;
+	enum route_result rr = router_match(b->routes, b->nroutes, method, path, &r, c->params);
+	/* A route the transport does not serve does not exist on it. */
+	if (rr == ROUTE_OK && !((r->via ? r->via : VIA_ALL) & c->ops->transport))
+		rr = ROUTE_NOT_FOUND;
+	if (rr == ROUTE_NOT_FOUND) {
+		call_error(c, ERR_NOT_FOUND,
+			   "The requested URL %.200s was not found on this server.", path);
+		return;
+	}
+	if (rr == ROUTE_BAD_METHOD || method == 0) {
+		call_error(c, ERR_METHOD_NOT_ALLOWED, "Method not allowed for %.200s", path);
+		return;
+	}
+	c->route = r;
+	if (r->authn == AUTHN_INGEST_TOKEN && ingest_token_or_reply(c) != 0)
+		return;
+	if (r->body_limit && len > 0) {
+		if (len > r->body_limit) {
+			call_error(c, ERR_PAYLOAD_TOO_LARGE,
+				   "Request payload size exceeds the limit: "
+				   "%zu bytes.",
+				   r->body_limit);
+			return;
+		}
+		c->raw = body;
+		c->raw_len = len;
+		if (!r->raw_body && call_parse_body_or_reply(c) != 0)
+			return;
+	}
+	r->handler(c);
+}

@@ -1,0 +1,99 @@
+/* sweeper.c - retention trimming (XTRIM MINID per topic) and subscription
+ * expiry, one script call per topic / subscription so Redis is never
+ * blocked by one long script. */
+#include "sweeper.h"
+
+#include "broker.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+struct sweeper {
+	struct broker *b;
+	struct event *ev;
+};
+
+static void on_trimmed(redisReply *r, void *arg)
+{
+	char *name = arg;
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		log_debug("retention: trimmed %lld messages from %s", r->integer, name);
+	else if (r && r->type == REDIS_REPLY_ERROR)
+		log_warn("retention: trimming %s failed: %s", name, r->str);
+	mem_free(name);
+}
+
+static void on_expired(redisReply *r, void *arg)
+{
+	char *name = arg;
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		log_info("subscription %s expired after its expirationPolicy ttl without activity",
+			 name);
+	mem_free(name);
+}
+
+typedef int (*sweep_fn)(struct link *l, const char *name, int64_t now_ms, store_cb cb, void *arg);
+
+/* SMEMBERS reply -> one script per member. */
+static void each_member(struct broker *b, redisReply *r, sweep_fn fn, store_cb cb)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return;
+	int64_t now = broker_now_ms();
+	for (size_t i = 0; i < r->elements; i++) {
+		char *name = mem_strndup(r->element[i]->str, r->element[i]->len);
+		if (fn(b->link, name, now, cb, name) != 0) {
+			mem_free(name);
+			return;
+		}
+	}
+}
+
+static void on_topics(redisReply *r, void *arg)
+{
+	each_member(arg, r, store_trim, on_trimmed);
+}
+
+static void on_subs(redisReply *r, void *arg)
+{
+	each_member(arg, r, store_expire, on_expired);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct broker *b = arg;
+	if (b->shutting_down || !store_ready(b->link))
+		return;
+	store_members(b->link, 0, on_topics, b);
+	store_members(b->link, 1, on_subs, b);
+}
+
+static void stop(void *state)
+{
+	struct sweeper *s = state;
+	event_free(s->ev);
+	mem_free(s);
+}
+
+static const struct module_ops sweeper_module = {
+	.name = "sweeper",
+	.stop = stop,
+};
+
+int sweeper_start(struct broker *b)
+{
+	struct sweeper *s = mem_calloc(1, sizeof(*s));
+	s->b = b;
+	s->ev = event_new(b->base, -1, EV_PERSIST, on_tick, b);
+	int64_t ms = b->cfg.retention_interval_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(s->ev, &tv);
+	broker_add_module(b, &sweeper_module, s);
+	return 0;
+}

@@ -1,0 +1,383 @@
+/* link.c - async hiredis links with reconnect and script loading.
+ *
+ * Two links: "cmd" carries every command; "sub" is in PSUBSCRIBE mode for
+ * wake-ups. A link that fails is dropped (hiredis frees its context) and
+ * reconnected after a backoff that doubles from 100 ms to 5 s. */
+#include "link.h"
+
+#include "broker.h"
+#include "log.h"
+#include "mem.h"
+#include "keys.h"
+#include "wake.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* A link whose PING has not come back for this long is treated as dead:
+ * a Redis that hangs (stopped, swapping, network black hole) must turn
+ * into 503s and a reconnect, not requests that wait forever. */
+#define PING_EVERY_MS 1000
+#define PING_TIMEOUT_MS 5000
+
+struct conn {
+	struct link *rc;
+	int is_sub;
+	redisAsyncContext *ac;
+	int connected;
+	int backoff_ms;
+	struct event *retry_ev;
+	struct event *ping_ev;
+	int64_t ping_sent_ms; /* 0: no PING outstanding */
+};
+
+struct link {
+	struct broker *b;
+	struct conn cmd, sub;
+	int ready;
+	int loading;         /* scripts still to load on the current cmd connection */
+	unsigned generation; /* bumped per cmd connection */
+	char sha[SCRIPT_COUNT][41];
+	char instance[24]; /* random id of this broker process (wake-up payloads) */
+	int logged_down;
+	int setup_failed; /* AUTH or SELECT refused on this connection */
+};
+
+struct pending {
+	link_cb cb;
+	void *arg;
+};
+
+static void conn_connect(struct conn *l);
+
+static void on_pong(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)r;
+	(void)privdata;
+	struct conn *l = ac->data;
+	if (l)
+		l->ping_sent_ms = 0;
+}
+
+static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *l = arg;
+	if (l->ac == NULL || !l->connected || l->is_sub)
+		return;
+	int64_t now = broker_now_ms();
+	if (l->ping_sent_ms && now - l->ping_sent_ms > PING_TIMEOUT_MS) {
+		log_warn("redis: no reply for %d ms; dropping the connection", PING_TIMEOUT_MS);
+		redisAsyncContext *ac = l->ac;
+		/* Fails every pending command (their calls answer 503) and
+		 * runs on_disconnect, which schedules the reconnect. */
+		redisAsyncFree(ac);
+		return;
+	}
+	/* Command link only: hiredis 0.14 cannot route a PING reply on a
+	 * link in subscribed mode. Wake-ups are an optimisation (parked
+	 * pulls also retry on a tick), so a stuck subscriber costs latency,
+	 * not messages. */
+	if (!l->ping_sent_ms && redisAsyncCommand(l->ac, on_pong, NULL, "PING") == REDIS_OK)
+		l->ping_sent_ms = now;
+}
+
+static void schedule_retry(struct conn *l)
+{
+	struct timeval tv = { l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000 };
+	event_add(l->retry_ev, &tv);
+	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_connect(arg);
+}
+
+static void conn_down(struct conn *l, const char *why)
+{
+	struct link *rc = l->rc;
+	l->ac = NULL;
+	l->connected = 0;
+	if (!l->is_sub) {
+		if (rc->ready || !rc->logged_down)
+			log_warn("redis: connection lost (%s); reconnecting with backoff", why);
+		rc->logged_down = 1;
+		rc->ready = 0;
+	}
+	if (!rc->b->shutting_down)
+		schedule_retry(l);
+}
+
+static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)ac;
+	struct pending *p = privdata;
+	redisReply *reply = r;
+	if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* Someone flushed the script cache: fail this call, reload. */
+		struct link *rc = ac->data ? ((struct conn *)ac->data)->rc : NULL;
+		log_warn("redis: script cache was flushed; reloading scripts");
+		if (rc && rc->cmd.ac)
+			redisAsyncDisconnect(rc->cmd.ac);
+		reply = NULL;
+	}
+	p->cb(reply, p->arg);
+	mem_free(p);
+}
+
+static void check_config_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct conn *l = ac->data;
+	redisReply *reply = r;
+	(void)privdata;
+	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+		return; /* CONFIG may be renamed or forbidden: nothing to check */
+	const char *appendonly = NULL, *fsync = NULL;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		if (strcmp(reply->element[i]->str, "appendonly") == 0)
+			appendonly = reply->element[i + 1]->str;
+		if (strcmp(reply->element[i]->str, "appendfsync") == 0)
+			fsync = reply->element[i + 1]->str;
+	}
+	const struct config *cfg = &l->rc->b->cfg;
+	const char *want = cfg->durability == DURABILITY_ALWAYS ? "always" : "everysec";
+	if (appendonly && strcmp(appendonly, "yes") != 0)
+		log_warn("redis: appendonly is '%s'; accepted messages can be lost when Redis "
+			 "restarts (configure appendonly yes, appendfsync %s)",
+			 appendonly, want);
+	else if (fsync && strcmp(fsync, want) != 0 &&
+		 !(strcmp(want, "everysec") == 0 && strcmp(fsync, "always") == 0))
+		log_warn("redis: appendfsync is '%s' but durability is '%s'", fsync, want);
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct conn *l = ac->data;
+	redisReply *reply = r;
+	if (l == NULL)
+		return;
+	struct link *rc = l->rc;
+	int id = (int)(intptr_t)privdata;
+	if (reply == NULL || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		log_error("redis: cannot load script %s: %s", scripts[id].name,
+			  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+		return;
+	}
+	memcpy(rc->sha[id], reply->str, 40);
+	rc->sha[id][40] = '\0';
+	if (--rc->loading == 0 && !rc->setup_failed) {
+		rc->ready = 1;
+		rc->logged_down = 0;
+		l->backoff_ms = BACKOFF_MIN_MS;
+		log_info("redis: ready (%s)",
+			 rc->b->cfg.redis_unix ? rc->b->cfg.redis_path : rc->b->cfg.redis_host);
+	}
+}
+
+static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	redisReply *reply = r;
+	if (reply && reply->type == REDIS_REPLY_ERROR) {
+		struct conn *l = ac->data;
+		/* Not ready on this connection; the backoff keeps growing. */
+		if (l)
+			l->rc->setup_failed = 1;
+		log_error("redis: %s failed: %s", (const char *)privdata,
+			  strncmp(reply->str, "ERR AUTH", 8) == 0 ? "ERR AUTH refused"
+								  : reply->str);
+		redisAsyncDisconnect(ac);
+	}
+}
+
+static void on_wake_msg(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)privdata;
+	struct conn *l = ac->data;
+	redisReply *reply = r;
+	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
+		return;
+	/* ["pmessage", pattern, channel, payload]; channel = rn:v1:wake:P/T */
+	redisReply *ch = reply->element[2], *payload = reply->element[3];
+	/* This broker's own publishes were already woken locally. */
+	if (payload->type == REDIS_REPLY_STRING && payload->len == strlen(l->rc->instance) &&
+	    memcmp(payload->str, l->rc->instance, payload->len) == 0)
+		return;
+	if (ch->type == REDIS_REPLY_STRING && ch->len > sizeof(KEYS_WAKE_PREFIX) - 1)
+		wake_topic(l->rc->b, ch->str + sizeof(KEYS_WAKE_PREFIX) - 1);
+}
+
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+	struct conn *l = cac->data;
+	if (l == NULL)
+		return;
+	if (status != REDIS_OK) {
+		conn_down(l, cac->errstr);
+		return;
+	}
+	l->connected = 1;
+	l->ping_sent_ms = 0;
+	struct link *rc = l->rc;
+	redisAsyncContext *ac = l->ac;
+	const struct config *cfg = &rc->b->cfg;
+	if (!l->is_sub)
+		rc->setup_failed = 0;
+	if (cfg->redis_password[0])
+		redisAsyncCommand(ac, on_setup_reply, "AUTH", "AUTH %s", cfg->redis_password);
+	if (l->is_sub) {
+		l->backoff_ms = BACKOFF_MIN_MS;
+		redisAsyncCommand(ac, on_wake_msg, NULL, "PSUBSCRIBE " KEYS_WAKE_PATTERN);
+		return;
+	}
+	if (cfg->redis_db)
+		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %d", cfg->redis_db);
+	redisAsyncCommand(ac, check_config_reply, NULL, "CONFIG GET append*");
+	rc->loading = SCRIPT_COUNT;
+	for (int i = 0; i < SCRIPT_COUNT; i++)
+		redisAsyncCommand(ac, on_script_loaded, (void *)(intptr_t)i, "SCRIPT LOAD %s",
+				  scripts[i].source);
+}
+
+static void on_disconnect(const redisAsyncContext *cac, int status)
+{
+	struct conn *l = cac->data;
+	if (l == NULL)
+		return;
+	conn_down(l, status == REDIS_OK ? "closed" : cac->errstr);
+}
+
+static void conn_connect(struct conn *l)
+{
+	struct link *rc = l->rc;
+	const struct config *cfg = &rc->b->cfg;
+	redisAsyncContext *ac = cfg->redis_unix
+					? redisAsyncConnectUnix(cfg->redis_path)
+					: redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	if (ac == NULL || ac->err) {
+		if (!l->is_sub && !rc->logged_down) {
+			log_warn("redis: cannot connect: %s; retrying with backoff",
+				 ac ? ac->errstr : "out of memory");
+			rc->logged_down = 1;
+		}
+		if (ac)
+			redisAsyncFree(ac);
+		schedule_retry(l);
+		return;
+	}
+	ac->data = l;
+	l->ac = ac;
+	redisLibeventAttach(ac, rc->b->base);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+struct link *link_new(struct broker *b)
+{
+	struct link *rc = mem_calloc(1, sizeof(*rc));
+	rc->b = b;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srand((unsigned)(ts.tv_nsec ^ getpid()));
+	snprintf(rc->instance, sizeof(rc->instance), "%08x%08x", (unsigned)rand(),
+		 (unsigned)(ts.tv_nsec ^ getpid()));
+	struct conn *links[2] = { &rc->cmd, &rc->sub };
+	for (int i = 0; i < 2; i++) {
+		links[i]->rc = rc;
+		links[i]->is_sub = i;
+		links[i]->backoff_ms = BACKOFF_MIN_MS;
+		links[i]->retry_ev = evtimer_new(b->base, on_retry, links[i]);
+		links[i]->ping_ev = event_new(b->base, -1, EV_PERSIST, on_ping_timer, links[i]);
+		struct timeval tv = { PING_EVERY_MS / 1000, (PING_EVERY_MS % 1000) * 1000 };
+		event_add(links[i]->ping_ev, &tv);
+		conn_connect(links[i]);
+	}
+	return rc;
+}
+
+void link_free(struct link *rc)
+{
+	if (rc == NULL)
+		return;
+	struct conn *links[2] = { &rc->cmd, &rc->sub };
+	for (int i = 0; i < 2; i++) {
+		event_free(links[i]->retry_ev);
+		event_free(links[i]->ping_ev);
+		if (links[i]->ac) {
+			/* Pending callbacks run with NULL now; they must not
+			 * touch the link any more. */
+			redisAsyncContext *ac = links[i]->ac;
+			links[i]->ac = NULL;
+			ac->data = NULL;
+			redisAsyncFree(ac);
+		}
+	}
+	mem_free(rc);
+}
+
+int link_ready(const struct link *rc)
+{
+	return rc->ready && rc->cmd.ac != NULL;
+}
+
+int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **argv,
+	      const size_t *lens)
+{
+	if (!link_ready(rc))
+		return -1;
+	struct pending *p = mem_alloc(sizeof(*p));
+	p->cb = cb;
+	p->arg = arg;
+	if (redisAsyncCommandArgv(rc->cmd.ac, on_cmd_reply, p, argc, argv, lens) != REDIS_OK) {
+		mem_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int numkeys, int argc,
+		const char **argv, const size_t *lens)
+{
+	const char *stackv[64];
+	size_t stackl[64];
+	const char **v = stackv;
+	size_t *l = stackl;
+	char nk[16];
+	if (argc + 3 > 64) {
+		v = mem_alloc(sizeof(*v) * (size_t)(argc + 3));
+		l = mem_alloc(sizeof(*l) * (size_t)(argc + 3));
+	}
+	rn_assert(scripts[id].nkeys < 0 || scripts[id].nkeys == numkeys);
+	snprintf(nk, sizeof(nk), "%d", numkeys);
+	v[0] = "EVALSHA";
+	l[0] = 7;
+	v[1] = rc->sha[id];
+	l[1] = 40;
+	v[2] = nk;
+	l[2] = strlen(nk);
+	if (argc > 0) {
+		memcpy(v + 3, argv, sizeof(*v) * (size_t)argc);
+		memcpy(l + 3, lens, sizeof(*l) * (size_t)argc);
+	}
+	int r = link_argv(rc, cb, arg, argc + 3, v, l);
+	if (v != stackv) {
+		mem_free(v);
+		mem_free(l);
+	}
+	return r;
+}
+
+const char *link_instance(const struct link *rc)
+{
+	return rc->instance;
+}

@@ -1,0 +1,61 @@
+# Generates scripts.h (enum script_id, one SCRIPT_<NAME> per Lua file) and
+# scripts.c (each script's name, source with prelude.lua prepended, and the
+# number of KEYS its "-- KEYS:" line declares; -1 for "variable"), so the
+# list of scripts lives in one place: the .lua files of this folder.
+# Run as: cmake -DOUT_DIR=dir -DDIR=scripts-dir -P embed.cmake
+file(GLOB lua RELATIVE "${DIR}" "${DIR}/*.lua")
+list(REMOVE_ITEM lua prelude.lua)
+list(SORT lua)
+file(READ "${DIR}/prelude.lua" prelude)
+set(enum "")
+set(defs "")
+foreach(f ${lua})
+  string(REGEX REPLACE "\\.lua$" "" n "${f}")
+  string(TOUPPER "${n}" N)
+  file(READ "${DIR}/${f}" body)
+  if(NOT body MATCHES "\n-- KEYS: ([^\n]*)")
+    message(FATAL_ERROR "${f}: no '-- KEYS:' line on its second line")
+  endif()
+  set(decl "${CMAKE_MATCH_1}")
+  if(decl MATCHES "^variable")
+    set(nkeys -1)
+  else()
+    string(REGEX REPLACE " +" ";" words "${decl}")
+    list(LENGTH words nkeys)
+  endif()
+  set(text "${prelude}${body}")
+  string(REPLACE "\\" "\\\\" text "${text}")
+  string(REPLACE "\"" "\\\"" text "${text}")
+  string(REPLACE "\n" "\\n\"\n\"" text "${text}")
+  string(APPEND enum "\tSCRIPT_${N},\n")
+  string(APPEND defs "\t[SCRIPT_${N}] = { \"${n}\", ${nkeys}, \"${decl}\",\n\"${text}\" },\n")
+endforeach()
+set(h "/* Generated from the Lua files in broker/store/scripts by embed.cmake. Do not edit. */
+#ifndef RN_SCRIPTS_H
+#define RN_SCRIPTS_H
+
+enum script_id {
+${enum}\tSCRIPT_COUNT
+};
+
+struct script_def {
+\tconst char *name;
+\tint nkeys;         /* KEYS the script takes; -1: the caller says how many */
+\tconst char *keys;  /* its declaration, for docs and errors */
+\tconst char *source;
+};
+
+extern const struct script_def scripts[SCRIPT_COUNT];
+
+#endif
+")
+set(c "/* Generated from the Lua files in broker/store/scripts by embed.cmake. Do not edit. */
+#include \"scripts.h\"
+
+const struct script_def scripts[SCRIPT_COUNT] = {
+${defs}};
+")
+file(WRITE "${OUT_DIR}/scripts.h.tmp" "${h}")
+file(WRITE "${OUT_DIR}/scripts.c.tmp" "${c}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT_DIR}/scripts.h.tmp" "${OUT_DIR}/scripts.h")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT_DIR}/scripts.c.tmp" "${OUT_DIR}/scripts.c")

@@ -1,0 +1,8 @@
+-- expire: ARGV s, now-ms. Deletes S when it saw no activity for its TTL.
+-- KEYS: sub
+local f = redis.call('HMGET', KEYS[1], 'ttl', 'last')
+local ttl, last = tonumber(f[1]), tonumber(f[2])
+if not ttl or ttl < 0 or not last then return 0 end
+if tonumber(ARGV[2]) - last <= ttl then return 0 end
+delete_sub(ARGV[1])
+return 1

@@ -1,0 +1,27 @@
+-- modack: ARGV s, now-ms, deadline-s, then pairs (entry-id, attempt).
+-- KEYS: sub lease att retry
+-- Moves the lease of each message still held by that delivery attempt;
+-- 0 = nack (due now, or after the retryPolicy backoff). Stale ackIds are
+-- ignored, as Pub/Sub does without exactly-once delivery.
+local s = ARGV[1]
+local f = redis.call('HMGET', KEYS[1], 'topic', 'rmin', 'rmax')
+if not f[1] then return {'NOT_FOUND'} end
+local now, dl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local rmin, rmax = tonumber(f[2]) or -1, tonumber(f[3]) or 0
+redis.call('HSET', KEYS[1], 'last', ARGV[2])
+local lease, att, retry = KEYS[2], KEYS[3], KEYS[4]
+for i = 4, #ARGV - 1, 2 do
+  local id, n = ARGV[i], tonumber(ARGV[i + 1])
+  if redis.call('ZSCORE', lease, id) then
+    local cur = tonumber(redis.call('HGET', att, id) or '0') + 1
+    if cur == n then
+      local score = now + dl * 1000
+      if dl == 0 and rmin >= 0 then
+        score = now + retry_backoff(id, n, rmin, rmax)
+        redis.call('HSET', retry, id, '1') -- the backoff is already in the score
+      end
+      redis.call('ZADD', lease, 'XX', score, id)
+    end
+  end
+end
+return {'OK'}

@@ -1,0 +1,68 @@
+-- prelude.lua: shared helpers, prepended to every script at build time.
+-- Key layout: docs/redis-schema.md. T = "project/topic", S = "project/sub".
+local function tkey(t, suffix) return 'rn:v1:{' .. t .. '}:' .. suffix end
+local function skey(s, suffix)
+  if suffix then return 'rn:v1:sub:{' .. s .. '}:' .. suffix end
+  return 'rn:v1:sub:{' .. s .. '}'
+end
+local function split_name(s) return s:match('^([^/]+)/(.+)$') end
+local function id_ms(id) return tonumber(id:match('^(%d+)')) end
+
+-- Runs cmd over items in chunks (Lua's unpack has a stack limit).
+local function chunked(items, fn)
+  for i = 1, #items, 500 do
+    fn(unpack(items, i, math.min(i + 499, #items)))
+  end
+end
+
+-- retryPolicy backoff after attempt n of entry id: min * 2^(n-1) times a
+-- jitter in [1, 1.25), at most max - so it stays within [min, max] and
+-- messages that failed together do not come back in lockstep. The jitter
+-- is derived from the id and attempt (scripts must be deterministic).
+local function retry_backoff(id, n, rmin, rmax)
+  local h = 0
+  for i = 1, #id do h = (h * 31 + id:byte(i)) % 1000003 end
+  local jitter = 1 + 0.25 * ((h + n * 7919) % 1000) / 1000
+  return math.floor(math.min(rmax, rmin * 2 ^ (n - 1) * jitter))
+end
+
+-- Deletes subscription S and everything it owns (delete and expiry); k
+-- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
+local function delete_sub_keys(s, k)
+  local topic = redis.call('HGET', k[1], 'topic')
+  if not topic then return false end
+  if topic ~= '' then
+    pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
+    redis.call('SREM', tkey(topic, 'subs'), s)
+  end
+  redis.call('DEL', k[1], k[2], k[3], k[4])
+  local p, id = split_name(s)
+  redis.call('ZREM', 'rn:v1:project:' .. p .. ':subs', id)
+  redis.call('SREM', 'rn:v1:subs', s)
+  redis.call('SREM', 'rn:v1:push', s)
+  return true
+end
+local function delete_sub(s)
+  return delete_sub_keys(s, {skey(s), skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry')})
+end
+
+-- Creates topic T (no-op if it exists): config hash, indexes, empty stream.
+-- cfg is the Topic JSON as GET returns it; k holds its keys {hash, log,
+-- subs, project index, all topics} (the KEYS of topic_create). Returns
+-- true when created.
+local function create_topic_keys(t, k, cfg, ret, now)
+  if redis.call('EXISTS', k[1]) == 1 then return false end
+  local p, id = split_name(t)
+  redis.call('HSET', k[1], 'cfg', cfg, 'ret', ret, 'created', now)
+  redis.call('ZADD', k[4], 0, id)
+  redis.call('SADD', k[5], t)
+  redis.call('DEL', k[2], k[3])
+  redis.call('XGROUP', 'CREATE', k[2], 'rn:init', '$', 'MKSTREAM')
+  redis.call('XGROUP', 'DESTROY', k[2], 'rn:init')
+  return true
+end
+local function create_topic(t, cfg, ret, now)
+  local p = split_name(t)
+  return create_topic_keys(t, {tkey(t, 'topic'), tkey(t, 'log'), tkey(t, 'subs'),
+    'rn:v1:project:' .. p .. ':topics', 'rn:v1:topics'}, cfg, ret, now)
+end

@@ -1,0 +1,4 @@
+-- sub_delete: ARGV s
+-- KEYS: sub lease att retry
+if not delete_sub_keys(ARGV[1], KEYS) then return {'NOT_FOUND'} end
+return {'OK'}

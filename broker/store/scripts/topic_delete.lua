@@ -1,0 +1,15 @@
+-- topic_delete: ARGV t, project, id
+-- KEYS: topic-hash topic-log topic-subs project-topics all-topics
+-- Subscriptions stay, detached: their topic becomes "" (shown as
+-- _deleted-topic_) and their backlog goes with the stream.
+local t = ARGV[1]
+local h = KEYS[1]
+if redis.call('EXISTS', h) == 0 then return {'NOT_FOUND'} end
+for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('HSET', skey(s), 'topic', '')
+  redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'))
+end
+redis.call('DEL', h, KEYS[2], KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[3])
+redis.call('SREM', KEYS[5], t)
+return {'OK'}

@@ -1,0 +1,159 @@
+/* store.h - every Redis command and key of the broker goes through here:
+ * handlers and delivery say what they want stored or read, the store names
+ * the keys (keys.h), passes them in KEYS to its scripts (scripts/, one .lua each)
+ * and sends the commands on the link (link.h).
+ *
+ * Every function returns 0 when the command was queued (cb runs exactly
+ * once, with NULL when the link was lost meanwhile), or -1 when Redis is
+ * not ready (cb does not run). Replies are hiredis', freed after cb
+ * returns. Names are validated by the caller. Loop thread. */
+#ifndef RN_STORE_H
+#define RN_STORE_H
+
+#include "errors.h"
+#include "link.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sub_cfg;
+
+typedef link_cb store_cb;
+
+/* 1 when the store can take commands. */
+int store_ready(const struct link *l);
+
+/* The status word a script put first in its reply ("OK", "NOT_FOUND",
+ * ...), or NULL when the reply is not such an array. */
+const char *store_status(const redisReply *r);
+
+/* Topics (store/topics.c). Replies: {'OK'} / {'ALREADY_EXISTS'} (create),
+ * the cfg JSON or nil (get), {'OK'|'NOT_FOUND'|'CONFLICT'} (patch: a
+ * compare-and-set on based_on), {'OK'|'NOT_FOUND'} (delete),
+ * {'OK', 'p/s', ...} | {'NOT_FOUND'} (subscriptions of a topic). */
+int store_topic_create(struct link *l, const char *project, const char *id, const char *cfg,
+		       int64_t retention_ms, int64_t now_ms, store_cb cb, void *arg);
+int store_topic_get(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+int store_topic_patch(struct link *l, const char *project, const char *id, const char *cfg,
+		      int64_t retention_ms, const char *based_on, size_t based_len, store_cb cb,
+		      void *arg);
+int store_topic_delete(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+int store_topic_subs(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+
+/* Up to count topics (subs 0) or subscriptions (1) of project in name
+ * order, after start ("-": the first, "(ID": after ID). Reply {'OK', id,
+ * cfg-json, topic, ...}; topic is "" for topics and detached subscriptions. */
+int store_list(struct link *l, int subs, const char *project, const char *start, long count,
+	       store_cb cb, void *arg);
+
+/* Subscriptions (store/subs.c). cfg_json is the canonical JSON GET shows;
+ * sub the validated model it came from (its numbers and pushConfig with
+ * secrets are stored beside it). Replies: {'OK'} or {'ALREADY_EXISTS' |
+ * 'TOPIC_NOT_FOUND' | 'DLQ_NOT_FOUND'} (create), [cfg, topic, push] (get:
+ * nils when absent), {'OK' | 'NOT_FOUND' | 'CONFLICT' | 'DLQ_NOT_FOUND'}
+ * (patch, a compare-and-set on based_on), {'OK' | 'NOT_FOUND'} (delete). */
+int store_sub_create(struct link *l, const char *project, const char *id, const char *cfg_json,
+		     const struct sub_cfg *sub, int64_t now_ms, store_cb cb, void *arg);
+int store_sub_get(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+int store_sub_patch(struct link *l, const char *project, const char *id, const char *cfg_json,
+		    const struct sub_cfg *sub, int64_t now_ms, const char *based_on,
+		    size_t based_len, store_cb cb, void *arg);
+int store_sub_delete(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+
+/* Messages (store/messages.c). */
+struct store_msg_in {
+	const unsigned char *data;
+	size_t len;
+	const char *attrs; /* compact JSON object text or NULL */
+	size_t attrs_len;
+	const char *key; /* orderingKey or NULL */
+	size_t key_len;
+};
+
+/* Called once per publish: ids[n] are the entry-id replies (nil: the
+ * topic does not exist), or ids is NULL and failed the error reply (NULL:
+ * the link was lost). */
+typedef void (*store_published_cb)(void *arg, redisReply *failed, redisReply **ids, size_t n);
+
+/* Appends n messages to topic project/id, all or none, then wakes the
+ * topic's waiters on every broker. Message memory is copied. */
+int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
+		  size_t n, store_published_cb cb, void *arg);
+
+/* Leases up to max messages of subscription sub ("p/s"); decode the reply
+ * with store_pulled_decode. */
+int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, store_cb cb, void *arg);
+
+/* Acknowledges entry ids (n may be 0: only the subscription's existence is
+ * checked). Reply {'OK'} | {'NOT_FOUND'}. */
+int store_ack(struct link *l, const char *sub, int64_t now_ms, const char *const *ids, size_t n,
+	      store_cb cb, void *arg);
+
+/* Moves the leases of (ids[i], attempts[i]) to now + deadline_s (0: a
+ * nack, with the retryPolicy backoff). Reply {'OK'} | {'NOT_FOUND'}. */
+int store_modack(struct link *l, const char *sub, int64_t now_ms, long deadline_s,
+		 const char *const *ids, const char *const *attempts, size_t n, store_cb cb,
+		 void *arg);
+
+/* Seeks sub to time_ms. Reply {'OK'} | {'NOT_FOUND'}. */
+int store_seek(struct link *l, const char *sub, int64_t time_ms, int64_t now_ms, store_cb cb,
+	       void *arg);
+
+/* One leased message of a pull reply; pointers into the reply. */
+struct store_msg {
+	const char *id; /* stream entry id "ms-seq" */
+	size_t id_len;
+	const char *data;
+	size_t data_len;
+	const char *attrs; /* compact JSON object text, "" when none */
+	size_t attrs_len;
+	const char *key; /* orderingKey, "" when none */
+	size_t key_len;
+	long attempt; /* delivery attempt, >= 1 */
+};
+
+/* A decoded pull reply; msgs point into it (valid during the callback). */
+struct store_pulled {
+	const char *topic; /* "p/t", "" when detached */
+	size_t topic_len;
+	int has_dlq;
+	long long dead_lettered; /* forwarded to the dead-letter topic in this step */
+	size_t n;
+};
+
+/* Decodes a pull reply: ERR_OK, ERR_NOT_FOUND (no such subscription),
+ * ERR_UNAVAILABLE (r NULL) or ERR_INTERNAL (an error reply or another
+ * shape). */
+enum err store_pulled_decode(const redisReply *r, struct store_pulled *out);
+
+/* Message i (< out->n) of a decoded pull reply r. */
+void store_pulled_msg(const redisReply *r, size_t i, struct store_msg *m);
+
+/* Registry ingest (store/registry.c). One translated event; all strings,
+ * "" for none. */
+struct store_event {
+	const char *id, *op, *project, *repository, *digest, *data, *attrs, *ref;
+};
+
+/* Stores an envelope's events in one step (dedup on id for ttl_s, topic
+ * auto-creation when create). Reply {published, duplicates, ignored,
+ * rejected, dropped}. */
+int store_ingest(struct link *l, int64_t now_ms, long long ttl_s, int create, const char *topic,
+		 const struct store_event *ev, size_t n, store_cb cb, void *arg);
+
+/* Images of project pulled since since_ms, most recent first: {ref, ms,
+ * ...} from offset, at most count. */
+int store_pulled_images(struct link *l, const char *project, int64_t since_ms, long offset,
+			long count, store_cb cb, void *arg);
+
+/* Housekeeping (store/housekeeping.c). */
+/* Every push subscription: {name, push-config-json, ack-ms, topic, ...}. */
+int store_push_list(struct link *l, store_cb cb, void *arg);
+/* Every topic (subs 0) or subscription (1) as "p/id" (SMEMBERS). */
+int store_members(struct link *l, int subs, store_cb cb, void *arg);
+/* Retention trim of topic t ("p/t"): integer reply, entries removed. */
+int store_trim(struct link *l, const char *t, int64_t now_ms, store_cb cb, void *arg);
+/* Expiry of subscription s ("p/s"): integer reply 1 when it was deleted. */
+int store_expire(struct link *l, const char *s, int64_t now_ms, store_cb cb, void *arg);
+
+#endif
