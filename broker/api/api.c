@@ -2,6 +2,7 @@
 #include "api.h"
 
 #include "broker.h"
+#include "mem.h"
 #include "ingest.h"
 #include "pull.h"
 
@@ -59,6 +60,13 @@ void api_store_failed(struct call *c, const redisReply *r)
 		return;
 	}
 	call_error(c, ERR_INTERNAL, "Unexpected reply from the message store");
+}
+
+void api_keep_json(struct call *c, json_t *o)
+{
+	c->state = json_dumps(o, JSON_COMPACT);
+	c->state_free = mem_free;
+	json_decref(o);
 }
 
 void api_not_queued(struct call *c)

@@ -39,6 +39,10 @@ void api_store_failed(struct call *c, const redisReply *r);
  * `if (store_x(...) != 0) api_not_queued(c);`. */
 void api_not_queued(struct call *c);
 
+/* Keeps o's compact JSON text as the call's state (a resource as GET
+ * shows it, the answer once the store said yes); o is decref'd. */
+void api_keep_json(struct call *c, json_t *o);
+
 /* Reads a pageSize/pageToken pair; replies 400 and returns -1 on a bad
  * pageSize. Defaults: 100, max 1000. */
 int api_page_or_reply(struct call *c, long *page_size, char *token, size_t toklen);

@@ -93,10 +93,7 @@ void subscriptions_create(struct call *c)
 			   SUBSCRIPTION_DELETED_TOPIC);
 		return;
 	}
-	json_t *o = subscription_to_json(c->params[0], c->params[1], &cfg);
-	c->state = json_dumps(o, JSON_COMPACT);
-	c->state_free = mem_free;
-	json_decref(o);
+	api_keep_json(c, subscription_to_json(c->params[0], c->params[1], &cfg));
 	int rc = store_sub_create(c->b->link, c->params[0], c->params[1], c->state, &cfg,
 				  broker_now_ms(), on_sub_written, c);
 	subscription_cleanup(&cfg);
@@ -180,10 +177,7 @@ static int update_sub(struct call *c, const redisReply *r, json_t *stored, struc
 /* Writes an updated subscription with the compare-and-set script. */
 static void write_update(struct call *c, const redisReply *r, struct sub_cfg *cfg)
 {
-	json_t *o = subscription_to_json(c->params[0], c->params[1], cfg);
-	c->state = json_dumps(o, JSON_COMPACT);
-	c->state_free = mem_free;
-	json_decref(o);
+	api_keep_json(c, subscription_to_json(c->params[0], c->params[1], cfg));
 	/* The stored text this update is based on, for the compare-and-set. */
 	int rc = store_sub_patch(c->b->link, c->params[0], c->params[1], c->state, cfg,
 				 broker_now_ms(), r->element[0]->str, r->element[0]->len,

@@ -42,10 +42,7 @@ void topics_create(struct call *c)
 		call_error(c, e, "%s", err);
 		return;
 	}
-	json_t *o = topic_to_json(c->params[0], c->params[1], &cfg);
-	c->state = json_dumps(o, JSON_COMPACT);
-	c->state_free = mem_free;
-	json_decref(o);
+	api_keep_json(c, topic_to_json(c->params[0], c->params[1], &cfg));
 	int64_t retention = cfg.retention_ms;
 	topic_cleanup(&cfg);
 	if (store_topic_create(c->b->link, c->params[0], c->params[1], c->state, retention,
@@ -200,10 +197,7 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 		return;
 	}
 	json_decref(stored);
-	json_t *o = topic_to_json(c->params[0], c->params[1], &cfg);
-	c->state = json_dumps(o, JSON_COMPACT);
-	c->state_free = mem_free;
-	json_decref(o);
+	api_keep_json(c, topic_to_json(c->params[0], c->params[1], &cfg));
 	int64_t retention = cfg.retention_ms;
 	topic_cleanup(&cfg);
 	if (store_topic_patch(c->b->link, c->params[0], c->params[1], c->state, retention, r->str,
