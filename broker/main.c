@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "push.h"
+#include "reload.h"
 #include "reqrep.h"
 #include "sweeper.h"
 #include "wake.h"
@@ -69,16 +70,7 @@ static void redis_for_log(const struct config *cfg, int embedded, char *buf, siz
 		snprintf(buf, n, "embedded, unix://%s", cfg->redis_path);
 		return;
 	}
-	const char *url = cfg->redis_url, *at = strchr(url, '@');
-	const char *scheme_end = strstr(url, "://"), *pw = strstr(url, "password=");
-	if (at && scheme_end && at > scheme_end) {
-		snprintf(buf, n, "%.*s***%s", (int)(scheme_end + 3 - url), url, at);
-	} else if (pw) {
-		const char *amp = strchr(pw, '&');
-		snprintf(buf, n, "%.*spassword=***%s", (int)(pw - url), url, amp ? amp : "");
-	} else {
-		snprintf(buf, n, "%s", url);
-	}
+	config_mask_url(cfg->redis_url, buf, n);
 }
 
 /* The embedded Redis as a module: stopped last, after everything that
@@ -118,13 +110,15 @@ int main(int argc, char **argv)
 		config_usage(stdout);
 		return 0;
 	}
+	if (b->cfg.print_docs[0])
+		return config_print_docs(stdout, b->cfg.print_docs) == 0 ? 0 : 2;
 	if (b->cfg.version) {
 		printf("regnotifyd %s\n", RN_VERSION);
 		return 0;
 	}
 	b->argc = argc;
 	b->argv = argv;
-	log_threshold = b->cfg.log_level;
+	log_set_threshold(b->cfg.log_level);
 	/* One allocator for everything the broker frees: jansson's texts are
 	 * released with mem_free like the rest. */
 	json_set_alloc_funcs(jansson_alloc, mem_free);
@@ -153,6 +147,8 @@ int main(int argc, char **argv)
 	api_start(b);
 	push_start(b);
 	sweeper_start(b);
+	if (reload_start(b) != 0)
+		goto out;
 	sig.term = evsignal_new(b->base, SIGTERM, on_signal, &sig);
 	sig.intr = evsignal_new(b->base, SIGINT, on_signal, &sig);
 	sig.chld = evsignal_new(b->base, SIGCHLD, on_sigchld, &sig);

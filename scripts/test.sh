@@ -28,7 +28,7 @@ trap 'rm -rf "$PREFIX"' EXIT
 cmake --install build --prefix "$PREFIX" >/dev/null
 PCDIR="$(dirname "$(find "$PREFIX" -name regnotify.pc)")"
 for f in bin/regnotify sbin/regnotifyd include/regnotify/client.h share/man/man1/regnotify.1 \
-         share/man/man8/regnotifyd.8; do
+         share/man/man8/regnotifyd.8 share/man/man5/regnotifyd.json.5; do
   test -e "$PREFIX/$f" || { echo "make install did not install $f" >&2; exit 1; }
 done
 [ -n "$(find "$PREFIX" -name libregnotify.so.0)" ] ||
@@ -39,7 +39,7 @@ cc -Wall -Werror -o "$PREFIX/cd-trigger" examples/cd-trigger.c \
 LD_LIBRARY_PATH="$(dirname "$(find "$PREFIX" -name libregnotify.so.0)")" "$PREFIX/cd-trigger" -h >/dev/null
 cmake -S tests/package -B "$PREFIX/consumer" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
 cmake --build "$PREFIX/consumer" >/dev/null
-for m in docs/man/regnotify.1 docs/man/regnotifyd.8; do
+for m in docs/man/regnotify.1 docs/man/regnotifyd.8 docs/man/regnotifyd.json.5; do
   warn="$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)"
   [ -z "$warn" ] || { echo "$m: $warn" >&2; exit 1; }
 done

@@ -16,7 +16,10 @@ struct broker;
 struct call;
 
 struct call_ops {
-	const char *name;   /* "http", "nng": for logs */
+	const char *name; /* "http", "nng": for logs */
+	/* Before the route in the debug line of each answer: NULL for HTTP
+	 * ("topics.list URI -> 200", docs/config.md), "nng " for nng. */
+	const char *log_prefix;
 	unsigned transport; /* one VIA_* bit: which routes it may serve */
 	/* Sends the answer (once). Ownership: text (len bytes, from mem_alloc
 	 * or jansson, which allocates through mem) is taken. */

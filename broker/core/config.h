@@ -1,6 +1,8 @@
-/* config.h - regnotifyd configuration: one option table gives the JSON
- * config file keys, the command-line flags, the environment variables and
- * --help. Precedence: defaults < config file < environment < flags. */
+/* config.h - regnotifyd configuration: one option table (config.c) gives
+ * the JSON config file keys, the command-line flags, the environment
+ * variables, --help, docs/config.md's option table and regnotifyd.json(5),
+ * and says which options SIGHUP reloads (reload.c).
+ * Precedence: defaults < config file < environment < flags. */
 #ifndef RN_CONFIG_H
 #define RN_CONFIG_H
 
@@ -13,10 +15,17 @@
 
 enum durability { DURABILITY_EVERYSEC = 0, DURABILITY_ALWAYS };
 
+/* Bearer tokens of the registry-ingest routes (core/gate.c). */
+struct config_tokens {
+	int n;
+	char v[CONFIG_MAX_TOKENS][256];
+};
+
 struct config {
+	char config_path[512]; /* the --config / REGNOTIFYD_CONFIG file; "" without */
 	char listen_host[256];
 	int listen_port;
-	/* Client-library protocol (nng_server.c). */
+	/* Client-library protocol (transport/reqrep.c). */
 	char nng_listen[512];
 	char nng_tls_cert_key[512];
 	long nng_max_requests;
@@ -35,30 +44,34 @@ struct config {
 	int64_t pull_wait_ms;
 	int64_t retention_interval_ms;
 	int64_t shutdown_timeout_ms;
-	/* Registry ingest (ingest.c). */
+	/* Registry ingest (api/ingest.c). */
 	char registry_host[256];
 	int ingest_fixed; /* 0: namespace mode */
 	char ingest_project[101];
 	char ingest_topic[256];
 	int ingest_create_topics;
 	int64_t ingest_dedup_window_ms;
-	char ingest_tokens[CONFIG_MAX_TOKENS][256];
-	int ingest_ntokens;
+	struct config_tokens ingest_tokens;
 	int64_t pulled_window_ms;
-	/* Push delivery (deliver_push.c). */
+	/* Push delivery (deliver/push.c). */
 	int push_allow_link_local;
 	long push_max_window;
 	int help, version;
+	char print_docs[16]; /* --print-config-docs FORMAT: "markdown" or "man" */
 };
 
 /* Fills cfg from defaults, the optional --config FILE (or REGNOTIFYD_CONFIG),
  * the environment (REGNOTIFYD_*) and argv. Returns 0, or -1 with a one-line
- * message in err. Main thread, before anything starts. */
+ * message in err. Main thread: at start, and again on SIGHUP (reload.c)
+ * into a second struct that the running one is compared with. */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /* Parses "redis://[:password@]host[:port][/db]" or "unix:///path[?db=N]"
  * into cfg's redis_* fields. Returns 0 or -1 with a message. */
 int config_parse_redis_url(struct config *cfg, const char *url, char *err, size_t errlen);
+
+/* url with any password replaced by "***" (for logs and messages). */
+void config_mask_url(const char *url, char *out, size_t n);
 
 /* Parses "host:port" / "[v6]:port". Returns 0 or -1. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
@@ -66,7 +79,12 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 /* 1 when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 int config_is_loopback(const char *host);
 
-/* Prints the usage text generated from the option table. */
+/* Prints the usage text generated from the option table (config_docs.c). */
 void config_usage(FILE *out);
+
+/* Prints the reference generated from the option table: "markdown" (the
+ * generated block of docs/config.md) or "man" (docs/man/regnotifyd.json.5).
+ * Returns 0, or -1 for another format. */
+int config_print_docs(FILE *out, const char *format);
 
 #endif

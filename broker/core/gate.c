@@ -14,14 +14,13 @@
  * Replies 401 and returns -1. */
 static int ingest_token_or_reply(struct call *c)
 {
-	const struct config *cfg = &c->b->cfg;
-	if (cfg->ingest_ntokens == 0)
+	const struct config_tokens *t = &c->b->cfg.ingest_tokens;
+	if (t->n == 0)
 		return 0;
 	if (c->credential) {
-		for (int i = 0; i < cfg->ingest_ntokens; i++) {
-			if (strlen(cfg->ingest_tokens[i]) == c->credential_len &&
-			    CRYPTO_memcmp(cfg->ingest_tokens[i], c->credential,
-					  c->credential_len) == 0)
+		for (int i = 0; i < t->n; i++) {
+			if (strlen(t->v[i]) == c->credential_len &&
+			    CRYPTO_memcmp(t->v[i], c->credential, c->credential_len) == 0)
 				return 0;
 		}
 	}

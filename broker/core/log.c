@@ -12,15 +12,9 @@ enum log_level log_threshold = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-int log_parse_level(const char *s, enum log_level *out)
+void log_set_threshold(enum log_level lvl)
 {
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
+	__atomic_store_n(&log_threshold, lvl, __ATOMIC_RELAXED);
 }
 
 void log_write(enum log_level lvl, const char *fmt, ...)

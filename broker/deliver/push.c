@@ -274,6 +274,8 @@ static void worker_kick(struct worker *w)
 		arm(w, w->pause_until_ms - now);
 		return;
 	}
+	/* push_max_window may have been lowered by SIGHUP (core/reload.c). */
+	w->window = fmin(w->window, (double)d->b->cfg.push_max_window);
 	long room = (long)floor(w->window) - w->inflight;
 	/* Refill in batches (half the window), not one pull per completion. */
 	if (room <= 0 || (w->inflight > 0 && room < (long)floor(w->window) / 2))

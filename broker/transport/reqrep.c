@@ -198,6 +198,7 @@ static void op_peer(struct call *c, char *buf, size_t n)
 /* No headers on this transport: header and set_header stay NULL. */
 static const struct call_ops reqrep_ops = {
 	.name = "nng",
+	.log_prefix = "nng ",
 	.transport = VIA_NNG,
 	.send = op_send,
 	.peer = op_peer,

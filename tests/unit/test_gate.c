@@ -46,9 +46,15 @@ static void op_set_header(struct call *c, const char *name, const char *value)
 }
 
 static const struct call_ops fake_http = {
-	"fake", VIA_HTTP, op_send, op_header, op_set_header, NULL
+	.name = "fake",
+	.transport = VIA_HTTP,
+	.send = op_send,
+	.header = op_header,
+	.set_header = op_set_header,
 };
-static const struct call_ops fake_nng = { "fake-nng", VIA_NNG, op_send, NULL, NULL, NULL };
+static const struct call_ops fake_nng = { .name = "fake-nng",
+					  .transport = VIA_NNG,
+					  .send = op_send };
 
 static void echo(struct call *c)
 {
@@ -155,8 +161,8 @@ static void ingest_token(void **state)
 	/* No tokens configured: open (config refuses that off loopback). */
 	run(&fake_http, M_POST, "/ingest", "{}", NULL);
 	assert_int_equal(seen.status, 200);
-	snprintf(b.cfg.ingest_tokens[0], sizeof(b.cfg.ingest_tokens[0]), "s3cret");
-	b.cfg.ingest_ntokens = 1;
+	snprintf(b.cfg.ingest_tokens.v[0], sizeof(b.cfg.ingest_tokens.v[0]), "s3cret");
+	b.cfg.ingest_tokens.n = 1;
 	seen.header[0] = '\0';
 	run(&fake_http, M_POST, "/ingest", "{}", NULL);
 	assert_int_equal(seen.status, 401);
