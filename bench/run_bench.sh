@@ -60,6 +60,7 @@ source "$ANCHORS/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_
 T_BEGIN=$(date +%s)
 
 # ---------------------------------------------------------------- tools
+# Missing tools: bash scripts/deps.sh --bench installs them.
 need() { command -v "$1" >/dev/null || { echo "missing $1: apt-get install -y $2" >&2; exit 1; }; }
 need wrk wrk
 need redis-server redis-server

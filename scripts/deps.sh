@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages regnotify needs to build, run and test,
-# only when something is missing (--test: also what the tests need).
+# only when something is missing (--test: also what the tests need;
+# --bench: also what bench/run_bench.sh needs).
 # Needs root (or sudo) for apt-get.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-dev
@@ -9,6 +10,8 @@ PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-de
 # Test-only: the end-to-end tests push images with skopeo to a real docker-registry;
 # man-db checks the man pages.
 [ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo clang-format man-db groff-base)
+# Bench-only: the load generators and the noise probe.
+[ "${1:-}" = "--bench" ] && PKGS+=(wrk hyperfine)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
