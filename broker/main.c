@@ -2,6 +2,7 @@
  * API state, delivery, transports), runs the loop, and stops them in the
  * reverse order on the way out (core/broker.c's lifecycle). */
 #include "api.h"
+#include "auth.h"
 #include "broker.h"
 #include "config.h"
 #include "embed.h"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 		goto out;
 	b->link = link_new(b);
 	broker_add_module(b, &link_module, b);
+	auth_start(b);
 	api_start(b);
 	push_start(b);
 	sweeper_start(b);

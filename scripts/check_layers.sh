@@ -12,7 +12,8 @@ declare -A allowed=(
   [broker/core]="client/common"
   [broker/model]="broker/core client/common"
   [broker/store]="broker/model broker/core client/common"
-  [broker/api]="broker/store broker/model broker/core client/common"
+  [broker/auth]="broker/store broker/model broker/core client/common"
+  [broker/api]="broker/auth broker/store broker/model broker/core client/common"
   [broker/deliver]="broker/store broker/model broker/core client/common"
   [broker/transport]="broker/core client/common"
 )

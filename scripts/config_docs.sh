@@ -45,7 +45,7 @@ else
 fi
 # regnotifyd(8) is written by hand: it must still name every flag.
 missing=0
-for flag in $("$bin" --help | grep -oE '^  (-h, )?--[a-z-]+' | sed 's/.*--/--/'); do
+for flag in $("$bin" --help | grep -oE '^  (-h, )?--[a-z-]+' | sed 's/.*--/--/' | sort -u); do
   roff="$(printf '%s' "$flag" | sed 's/-/\\\\-/g')"
   grep -q -- "$roff" "$man8" || { echo "$man8 does not document $flag" >&2; missing=1; }
 done

@@ -1,5 +1,8 @@
 /* api.c - helpers shared by the REST handlers, and the layer's start. */
 #include "api.h"
+#include "log.h"
+
+#include "iam.h"
 
 #include "broker.h"
 #include "mem.h"
@@ -11,8 +14,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "project", "topic", "subscription", "service_account",
+					     "global" };
+	for (size_t i = 0; i < n; i++) {
+		const struct route *r = &t[i];
+		if (r->permission == NULL) {
+			snprintf(err, errlen, "route %s has no permission", r->name);
+			return -1;
+		}
+		if (r->permission[0] == '\0')
+			continue;
+		if (!iam_permission_known(r->permission)) {
+			snprintf(err, errlen, "route %s: unknown permission %s", r->name,
+				 r->permission);
+			return -1;
+		}
+		if (r->also_permission &&
+		    (!iam_permission_known(r->also_permission) || r->also_resource == NULL ||
+		     strcmp(r->also_resource, "body.topic") != 0)) {
+			snprintf(err, errlen, "route %s: bad second permission", r->name);
+			return -1;
+		}
+		int ok = 0;
+		for (size_t k = 0; r->resource && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			ok |= strcmp(r->resource, kinds[k]) == 0;
+		if (!ok) {
+			snprintf(err, errlen, "route %s: no valid resource for %s", r->name,
+				 r->permission);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void api_start(struct broker *b)
 {
+	char err[256];
+	/* A route without a permission is a wiring bug, never an open door. */
+	if (api_routes_check(b->routes, b->nroutes, err, sizeof(err)) != 0) {
+		log_error("api: %s", err);
+		abort();
+	}
 	pull_start(b);
 	ingest_start(b);
 }

@@ -72,9 +72,28 @@ void seek_subscription(struct call *c);   /* seek.c */
 void ingest_distribution(struct call *c); /* ingest.c */
 void ingest_native(struct call *c);
 void ingest_recently_pulled(struct call *c);
+void iam_get_policy(struct call *c); /* iam.c */
+void iam_set_policy(struct call *c);
+void iam_test_permissions(struct call *c);
+void iam_token(struct call *c);
+void iam_jwks(struct call *c);
+void sa_create(struct call *c); /* service_accounts.c */
+void sa_get(struct call *c);
+void sa_list(struct call *c);
+void sa_delete(struct call *c);
+void sa_disable(struct call *c); /* and enable, by route name */
+void sa_key_create(struct call *c);
+void sa_key_get(struct call *c);
+void sa_key_list(struct call *c);
+void sa_key_delete(struct call *c);
 void ops_health(struct call *c); /* ops.c */
 void ops_ready(struct call *c);
 void ops_metrics(struct call *c);
+
+/* Every row has a permission ("" open) that model/iam.c knows and, for
+ * a permission, a resource kind. Returns 0, or -1 with the first
+ * offending row in err. api_start aborts on it; unit_router checks it. */
+int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen);
 
 /* The route table (routes.c), for the gate. */
 extern const struct route routes[];

@@ -20,6 +20,8 @@ struct route;
 struct link;
 struct pull_waiters;
 struct wake;
+struct gate_auth;
+struct auth;
 
 /* What the lifecycle needs of a module (transport, delivery, sweeper...),
  * instead of broker.c reaching into each. Every member may be NULL. */
@@ -43,9 +45,11 @@ struct broker {
 	/* The route table the gate dispatches on (api/routes.c, set by main). */
 	const struct route *routes;
 	size_t nroutes;
-	struct link *link;            /* store/: the Redis link */
-	struct pull_waiters *waiters; /* api/pull.c: parked long-poll pulls */
-	struct wake *wake;            /* core/wake.c: publish observers */
+	struct link *link;                 /* store/: the Redis link */
+	struct pull_waiters *waiters;      /* api/pull.c: parked long-poll pulls */
+	struct wake *wake;                 /* core/wake.c: publish observers */
+	const struct gate_auth *gate_auth; /* core/gate.c: the access-control steps */
+	struct auth *auth;                 /* auth/: keys, tokens and policies */
 	struct {
 		const struct module_ops *ops;
 		void *state;

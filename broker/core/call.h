@@ -15,6 +15,9 @@
 struct broker;
 struct call;
 
+/* "serviceAccount:" + an email of at most 254 bytes. */
+#define CALL_PRINCIPAL_MAX 272
+
 struct call_ops {
 	const char *name; /* "http", "nng": for logs */
 	/* Before the route in the debug line of each answer: NULL for HTTP
@@ -44,7 +47,13 @@ struct call {
 	 * the nng frame's token - or NULL; borrowed from the transport. */
 	const char *credential;
 	size_t credential_len;
+	/* Who the gate's authn step found: "serviceAccount:EMAIL", or "" for
+	 * an anonymous call (and the ingest-token principal, see auth/). */
+	char principal[CALL_PRINCIPAL_MAX];
 	const struct route *route;
+	int gate_step;         /* core/gate.c: the next step to run */
+	const char *gate_body; /* the body the transport handed to the gate */
+	size_t gate_len;
 	char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* project, id */
 	json_t *body;    /* parsed JSON body or NULL; owned by the call */
 	const char *raw; /* raw_body routes: the unparsed body (the transport's) */

@@ -56,6 +56,11 @@ struct config {
 	/* Push delivery (deliver/push.c). */
 	int push_allow_link_local;
 	long push_max_window;
+	/* Access control (auth/). */
+	int auth_required; /* --auth required|off */
+	char admin_key_file[512];
+	char public_url[512]; /* "" : http://listen */
+	int64_t token_lifetime_ms;
 	int help, version;
 	char print_docs[16]; /* --print-config-docs FORMAT: "markdown" or "man" */
 };
@@ -75,6 +80,10 @@ void config_mask_url(const char *url, char *out, size_t n);
 
 /* Parses "host:port" / "[v6]:port". Returns 0 or -1. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+
+/* The broker's URL as clients reach it: public_url, else
+ * http://HOST:PORT of listen (no trailing slash). */
+void config_public_url(const struct config *cfg, char *buf, size_t n);
 
 /* 1 when host is a loopback address (127.0.0.0/8, ::1, localhost). */
 int config_is_loopback(const char *host);

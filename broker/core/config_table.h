@@ -42,6 +42,9 @@ struct option_def {
 	const char *help;
 };
 
+/* Room config_load keeps per option (checked where the table is). */
+#define CONFIG_MAX_OPTIONS 64
+
 extern const struct option_def config_options[];
 extern const size_t config_noptions;
 

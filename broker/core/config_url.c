@@ -161,3 +161,17 @@ int config_is_loopback(const char *host)
 	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
 	       strcmp(host, "localhost") == 0;
 }
+
+void config_public_url(const struct config *cfg, char *buf, size_t n)
+{
+	if (cfg->public_url[0]) {
+		size_t l = strlen(cfg->public_url);
+		while (l > 0 && cfg->public_url[l - 1] == '/')
+			l--;
+		snprintf(buf, n, "%.*s", (int)l, cfg->public_url);
+		return;
+	}
+	int v6 = strchr(cfg->listen_host, ':') != NULL;
+	snprintf(buf, n, "http://%s%s%s:%d", v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "",
+		 cfg->listen_port);
+}

@@ -8,31 +8,87 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-/* AUTHN_INGEST_TOKEN: the call's bearer token must be one of
- * ingest_tokens (always passes when none are configured: config refuses
- * that off loopback). Constant time per candidate: no timing oracle.
- * Replies 401 and returns -1. */
-static int ingest_token_or_reply(struct call *c)
+int gate_ingest_token_matches(const struct call *c)
 {
 	const struct config_tokens *t = &c->b->cfg.ingest_tokens;
-	if (t->n == 0)
-		return 0;
-	if (c->credential) {
-		for (int i = 0; i < t->n; i++) {
+	int match = 0;
+	if (c->credential)
+		for (int i = 0; i < t->n; i++)
 			if (strlen(t->v[i]) == c->credential_len &&
 			    CRYPTO_memcmp(t->v[i], c->credential, c->credential_len) == 0)
-				return 0;
-		}
-	}
+				match = 1;
+	return match;
+}
+
+void gate_refuse_ingest(struct call *c)
+{
 	call_set_header(c, "WWW-Authenticate", "Bearer realm=\"regnotify registry ingest\"");
 	char peer[128];
 	call_peer(c, peer, sizeof(peer));
 	log_warn("registry ingest: %s bearer token from %s", c->credential ? "wrong" : "missing",
 		 peer);
 	call_error(c, ERR_UNAUTHENTICATED,
-		   "Request is missing or has an invalid bearer token "
-		   "for registry ingest.");
+		   "Request is missing or has an invalid bearer token for registry ingest.");
+}
+
+/* AUTHN_INGEST_TOKEN without the access-control steps: the call's bearer
+ * token must be one of ingest_tokens (always passes when none are
+ * configured: config refuses that off loopback). Replies 401 and returns
+ * -1. */
+static int ingest_token_or_reply(struct call *c)
+{
+	if (c->b->cfg.ingest_tokens.n == 0 || gate_ingest_token_matches(c))
+		return 0;
+	gate_refuse_ingest(c);
 	return -1;
+}
+
+void gate_set_auth(struct broker *b, const struct gate_auth *auth)
+{
+	b->gate_auth = auth;
+}
+
+enum gate_step { STEP_AUTHN = 0, STEP_LIMITS, STEP_AUTHZ, STEP_HANDLER };
+
+void gate_resume(struct call *c)
+{
+	const struct route *r = c->route;
+	const struct gate_auth *auth = c->b->gate_auth;
+	switch (c->gate_step) {
+	case STEP_AUTHN:
+		c->gate_step = STEP_LIMITS;
+		if (auth) {
+			auth->authenticate(c);
+			return;
+		}
+		if (r->authn == AUTHN_INGEST_TOKEN && ingest_token_or_reply(c) != 0)
+			return;
+		/* fall through */
+	case STEP_LIMITS:
+		c->gate_step = STEP_AUTHZ;
+		if (r->body_limit && c->gate_len > 0) {
+			if (c->gate_len > r->body_limit) {
+				call_error(c, ERR_PAYLOAD_TOO_LARGE,
+					   "Request payload size exceeds the limit: "
+					   "%zu bytes.",
+					   r->body_limit);
+				return;
+			}
+			c->raw = c->gate_body;
+			c->raw_len = c->gate_len;
+			if (!r->raw_body && call_parse_body_or_reply(c) != 0)
+				return;
+		}
+		/* fall through */
+	case STEP_AUTHZ:
+		c->gate_step = STEP_HANDLER;
+		if (auth) {
+			auth->authorize(c);
+			return;
+		}
+		/* fall through */
+	default: r->handler(c);
+	}
 }
 
 void gate_dispatch(struct call *c, int method, const char *path, const char *body, size_t len)
@@ -58,20 +114,8 @@ void gate_dispatch(struct call *c, int method, const char *path, const char *bod
 		return;
 	}
 	c->route = r;
-	if (r->authn == AUTHN_INGEST_TOKEN && ingest_token_or_reply(c) != 0)
-		return;
-	if (r->body_limit && len > 0) {
-		if (len > r->body_limit) {
-			call_error(c, ERR_PAYLOAD_TOO_LARGE,
-				   "Request payload size exceeds the limit: "
-				   "%zu bytes.",
-				   r->body_limit);
-			return;
-		}
-		c->raw = body;
-		c->raw_len = len;
-		if (!r->raw_body && call_parse_body_or_reply(c) != 0)
-			return;
-	}
-	r->handler(c);
+	c->gate_body = body;
+	c->gate_len = len;
+	c->gate_step = STEP_AUTHN;
+	gate_resume(c);
 }

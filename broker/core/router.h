@@ -45,16 +45,21 @@ struct route {
 	 * resource names ("topic", "subscription", "project"). */
 	const char *permission;
 	const char *resource;
+	/* A second permission some methods need on another resource, named
+	 * by the body ("body.topic": the "topic" field, as subscriptions.create
+	 * needs pubsub.topics.attachSubscription on its topic). */
+	const char *also_permission;
+	const char *also_resource;
 	enum route_audit audit;
 };
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 
-#define ROUTE_MAX_PARAMS 2
+#define ROUTE_MAX_PARAMS 3
 #define ROUTE_PARAM_MAX 1024
 
 /* Finds the route for method+path (path without the query string). On
- * ROUTE_OK *out is the route and params hold the {} captures (up to two,
+ * ROUTE_OK *out is the route and params hold the {} captures (up to three,
  * NUL-terminated, truncated captures make the match fail). ROUTE_BAD_METHOD
  * means the path exists with another method. Any thread; no allocation. */
 enum route_result router_match(const struct route *table, size_t n, int method, const char *path,

@@ -45,6 +45,27 @@
 	(snprintf(buf, KEYS_MAX, "rn:v1:reg:manifests:%s", repo), (buf))
 #define KEYS_REG_PULLED(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:reg:pulled:%s", p), (buf))
 
+/* IAM (store/iam.c). A service account E (its email) has a hash and a set
+ * of key IDs; each key K is a hash beside them (hash tag {E}, so an
+ * account's keys share its slot; scripts/prelude.lua's sakey mirrors
+ * this). Accounts per project, sorted by email; the IAM policies: the
+ * global one (every project inherits it: the bootstrap admin), a
+ * project, a topic T and a subscription S (beside the resource's own keys,
+ * in its slot: deleting the resource deletes its policy); the broker's own
+ * signing keys (kid -> JSON); the channel of IAM changes (payloads
+ * "sa:E", "key:E/K", "policy:R", "signing"). */
+#define KEYS_SA(buf, e) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}", e), (buf))
+#define KEYS_SA_KEYS(buf, e) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}:keys", e), (buf))
+#define KEYS_SA_KEY(buf, e, k) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}:key:%s", e, k), (buf))
+#define KEYS_PROJECT_SAS(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:project:%s:sas", p), (buf))
+#define KEYS_GLOBAL_POLICY "rn:v1:policy:global"
+#define KEYS_PROJECT_POLICY(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:project:%s:policy", p), (buf))
+#define KEYS_TOPIC_POLICY(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:policy", t), (buf))
+#define KEYS_SUB_POLICY(buf, s) (snprintf(buf, KEYS_MAX, "rn:v1:sub:{%s}:policy", s), (buf))
+#define KEYS_ALL_SAS "rn:v1:sas"
+#define KEYS_SIGNING "rn:v1:signing"
+#define KEYS_IAM_CHANNEL "rn:v1:iam"
+
 /* Wake-up channels: PUBLISH on KEYS_WAKE_PREFIX T. */
 #define KEYS_WAKE_PREFIX "rn:v1:wake:"
 #define KEYS_WAKE_PATTERN KEYS_WAKE_PREFIX "*"

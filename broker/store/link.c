@@ -48,6 +48,10 @@ struct link {
 	char instance[24]; /* random id of this broker process (wake-up payloads) */
 	int logged_down;
 	int setup_failed; /* AUTH or SELECT refused on this connection */
+	/* link_watch: one more channel on the subscriber connection. */
+	const char *watch_channel;
+	link_watch_fn watch_fn;
+	void *watch_arg;
 };
 
 struct pending {
@@ -217,6 +221,35 @@ static void on_wake_msg(redisAsyncContext *ac, void *r, void *privdata)
 		wake_topic(l->rc->b, ch->str + sizeof(KEYS_WAKE_PREFIX) - 1);
 }
 
+/* A message on the watched channel: ["message", channel, payload], or the
+ * subscribe confirmation ["subscribe", channel, n] - after which changes
+ * may have been missed while the subscriber was down: fn(arg, NULL). */
+static void on_watch_msg(redisAsyncContext *ac, void *r, void *privdata)
+{
+	(void)privdata;
+	struct conn *l = ac->data;
+	redisReply *reply = r;
+	if (l == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
+	    l->rc->watch_fn == NULL)
+		return;
+	const char *kind = reply->element[0]->str;
+	redisReply *payload = reply->element[2];
+	if (strcmp(kind, "subscribe") == 0)
+		l->rc->watch_fn(l->rc->watch_arg, NULL);
+	else if (strcmp(kind, "message") == 0 && payload->type == REDIS_REPLY_STRING)
+		l->rc->watch_fn(l->rc->watch_arg, payload->str);
+}
+
+void link_watch(struct link *rc, const char *channel, link_watch_fn fn, void *arg)
+{
+	rc->watch_channel = channel;
+	rc->watch_fn = fn;
+	rc->watch_arg = arg;
+	if (rc->sub.ac && rc->sub.connected)
+		redisAsyncCommand(rc->sub.ac, on_watch_msg, NULL, "SUBSCRIBE %s", channel);
+}
+
 static void on_connect(const redisAsyncContext *cac, int status)
 {
 	struct conn *l = cac->data;
@@ -238,6 +271,9 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	if (l->is_sub) {
 		l->backoff_ms = BACKOFF_MIN_MS;
 		redisAsyncCommand(ac, on_wake_msg, NULL, "PSUBSCRIBE " KEYS_WAKE_PATTERN);
+		if (rc->watch_channel)
+			redisAsyncCommand(ac, on_watch_msg, NULL, "SUBSCRIBE %s",
+					  rc->watch_channel);
 		return;
 	}
 	if (cfg->redis_db)

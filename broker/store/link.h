@@ -39,6 +39,13 @@ int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **arg
 int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int numkeys, int argc,
 		const char **argv, const size_t *lens);
 
+/* Change notifications: fn(arg, payload) for each message PUBLISHed on
+ * channel (borrowed, static), and fn(arg, NULL) each time the subscriber
+ * connection (re)subscribes - changes may have been missed while it was
+ * down, so a cache drops everything. One watcher per link. Loop thread. */
+typedef void (*link_watch_fn)(void *arg, const char *payload);
+void link_watch(struct link *rc, const char *channel, link_watch_fn fn, void *arg);
+
 /* This broker process's random id: the payload of its wake-up PUBLISHes,
  * so that it can ignore its own (it wakes locally right away). */
 const char *link_instance(const struct link *rc);

@@ -146,6 +146,74 @@ int store_ingest(struct link *l, int64_t now_ms, long long ttl_s, int create, co
 int store_pulled_images(struct link *l, const char *project, int64_t since_ms, long offset,
 			long count, store_cb cb, void *arg);
 
+/* IAM (store/iam.c): service accounts, their public keys (the private
+ * key is never stored), IAM policies and the broker's signing keys. Every
+ * change is PUBLISHed on the IAM channel (store_watch_iam). */
+struct store_sa {
+	const char *email, *project, *account_id, *unique_id, *display_name, *description;
+};
+/* {'OK'} | {'ALREADY_EXISTS'}. */
+int store_sa_create(struct link *l, const struct store_sa *sa, int64_t now_ms, store_cb cb,
+		    void *arg);
+/* The account's hash as a flat array (empty: none): email, project,
+ * account_id, unique_id, display_name, description, disabled ("0"/"1"),
+ * created_ms. */
+int store_sa_get(struct link *l, const char *email, store_cb cb, void *arg);
+/* Up to count accounts of project in email order after start ("-" or
+ * "(EMAIL"): {'OK', email, hash-array, ...}. */
+int store_sa_list(struct link *l, const char *project, const char *start, long count, store_cb cb,
+		  void *arg);
+/* Sets one field (disabled, display_name, description). {'OK'} | {'NOT_FOUND'}. */
+int store_sa_update(struct link *l, const char *email, const char *field, const char *value,
+		    store_cb cb, void *arg);
+/* How many accounts exist (integer reply). */
+int store_sa_count(struct link *l, store_cb cb, void *arg);
+/* Deletes the account and its keys. {'OK'} | {'NOT_FOUND'}. */
+int store_sa_delete(struct link *l, const char *email, const char *project, store_cb cb, void *arg);
+struct store_key {
+	const char *key_id, *public_pem, *algorithm;
+	int64_t created_ms, valid_before_ms;
+};
+/* {'OK'} | {'NOT_FOUND'} (no account) | {'FAILED_PRECONDITION'} (max_keys). */
+int store_key_create(struct link *l, const char *email, const struct store_key *k, int max_keys,
+		     store_cb cb, void *arg);
+/* {'OK', key-hash-array, ...} by key id | {'NOT_FOUND'}. A key hash:
+ * key_id, public_pem, algorithm, created_ms, valid_before_ms. */
+int store_key_list(struct link *l, const char *email, store_cb cb, void *arg);
+/* One key's hash (empty array: none). */
+int store_key_get(struct link *l, const char *email, const char *key_id, store_cb cb, void *arg);
+/* For token verification: {'OK', public_pem, valid_before_ms, disabled} |
+ * {'NOT_FOUND'}. */
+int store_key_lookup(struct link *l, const char *email, const char *key_id, store_cb cb, void *arg);
+/* {'OK'} | {'NOT_FOUND'}. */
+int store_key_delete(struct link *l, const char *email, const char *key_id, store_cb cb, void *arg);
+enum store_res_kind { STORE_RES_GLOBAL = 0, STORE_RES_PROJECT, STORE_RES_TOPIC, STORE_RES_SUB };
+struct store_resource {
+	enum store_res_kind kind;
+	const char *project, *id; /* project: NULL for global; id: NULL for a project */
+};
+/* [json, etag] (nils: no policy yet). */
+int store_policy_get(struct link *l, const struct store_resource *r, store_cb cb, void *arg);
+/* For getIamPolicy: {'OK', json, etag} (nils: none) | {'NOT_FOUND'} (no
+ * such topic or subscription). */
+int store_policy_read(struct link *l, const struct store_resource *r, store_cb cb, void *arg);
+/* Compare-and-set (expected_etag NULL or "": none; "ACAB": none yet). {'OK'} | {'ABORTED'}
+ * (stale etag) | {'NOT_FOUND'} (no such topic or subscription).
+ * resource_name ("projects/P/topics/T") is what the change notice names. */
+int store_policy_set(struct link *l, const struct store_resource *r, const char *resource_name,
+		     const char *json, const char *etag, const char *expected_etag, store_cb cb,
+		     void *arg);
+/* The broker's signing keys: adds (kid, key_json) unless a key younger
+ * than rotate_ms exists, drops keys older than keep_ms; the reply is the
+ * flat kid -> key_json array of every key (store_signing_get: the same,
+ * without a change). */
+int store_signing_ensure(struct link *l, const char *kid, const char *key_json, int64_t now_ms,
+			 int64_t rotate_ms, int64_t keep_ms, store_cb cb, void *arg);
+int store_signing_get(struct link *l, store_cb cb, void *arg);
+/* IAM change notices ("sa:E", "key:E/K", "policy:R", "signing"; NULL:
+ * maybe missed, drop every cached entry). */
+void store_watch_iam(struct link *l, link_watch_fn fn, void *arg);
+
 /* Housekeeping (store/housekeeping.c). */
 /* Every push subscription: {name, push-config-json, ack-ms, topic, ...}. */
 int store_push_list(struct link *l, store_cb cb, void *arg);

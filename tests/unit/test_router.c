@@ -97,6 +97,30 @@ static void overlong_capture_does_not_match(void **state)
 	assert_int_equal(strlen(p[1]), 300);
 }
 
+/* Every route has a permission (or is marked open with ""), the IAM model
+ * knows it, and it says what resource it applies to; a row added without
+ * one fails here (and the broker refuses to start). */
+static void every_route_has_a_permission(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	int rc = api_routes_check(routes, routes_len, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("%s", err);
+	size_t open = 0;
+	for (size_t i = 0; i < routes_len; i++)
+		open += routes[i].permission[0] == '\0';
+	/* healthz, readyz, token, jwks and the three testIamPermissions. */
+	assert_int_equal(open, 7);
+	const struct route bad[] = { { .method = M_GET, .pattern = "/x", .name = "x" } };
+	assert_int_equal(api_routes_check(bad, 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "route x has no permission");
+	const struct route bad2[] = {
+		{ .method = M_GET, .pattern = "/x", .name = "x", .permission = "pubsub.nope" }
+	};
+	assert_int_equal(api_routes_check(bad2, 1, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +129,7 @@ int main(void)
 		cmocka_unit_test(resource_routes),
 		cmocka_unit_test(wrong_method_and_unknown_paths),
 		cmocka_unit_test(overlong_capture_does_not_match),
+		cmocka_unit_test(every_route_has_a_permission),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,11 @@ local function skey(s, suffix)
   if suffix then return 'rn:v1:sub:{' .. s .. '}:' .. suffix end
   return 'rn:v1:sub:{' .. s .. '}'
 end
+-- The channel of IAM changes (keys.h KEYS_IAM_CHANNEL).
+local IAM_CHANNEL = 'rn:v1:iam'
+-- Service account E's hash and its key K (keys.h KEYS_SA, KEYS_SA_KEY).
+local function sahash(e) return 'rn:v1:sa:{' .. e .. '}' end
+local function sakey(e, k) return 'rn:v1:sa:{' .. e .. '}:key:' .. k end
 local function split_name(s) return s:match('^([^/]+)/(.+)$') end
 local function id_ms(id) return tonumber(id:match('^(%d+)')) end
 
@@ -36,6 +41,12 @@ local function delete_sub_keys(s, k)
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
   redis.call('DEL', k[1], k[2], k[3], k[4])
+  -- Its IAM policy goes with it (a new subscription of that name starts
+  -- with none); every broker drops its cached copy.
+  if redis.call('DEL', skey(s, 'policy')) == 1 then
+    local p0, id0 = split_name(s)
+    redis.call('PUBLISH', IAM_CHANNEL, 'policy:projects/' .. p0 .. '/subscriptions/' .. id0)
+  end
   local p, id = split_name(s)
   redis.call('ZREM', 'rn:v1:project:' .. p .. ':subs', id)
   redis.call('SREM', 'rn:v1:subs', s)

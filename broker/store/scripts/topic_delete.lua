@@ -10,6 +10,10 @@ for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'))
 end
 redis.call('DEL', h, KEYS[2], KEYS[3])
+-- Its IAM policy goes with it (tkey(t, 'policy'), keys.h KEYS_TOPIC_POLICY).
+if redis.call('DEL', tkey(t, 'policy')) == 1 then
+  redis.call('PUBLISH', IAM_CHANNEL, 'policy:projects/' .. ARGV[2] .. '/topics/' .. ARGV[3])
+end
 redis.call('ZREM', KEYS[4], ARGV[3])
 redis.call('SREM', KEYS[5], t)
 return {'OK'}

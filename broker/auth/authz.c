@@ -1,0 +1,269 @@
+/* authz.c - what a call may do: the route's permission, checked against the
+ * union of the global policy, the project's and the resource's own
+ * (fetched once, then cached until an IAM notice). A denied call changes
+ * nothing and learns nothing about whether the resource exists. */
+#include "auth.h"
+#include "auth_internal.h"
+#include "cache.h"
+
+#include "broker.h"
+#include "call.h"
+#include "gate.h"
+#include "iam.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+
+#include <string.h>
+
+#define MAX_LEVELS 3
+
+struct check {
+	struct auth *a;
+	struct call *c;
+	const char *perm;
+	char names[MAX_LEVELS][600]; /* "global", "projects/P", "projects/P/topics/T" */
+	struct store_resource res[MAX_LEVELS];
+	char project[128], id[ROUTE_PARAM_MAX];
+	int n, pending, failed;
+	void (*done)(struct call *c, int allowed);
+};
+
+/* Splits "projects/P[/topics|subscriptions/ID]" into the levels. */
+static int levels(struct check *k, const char *name)
+{
+	snprintf(k->names[0], sizeof(k->names[0]), "global");
+	k->res[0] = (struct store_resource){ STORE_RES_GLOBAL, NULL, NULL };
+	k->n = 1;
+	if (strcmp(name, "global") == 0)
+		return 0;
+	if (strncmp(name, "projects/", 9) != 0)
+		return -1;
+	const char *p = name + 9, *slash = strchr(p, '/');
+	size_t pl = slash ? (size_t)(slash - p) : strlen(p);
+	if (pl == 0 || pl >= sizeof(k->project))
+		return -1;
+	memcpy(k->project, p, pl);
+	k->project[pl] = '\0';
+	snprintf(k->names[1], sizeof(k->names[1]), "projects/%s", k->project);
+	k->res[1] = (struct store_resource){ STORE_RES_PROJECT, k->project, NULL };
+	k->n = 2;
+	if (slash == NULL)
+		return 0;
+	enum store_res_kind kind;
+	const char *id;
+	if (strncmp(slash, "/topics/", 8) == 0)
+		kind = STORE_RES_TOPIC, id = slash + 8;
+	else if (strncmp(slash, "/subscriptions/", 15) == 0)
+		kind = STORE_RES_SUB, id = slash + 15;
+	else
+		return 0; /* serviceAccounts/...: the project's policy */
+	if (id[0] == '\0' || strlen(id) >= sizeof(k->id) || strchr(id, '/'))
+		return -1;
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	snprintf(k->names[2], sizeof(k->names[2]), "%s", name);
+	k->res[2] = (struct store_resource){ kind, k->project, k->id };
+	k->n = 3;
+	return 0;
+}
+
+static void decide(struct check *k)
+{
+	json_t *pol[MAX_LEVELS];
+	int np = 0;
+	for (int i = 0; i < k->n; i++) {
+		struct policy_entry *e = cache_policy_get(k->a, k->names[i]);
+		if (e && e->policy)
+			pol[np++] = e->policy;
+	}
+	const char *who = k->c->principal[0] ? k->c->principal : NULL;
+	int ok = iam_allows(pol, (size_t)np, who, k->perm);
+	struct call *c = k->c;
+	void (*done)(struct call *, int) = k->done;
+	mem_free(k);
+	done(c, ok);
+}
+
+/* store_policy_get: [json, etag] (nils: none), into the cache. */
+struct fetch {
+	struct check *k;
+	int level;
+};
+
+static void on_fetched(redisReply *r, void *arg)
+{
+	struct fetch *f = arg;
+	struct check *k = f->k;
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		json_t *p = NULL;
+		if (r->element[0]->type == REDIS_REPLY_STRING)
+			p = json_loadb(r->element[0]->str, r->element[0]->len, 0, NULL);
+		cache_policy_put(k->a, k->names[f->level], p);
+	} else {
+		k->failed = 1;
+	}
+	mem_free(f);
+	if (--k->pending > 0)
+		return;
+	if (k->failed) {
+		struct call *c = k->c;
+		mem_free(k);
+		call_unavailable(c);
+		return;
+	}
+	decide(k);
+}
+
+static void check_run(struct check *k)
+{
+	int missing[MAX_LEVELS], nm = 0;
+	for (int i = 0; i < k->n; i++)
+		if (cache_policy_get(k->a, k->names[i]) == NULL)
+			missing[nm++] = i;
+	if (nm == 0) {
+		decide(k);
+		return;
+	}
+	k->pending = nm;
+	for (int i = 0; i < nm; i++) {
+		struct fetch *f = mem_alloc(sizeof(*f));
+		f->k = k;
+		f->level = missing[i];
+		if (store_policy_get(k->a->b->link, &k->res[missing[i]], on_fetched, f) != 0) {
+			mem_free(f);
+			k->failed = 1;
+			if (--k->pending == 0) {
+				struct call *c = k->c;
+				mem_free(k);
+				call_unavailable(c);
+				return;
+			}
+		}
+	}
+}
+
+void auth_check(struct call *c, const char *perm, const char *resource_name,
+		void (*done)(struct call *c, int allowed))
+{
+	struct check *k = mem_calloc(1, sizeof(*k));
+	k->a = c->b->auth;
+	k->c = c;
+	k->perm = perm;
+	k->done = done;
+	if (levels(k, resource_name) != 0) {
+		mem_free(k);
+		done(c, 0);
+		return;
+	}
+	check_run(k);
+}
+
+static void deny(struct call *c)
+{
+	char peer[128];
+	call_peer(c, peer, sizeof(peer));
+	if (c->principal[0] == '\0') {
+		log_info("authz: %s %s without credentials from %s", c->route->name, c->uri, peer);
+		call_set_header(c, "WWW-Authenticate", "Bearer realm=\"regnotify\"");
+		call_error(
+			c, ERR_UNAUTHENTICATED,
+			"Request is missing required authentication credential. Expected OAuth 2 "
+			"access token, login cookie or other valid authentication credential.");
+		return;
+	}
+	log_info("authz: %s %s denied to %s from %s (needs %s)", c->route->name, c->uri,
+		 c->principal, peer, c->route->permission);
+	call_error(c, ERR_PERMISSION_DENIED, "User not authorized to perform this action.");
+}
+
+static void on_also_checked(struct call *c, int allowed)
+{
+	if (allowed)
+		gate_resume(c);
+	else
+		deny(c);
+}
+
+/* The route's second permission, on the resource its body names. A body
+ * without a usable name skips it: the handler answers 400 for that. */
+static void on_route_checked(struct call *c, int allowed)
+{
+	const struct route *r = c->route;
+	if (!allowed) {
+		deny(c);
+		return;
+	}
+	if (r->also_permission == NULL || strcmp(r->also_resource, "body.topic") != 0) {
+		gate_resume(c);
+		return;
+	}
+	const char *t = json_string_value(json_object_get(c->body, "topic"));
+	if (t == NULL || strncmp(t, "projects/", 9) != 0 || strlen(t) > 400 ||
+	    strstr(t, "/topics/") == NULL) {
+		gate_resume(c);
+		return;
+	}
+	auth_check(c, r->also_permission, t, on_also_checked);
+}
+
+/* The resource a route's permission applies to, from its columns and the
+ * path's {} captures. -1 when a capture is longer than any valid name
+ * (project IDs have at most 100 characters, topic and subscription IDs
+ * 255, emails 254): the call is refused before anything is looked up. */
+static int resource_of(const struct call *c, char *buf, size_t n)
+{
+	const char *res = c->route->resource ? c->route->resource : "";
+	const char *p = c->params[0], *id = c->params[1];
+	if (strlen(p) > 100 || strlen(id) > 255)
+		return -1;
+	if (strcmp(res, "topic") == 0)
+		snprintf(buf, n, "projects/%.100s/topics/%.255s", p, id);
+	else if (strcmp(res, "subscription") == 0)
+		snprintf(buf, n, "projects/%.100s/subscriptions/%.255s", p, id);
+	else if (strcmp(res, "project") == 0)
+		snprintf(buf, n, "projects/%.100s", p);
+	else if (strcmp(res, "service_account") == 0) {
+		/* Its project's policy; "projects/-/serviceAccounts/E" names it by
+		 * the email alone. An email of no project: the global policy. */
+		char proj[128];
+		if (strcmp(p, "-") != 0)
+			snprintf(buf, n, "projects/%.100s", p);
+		else if (iam_account_project(id, proj, sizeof(proj)) == 0)
+			snprintf(buf, n, "projects/%.100s", proj);
+		else
+			snprintf(buf, n, "global");
+	} else {
+		snprintf(buf, n, "global");
+	}
+	return 0;
+}
+
+void auth_authorize(struct call *c)
+{
+	const struct route *r = c->route;
+	const char *perm = r->permission;
+	if (perm == NULL || perm[0] == '\0') { /* open: /healthz, /readyz, /token, JWKS */
+		gate_resume(c);
+		return;
+	}
+	if (!c->b->cfg.auth_required) {
+		/* No access control; only the ingest routes keep their tokens. */
+		if (r->authn == AUTHN_INGEST_TOKEN && c->b->cfg.ingest_tokens.n > 0 &&
+		    strcmp(c->principal, AUTH_INGEST_PRINCIPAL) != 0) {
+			gate_refuse_ingest(c);
+			return;
+		}
+		gate_resume(c);
+		return;
+	}
+	if (strcmp(c->principal, AUTH_INGEST_PRINCIPAL) == 0) {
+		on_route_checked(c, strcmp(perm, "regnotify.registry.notify") == 0);
+		return;
+	}
+	char name[600];
+	if (resource_of(c, name, sizeof(name)) != 0) {
+		call_error(c, ERR_INVALID_ARGUMENT, "Invalid resource name given.");
+		return;
+	}
+	auth_check(c, perm, name, on_route_checked);
+}
