@@ -111,6 +111,10 @@ int main(int argc, char **argv)
 		config_usage(stdout);
 		return 0;
 	}
+	if (b->cfg.print_routes) {
+		api_print_routes(stdout);
+		return 0;
+	}
 	if (b->cfg.print_docs[0])
 		return config_print_docs(stdout, b->cfg.print_docs) == 0 ? 0 : 2;
 	if (b->cfg.version) {

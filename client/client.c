@@ -179,6 +179,10 @@ int client_opts_check(const struct rn_client_opts *o)
 		return errors_set(RN_EINVAL, "Invalid log_level %d", o->log_level);
 	if (o->access_token && strlen(o->access_token) > WIRE_TOKEN_MAX)
 		return errors_set(RN_EINVAL, "Access token longer than %d bytes", WIRE_TOKEN_MAX);
+	if (o->key_file && *o->key_file && o->access_token && *o->access_token)
+		return errors_set(RN_EINVAL, "Give access_token or key_file, not both");
+	if (o->token_lifetime_s < 0 || o->token_lifetime_s > 3600)
+		return errors_set(RN_EINVAL, "token_lifetime_s must be 1-3600 (0: 3600)");
 	if (tls && (!o->tls_ca_file || !*o->tls_ca_file))
 		return errors_set(RN_EINVAL, "tls+tcp:// needs tls_ca_file");
 	return 0;
@@ -232,6 +236,8 @@ int client_map_status(int status, const char *body, size_t body_len)
 			gstatus = json_string_value(json_object_get(err, "status"));
 		if (json_is_string(json_object_get(err, "message")))
 			msg = json_string_value(json_object_get(err, "message"));
+	} else if (json_is_string(err)) { /* OAuth's shape (POST /token) */
+		msg = json_string_value(json_object_get(js, "error_description"));
 	}
 	int rv;
 	switch (status) {
@@ -395,11 +401,15 @@ int client_call(struct rn_client *c, nng_ctx *ctx_in, enum wire_method m, const 
 		const char *body, size_t body_len, int timeout_ms, struct client_reply *rep)
 {
 	memset(rep, 0, sizeof(*rep));
+	char token[WIRE_TOKEN_MAX + 1];
+	int trv = creds_token(c, token, sizeof(token));
+	if (trv)
+		return trv;
 	struct wire_req wr = { .method = m,
 			       .path = path,
 			       .path_len = strlen(path),
-			       .token = c->token,
-			       .token_len = c->token ? strlen(c->token) : 0 };
+			       .token = token[0] ? token : NULL,
+			       .token_len = strlen(token) };
 	size_t head = WIRE_HEADER_LEN + wr.path_len + wr.token_len;
 	nng_msg *msg = NULL;
 	if (nng_msg_alloc(&msg, head + body_len) != 0)
@@ -560,7 +570,7 @@ static void destroy(struct rn_client *c)
 		nng_tls_config_free(c->tls);
 	free(c->url);
 	free(c->project);
-	free(c->token);
+	creds_free(c);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -587,17 +597,18 @@ int rn_client_new(struct rn_client **out, const struct rn_client_opts *o)
 	client_cond_init(&c->cv);
 	c->url = strdup(o->url ? o->url : RN_DEFAULT_URL);
 	c->project = strdup(o->project ? o->project : RN_DEFAULT_PROJECT);
-	c->token = o->access_token && *o->access_token ? strdup(o->access_token) : NULL;
 	c->request_timeout_ms =
 		o->request_timeout_ms ? o->request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
 	c->log = o->log;
 	c->log_arg = o->log_arg;
 	c->log_level = o->log_level;
 	bool sock_open = false;
-	if (!c->url || !c->project || (o->access_token && *o->access_token && !c->token)) {
+	if (!c->url || !c->project) {
 		rv = errors_set(RN_ENOMEM, "Out of memory");
 		goto fail;
 	}
+	if ((rv = creds_init(c, o)) != 0)
+		goto fail;
 	int nrv;
 	if ((nrv = nng_req0_open(&c->sock)) != 0) {
 		rv = client_map_nng(nrv, false);

@@ -46,6 +46,18 @@ char *b64_encode(const void *data, size_t len);
 int b64_decode(const char *s, size_t slen, unsigned char **out, size_t *out_len);
 
 /* ------------------------------------------------------------------ */
+/* credentials.c */
+
+/* Takes the access token or loads the key file of o. 0 or an RN_E code. */
+int creds_init(struct rn_client *c, const struct rn_client_opts *o);
+void creds_free(struct rn_client *c);
+
+/* The token for the next request into buf ("" for none): the fixed one,
+ * or the key file's current self-signed token, renewed when less than a
+ * tenth of its lifetime (at most 5 minutes) is left. Thread-safe. */
+int creds_token(struct rn_client *c, char *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* client.c */
 
 struct rn_client {
@@ -54,7 +66,12 @@ struct rn_client {
 	nng_tls_config *tls;
 	char *url;
 	char *project;
+	/* credentials.c: a fixed token, or a key file's self-signed ones. */
+	pthread_mutex_t tok_mu;
 	char *token;
+	struct keyfile *kf;
+	int64_t token_exp_s; /* of token when kf signs it */
+	int token_lifetime_s;
 	int request_timeout_ms;
 	rn_log_fn log;
 	void *log_arg;

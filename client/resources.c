@@ -483,3 +483,36 @@ int rn_modify_ack_deadline(struct rn_client *c, const char *sub, const char *con
 		return errors_set(RN_EINVAL, "The ack deadline must be 0..600 seconds");
 	return ack_call(c, sub, ack_ids, n, seconds);
 }
+
+int rn_request(struct rn_client *c, const char *method, const char *path, const char *body,
+	       char **reply)
+{
+	static const struct {
+		const char *name;
+		enum wire_method m;
+	} methods[] = { { "GET", WIRE_GET },
+			{ "PUT", WIRE_PUT },
+			{ "POST", WIRE_POST },
+			{ "PATCH", WIRE_PATCH },
+			{ "DELETE", WIRE_DELETE } };
+	if (!c || !method || !path || !reply)
+		return errors_set(RN_EINVAL, "c, method, path and reply are required");
+	*reply = NULL;
+	enum wire_method m = 0;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, method) == 0)
+			m = methods[i].m;
+	if (m == 0)
+		return errors_set(RN_EINVAL, "Unknown method '%s'", method);
+	if (path[0] != '/')
+		return errors_set(RN_EINVAL, "The path must start with '/'");
+	struct client_reply rep;
+	int rv = client_call(c, NULL, m, path, body, body ? strlen(body) : 0, 0, &rep);
+	if (!rv) {
+		*reply = strdup(rep.body ? rep.body : "");
+		if (!*reply)
+			rv = errors_set(RN_ENOMEM, "Out of memory");
+	}
+	client_reply_cleanup(&rep);
+	return rv;
+}

@@ -14,7 +14,7 @@ declare -A allowed=(
   [broker/store]="broker/model broker/core client/common"
   [broker/auth]="broker/store broker/model broker/core client/common"
   [broker/api]="broker/auth broker/store broker/model broker/core client/common"
-  [broker/deliver]="broker/store broker/model broker/core client/common"
+  [broker/deliver]="broker/auth broker/store broker/model broker/core client/common"
   [broker/transport]="broker/core client/common"
 )
 # Where each project header lives (generated scripts.h belongs to store).

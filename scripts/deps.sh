@@ -10,6 +10,11 @@ PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-de
 # Test-only: the end-to-end tests push images with skopeo to a real docker-registry;
 # man-db checks the man pages.
 [ "${1:-}" = "--test" ] && PKGS+=(docker-registry skopeo clang-format man-db groff-base)
+# Google's client library runs on Node.js (tests/google, from npm): Debian's
+# nodejs and npm when the machine has no node of its own.
+if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 # Bench-only: the load generators and the noise probe.
 [ "${1:-}" = "--bench" ] && PKGS+=(wrk hyperfine)
 missing=()

@@ -16,6 +16,9 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 
+echo "== npm ci (tests/google: Google's client library, pinned in package-lock.json)"
+(cd tests/google && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
 echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRN_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"

@@ -49,6 +49,34 @@ int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
+void api_print_routes(FILE *out)
+{
+	static const char *const methods[] = { "GET", "PUT", "POST", "PATCH", "DELETE" };
+	json_t *all = json_array();
+	for (size_t i = 0; i < routes_len; i++) {
+		const struct route *r = &routes[i];
+		json_t *ms = json_array();
+		for (int m = 0; m < 5; m++)
+			if (r->method & (1 << m))
+				json_array_append_new(ms, json_string(methods[m]));
+		json_t *o = json_pack(
+			"{s:s,s:s,s:o,s:s?,s:s?,s:s?,s:s?,s:b,s:b,s:b}", "name", r->name, "pattern",
+			r->pattern, "methods", ms, "permission", r->permission, "resource",
+			r->resource, "also_permission", r->also_permission, "ephemeral_permission",
+			r->ephemeral_permission, "http", !r->via || (r->via & VIA_HTTP), "nng",
+			!r->via || (r->via & VIA_NNG), "metrics_listen",
+			(r->via & VIA_METRICS) != 0);
+		json_array_append_new(all, o);
+	}
+	char *text = json_dumps(all, JSON_INDENT(1));
+	void *(*alloc)(size_t);
+	void (*release)(void *);
+	json_get_alloc_funcs(&alloc, &release);
+	fprintf(out, "%s\n", text);
+	release(text);
+	json_decref(all);
+}
+
 void api_start(struct broker *b)
 {
 	char err[256];

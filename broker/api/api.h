@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct broker;
 
@@ -94,6 +95,11 @@ void ops_metrics(struct call *c);
  * a permission, a resource kind. Returns 0, or -1 with the first
  * offending row in err. api_start aborts on it; unit_router checks it. */
 int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen);
+
+/* Prints the route table as JSON (name, pattern, methods, permission,
+ * resource, transports): regnotifyd --print-routes, what the access-control
+ * matrix test is generated from. */
+void api_print_routes(FILE *out);
 
 /* The route table (routes.c), for the gate. */
 extern const struct route routes[];

@@ -85,6 +85,16 @@ static void on_policy_set(redisReply *r, void *arg)
 	} else {
 		log_info("iam: policy of %s set by %s", c->uri,
 			 c->principal[0] ? c->principal : "an anonymous caller");
+		char what[700];
+		const char *kind = c->route->resource;
+		if (strcmp(kind, "project") == 0)
+			snprintf(what, sizeof(what), "policy:projects/%.100s", c->params[0]);
+		else
+			snprintf(what, sizeof(what), "policy:projects/%.100s/%s/%.255s",
+				 c->params[0],
+				 strcmp(kind, "topic") == 0 ? "topics" : "subscriptions",
+				 c->params[1]);
+		auth_changed(c->b, what);
 		call_reply_text(c, 200, c->state, strlen(c->state));
 	}
 }

@@ -5,6 +5,7 @@
  * forgotten: the store keeps only its public key. */
 #include "api.h"
 
+#include "auth.h"
 #include "base64.h"
 #include "duration.h"
 #include "broker.h"
@@ -252,6 +253,9 @@ static void on_sa_changed(redisReply *r, void *arg)
 	struct call *c = arg;
 	if (status_found_or_reply(c, r, 0) == NULL)
 		return;
+	char what[300];
+	snprintf(what, sizeof(what), "sa:%.254s", c->params[1]);
+	auth_changed(c->b, what);
 	log_info("service account %s: %s by %s", c->params[1], c->route->name,
 		 c->principal[0] ? c->principal : "an anonymous caller");
 	call_reply(c, 200, json_object());
@@ -457,6 +461,9 @@ static void on_key_deleted(redisReply *r, void *arg)
 	struct call *c = arg;
 	if (status_found_or_reply(c, r, 1) == NULL)
 		return;
+	char what[400];
+	snprintf(what, sizeof(what), "key:%.254s/%.64s", c->params[1], c->params[2]);
+	auth_changed(c->b, what);
 	log_info("service account %s: key %s deleted by %s", c->params[1], c->params[2],
 		 c->principal[0] ? c->principal : "an anonymous caller");
 	call_reply(c, 200, json_object());

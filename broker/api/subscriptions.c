@@ -94,8 +94,15 @@ void subscriptions_create(struct call *c)
 		return;
 	}
 	api_keep_json(c, subscription_to_json(c->params[0], c->params[1], &cfg));
+	char policy[CALL_PRINCIPAL_MAX + 128] = "";
+	if (c->grant_creator)
+		snprintf(policy, sizeof(policy),
+			 "{\"version\":1,\"etag\":\"BwCreator=\",\"bindings\":[{\"role\":"
+			 "\"roles/pubsub.editor\",\"members\":[\"%s\"]}]}",
+			 c->principal);
 	int rc = store_sub_create(c->b->link, c->params[0], c->params[1], c->state, &cfg,
-				  broker_now_ms(), on_sub_written, c);
+				  policy[0] ? policy : NULL, "BwCreator=", broker_now_ms(),
+				  on_sub_written, c);
 	subscription_cleanup(&cfg);
 	if (rc != 0)
 		api_not_queued(c);

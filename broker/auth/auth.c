@@ -48,6 +48,7 @@ static void auth_stop(void *state)
 		EVP_PKEY_free(a->signing[i].key);
 	if (a->timer)
 		event_free(a->timer);
+	mem_free(a->memo);
 	a->b->auth = NULL;
 	a->b->gate_auth = NULL;
 	mem_free(a);
@@ -62,6 +63,7 @@ void auth_start(struct broker *b)
 	char url[512];
 	config_public_url(&b->cfg, url, sizeof(url));
 	snprintf(a->issuer, sizeof(a->issuer), "%s%s", url, AUTH_ISSUER_SUFFIX);
+	a->memo = mem_calloc(MEMO_SLOTS, sizeof(*a->memo));
 	b->auth = a;
 	gate_set_auth(b, &gate_steps);
 	store_watch_iam(b->link, on_iam, a);
@@ -74,6 +76,12 @@ void auth_start(struct broker *b)
 						      "and a permission)"
 						    : "off (loopback only; credentials that are "
 						      "sent are still checked)");
+}
+
+void auth_changed(struct broker *b, const char *what)
+{
+	if (b->auth)
+		cache_invalidate(b->auth, what);
 }
 
 void auth_flush(struct broker *b)

@@ -36,6 +36,12 @@ void auth_start(struct broker *b);
  * when no signing key is loaded yet. *expires_in gets the seconds left. */
 char *auth_issue_token(struct broker *b, const char *email, long *expires_in);
 
+/* An OIDC token for a push request (pushConfig.oidcToken), as Pub/Sub
+ * sends them: ES256 with the broker's current key, claims iss (public_url),
+ * aud, azp, email, email_verified, sub (the account), iat, exp (1 h);
+ * malloc'd, NULL when no signing key is loaded yet. *exp_s gets exp. */
+char *auth_sign_oidc(struct broker *b, const char *email, const char *aud, long long *exp_s);
+
 /* {"keys":[JWK...]} of the broker's signing keys (/.well-known/jwks.json). */
 json_t *auth_jwks(struct broker *b);
 
@@ -52,6 +58,12 @@ void auth_check_assertion(struct broker *b, const char *jwt, size_t len, auth_as
  * "projects/P/subscriptions/S". Calls done(c, allowed) once. */
 void auth_check(struct call *c, const char *perm, const char *resource_name,
 		void (*done)(struct call *c, int allowed));
+
+/* This broker made an IAM change ("sa:E", "key:E/K", "policy:R"): its
+ * own cache forgets it at once (the store's notice reaches every broker,
+ * this one included, a moment later), so that the caller's next call
+ * sees it. */
+void auth_changed(struct broker *b, const char *what);
 
 /* Drops every cached key, account and policy (tests; SIGHUP). */
 void auth_flush(struct broker *b);

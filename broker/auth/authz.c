@@ -176,34 +176,107 @@ static void deny(struct call *c)
 	call_error(c, ERR_PERMISSION_DENIED, "User not authorized to perform this action.");
 }
 
-static void on_also_checked(struct call *c, int allowed)
+/* The topic a body names ("topic": "projects/P/topics/T"), or NULL. */
+static const char *body_topic(const struct call *c)
 {
-	if (allowed)
-		gate_resume(c);
-	else
-		deny(c);
+	const char *t = json_string_value(json_object_get(c->body, "topic"));
+	if (t == NULL || strncmp(t, "projects/", 9) != 0 || strlen(t) > 400 ||
+	    strstr(t, "/topics/") == NULL)
+		return NULL;
+	return t;
 }
 
-/* The route's second permission, on the resource its body names. A body
- * without a usable name skips it: the handler answers 400 for that. */
-static void on_route_checked(struct call *c, int allowed)
+/* The service account a body's pushConfig.oidcToken names (at the route's
+ * act_as_field), or NULL. */
+static const char *body_oidc_account(const struct call *c)
 {
+	const char *f = c->route->act_as_field;
+	if (f == NULL)
+		return NULL;
+	json_t *pc =
+		strcmp(f, "subscription.pushConfig") == 0
+			? json_object_get(json_object_get(c->body, "subscription"), "pushConfig")
+			: json_object_get(c->body, "pushConfig");
+	const char *e = json_string_value(
+		json_object_get(json_object_get(pc, "oidcToken"), "serviceAccountEmail"));
+	return e && strlen(e) <= 254 ? e : NULL;
+}
+
+/* The checks a route needs beyond its permission, run one after the
+ * other: attachSubscription on the body's topic, actAs on the account of
+ * an oidcToken. A body without a usable name skips a check: the handler
+ * answers 400 for it. */
+struct extra {
+	int n, next;
+	const char *perm[2];
+	char name[2][600];
+};
+
+static void extra_next(struct call *c, int allowed);
+
+static void extras_start(struct call *c, int skip_attach)
+{
+	struct extra *x = mem_calloc(1, sizeof(*x));
 	const struct route *r = c->route;
+	const char *t = body_topic(c), *acct = body_oidc_account(c);
+	if (!skip_attach && r->also_permission && t) {
+		x->perm[x->n] = r->also_permission;
+		snprintf(x->name[x->n++], sizeof(x->name[0]), "%s", t);
+	}
+	if (acct) {
+		char proj[128];
+		x->perm[x->n] = "iam.serviceAccounts.actAs";
+		if (iam_account_project(acct, proj, sizeof(proj)) == 0)
+			snprintf(x->name[x->n++], sizeof(x->name[0]), "projects/%s", proj);
+		else
+			snprintf(x->name[x->n++], sizeof(x->name[0]), "global");
+	}
+	c->auth_extra = x;
+	extra_next(c, 1);
+}
+
+static void extra_next(struct call *c, int allowed)
+{
+	struct extra *x = c->auth_extra;
+	if (!allowed || x->next >= x->n) {
+		mem_free(x);
+		c->auth_extra = NULL;
+		if (allowed)
+			gate_resume(c);
+		else
+			deny(c);
+		return;
+	}
+	int i = x->next++;
+	auth_check(c, x->perm[i], x->name[i], extra_next);
+}
+
+/* An ephemeral subscription created through the tail permission: its
+ * creator gets roles/pubsub.editor on it (api/subscriptions.c). */
+static void on_ephemeral_checked(struct call *c, int allowed)
+{
 	if (!allowed) {
 		deny(c);
 		return;
 	}
-	if (r->also_permission == NULL || strcmp(r->also_resource, "body.topic") != 0) {
-		gate_resume(c);
+	c->grant_creator = 1;
+	extras_start(c, 1);
+}
+
+static void on_route_checked(struct call *c, int allowed)
+{
+	const struct route *r = c->route;
+	if (!allowed) {
+		const char *t = body_topic(c);
+		if (r->ephemeral_permission && t && c->principal[0] &&
+		    iam_ephemeral_subscription(c->body)) {
+			auth_check(c, r->ephemeral_permission, t, on_ephemeral_checked);
+			return;
+		}
+		deny(c);
 		return;
 	}
-	const char *t = json_string_value(json_object_get(c->body, "topic"));
-	if (t == NULL || strncmp(t, "projects/", 9) != 0 || strlen(t) > 400 ||
-	    strstr(t, "/topics/") == NULL) {
-		gate_resume(c);
-		return;
-	}
-	auth_check(c, r->also_permission, t, on_also_checked);
+	extras_start(c, 0);
 }
 
 /* The resource a route's permission applies to, from its columns and the
@@ -242,7 +315,9 @@ void auth_authorize(struct call *c)
 {
 	const struct route *r = c->route;
 	const char *perm = r->permission;
-	if (perm == NULL || perm[0] == '\0') { /* open: /healthz, /readyz, /token, JWKS */
+	/* Open routes (/healthz, /readyz, /token, JWKS), and /metrics on the
+	 * loopback-only --metrics-listen port. */
+	if (perm == NULL || perm[0] == '\0' || c->ops->transport == VIA_METRICS) {
 		gate_resume(c);
 		return;
 	}

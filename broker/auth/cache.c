@@ -123,8 +123,21 @@ static void drop_keys(struct auth *a, const char *email, const char *kid)
 	}
 }
 
+struct token_memo *memo_slot(struct auth *a, const unsigned char sha[32])
+{
+	unsigned idx = ((unsigned)sha[0] << 8 | sha[1]) % MEMO_SLOTS;
+	return &a->memo[idx];
+}
+
+void memo_clear(struct auth *a)
+{
+	if (a->memo)
+		memset(a->memo, 0, sizeof(*a->memo) * MEMO_SLOTS);
+}
+
 void cache_invalidate(struct auth *a, const char *what)
 {
+	memo_clear(a); /* any change may concern a remembered token */
 	if (what == NULL) {
 		cache_clear(a);
 	} else if (strncmp(what, "sa:", 3) == 0) {
@@ -157,6 +170,7 @@ void cache_clear(struct auth *a)
 		}
 	}
 	a->nkeys = a->npolicies = 0;
+	memo_clear(a);
 }
 
 struct signing_key *cache_signing(struct auth *a, const char *kid)

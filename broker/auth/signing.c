@@ -137,6 +137,23 @@ char *auth_issue_token(struct broker *b, const char *email, long *expires_in)
 	return t;
 }
 
+char *auth_sign_oidc(struct broker *b, const char *email, const char *aud, long long *exp_s)
+{
+	struct signing_key *k = newest(b->auth);
+	if (k == NULL)
+		return NULL;
+	char iss[600];
+	config_public_url(&b->cfg, iss, sizeof(iss));
+	long long now = broker_now_ms() / 1000;
+	json_t *claims = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:I,s:I}", "iss", iss, "aud", aud,
+				   "azp", email, "email", email, "email_verified", 1, "sub", email,
+				   "iat", (json_int_t)now, "exp", (json_int_t)(now + 3600));
+	char *t = jwt_sign(k->key, k->kid, claims);
+	json_decref(claims);
+	*exp_s = now + 3600;
+	return t;
+}
+
 json_t *auth_jwks(struct broker *b)
 {
 	struct auth *a = b->auth;

@@ -50,6 +50,11 @@ struct call {
 	/* Who the gate's authn step found: "serviceAccount:EMAIL", or "" for
 	 * an anonymous call (and the ingest-token principal, see auth/). */
 	char principal[CALL_PRINCIPAL_MAX];
+	/* auth/: the call creates an ephemeral subscription through
+	 * regnotify.subscriptions.tail (not subscriptions.create): the
+	 * creator gets roles/pubsub.editor on it, to consume and delete it. */
+	int grant_creator;
+	void *auth_extra; /* auth/authz.c: the checks still to run */
 	const struct route *route;
 	int gate_step;         /* core/gate.c: the next step to run */
 	const char *gate_body; /* the body the transport handed to the gate */

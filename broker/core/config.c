@@ -198,6 +198,10 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 			cfg->version = 1;
 			return 0;
 		}
+		if (strcmp(arg, "--print-routes") == 0) {
+			cfg->print_routes = 1;
+			return 0;
+		}
 		if (strncmp(arg, "--print-config-docs", 19) == 0 &&
 		    (arg[19] == '\0' || arg[19] == '=')) {
 			const char *f = arg[19] ? arg + 20 : a + 1 < argc ? argv[a + 1] : "";
@@ -258,6 +262,10 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 			 "listening on %s without ingest_tokens would let anyone inject "
 			 "registry events: set --ingest-tokens (or listen on loopback)",
 			 cfg->listen_host);
+		goto out;
+	}
+	if (cfg->token_clock_skew_ms > 600000) {
+		snprintf(err, errlen, "invalid token_clock_skew: at most 10m");
 		goto out;
 	}
 	if (cfg->token_lifetime_ms > 3600000) {

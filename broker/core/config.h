@@ -25,6 +25,8 @@ struct config {
 	char config_path[512]; /* the --config / REGNOTIFYD_CONFIG file; "" without */
 	char listen_host[256];
 	int listen_port;
+	char metrics_host[256]; /* --metrics-listen; metrics_port 0: off */
+	int metrics_port;
 	/* Client-library protocol (transport/reqrep.c). */
 	char nng_listen[512];
 	char nng_tls_cert_key[512];
@@ -61,8 +63,10 @@ struct config {
 	char admin_key_file[512];
 	char public_url[512]; /* "" : http://listen */
 	int64_t token_lifetime_ms;
+	int64_t token_clock_skew_ms;
 	int help, version;
 	char print_docs[16]; /* --print-config-docs FORMAT: "markdown" or "man" */
+	int print_routes;    /* --print-routes: the route table as JSON, for tests */
 };
 
 /* Fills cfg from defaults, the optional --config FILE (or REGNOTIFYD_CONFIG),

@@ -51,10 +51,12 @@ void config_usage(FILE *out)
 			fprintf(out, "; reloaded on SIGHUP");
 		fprintf(out, "\n");
 	}
-	fprintf(out, "  %-34s %s\n  %-34s %s\n  %-34s %s\n\n", "-h, --help",
+	fprintf(out, "  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n\n", "-h, --help",
 		"show this help and exit", "--version", "print the version and exit",
 		"--print-config-docs markdown|man",
-		"print the option reference (docs/config.md, regnotifyd.json(5)) and exit");
+		"print the option reference (docs/config.md, regnotifyd.json(5)) and exit",
+		"--print-routes",
+		"print the route table with each route's IAM permission as JSON and exit");
 	fprintf(out, "%s%s", durations_help, reload_help);
 	fprintf(out, "Exit status: 0 after a clean shutdown, 1 on a runtime failure, 2 on bad "
 		     "configuration.\n");

@@ -25,6 +25,39 @@ static int set_listen(struct config *cfg, const char *v, char *err, size_t errle
 	return 0;
 }
 
+static int set_metrics_listen(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	cfg->metrics_port = 0;
+	cfg->metrics_host[0] = '\0';
+	if (v[0] == '\0')
+		return 0;
+	if (config_parse_listen(v, cfg->metrics_host, sizeof(cfg->metrics_host),
+				&cfg->metrics_port) ||
+	    cfg->metrics_port == 0) {
+		snprintf(err, errlen, "invalid metrics_listen '%s': expected HOST:PORT", v);
+		return -1;
+	}
+	if (!config_is_loopback(cfg->metrics_host)) {
+		snprintf(err, errlen,
+			 "invalid metrics_listen '%s': /metrics without a permission check is "
+			 "served on loopback only",
+			 v);
+		return -1;
+	}
+	return 0;
+}
+
+static void show_metrics_listen(const struct config *cfg, char *buf, size_t n)
+{
+	if (cfg->metrics_port == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	int v6 = strchr(cfg->metrics_host, ':') != NULL;
+	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", cfg->metrics_host, v6 ? "]" : "",
+		 cfg->metrics_port);
+}
+
 static void show_listen(const struct config *cfg, char *buf, size_t n)
 {
 	int v6 = strchr(cfg->listen_host, ':') != NULL;
@@ -162,6 +195,16 @@ const struct option_def config_options[] = {
 	  .set = set_listen,
 	  .show = show_listen,
 	  .help = "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)" },
+	{ .name = "metrics_listen",
+	  .type = OPT_CUSTOM,
+	  FIELD(metrics_host),
+	  .def = "",
+	  .metavar = "HOST:PORT",
+	  .set = set_metrics_listen,
+	  .show = show_metrics_listen,
+	  .help = "a loopback-only port that serves GET /metrics without a permission check "
+		  "(for a local Prometheus agent); empty: off, /metrics only on listen, where it "
+		  "needs regnotify.metrics.get" },
 	{ .name = "nng_listen",
 	  .type = OPT_STRING,
 	  FIELD(nng_listen),
@@ -331,6 +374,11 @@ const struct option_def config_options[] = {
 	  .check = check_url,
 	  .help = "the broker's URL as clients reach it: token_uri of key files, token "
 		  "audience and issuer; empty: http://LISTEN" },
+	{ .name = "token_clock_skew",
+	  .type = OPT_DURATION,
+	  FIELD(token_clock_skew_ms),
+	  .def = "5m",
+	  .help = "clock skew tolerated on the iat and exp of tokens (at most 10m)" },
 	{ .name = "token_lifetime",
 	  .type = OPT_DURATION,
 	  FIELD(token_lifetime_ms),

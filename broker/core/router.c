@@ -54,6 +54,8 @@ enum route_result router_match(const struct route *table, size_t n, int method, 
 {
 	enum route_result res = ROUTE_NOT_FOUND;
 	char tmp[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+	for (int k = 0; k < ROUTE_MAX_PARAMS; k++)
+		tmp[k][0] = '\0'; /* the captures a route does not have are "" */
 	for (size_t i = 0; i < n; i++) {
 		if (!match(table[i].pattern, path, tmp))
 			continue;

@@ -14,6 +14,9 @@ enum http_method { M_GET = 1, M_PUT = 2, M_POST = 4, M_PATCH = 8, M_DELETE = 16 
 #define VIA_HTTP 1u
 #define VIA_NNG 2u
 #define VIA_ALL (VIA_HTTP | VIA_NNG)
+/* The loopback --metrics-listen port: only routes that name it (not in
+ * VIA_ALL), and without a permission check. */
+#define VIA_METRICS 4u
 
 /* Who the gate lets through before the handler runs. */
 enum route_authn {
@@ -50,6 +53,13 @@ struct route {
 	 * needs pubsub.topics.attachSubscription on its topic). */
 	const char *also_permission;
 	const char *also_resource;
+	/* What may stand in for permission when the body is an ephemeral
+	 * subscription (model/iam.h), checked on its topic. */
+	const char *ephemeral_permission;
+	/* Where the body may carry a pushConfig whose oidcToken names a
+	 * service account ("pushConfig", "subscription.pushConfig"): the
+	 * caller then needs iam.serviceAccounts.actAs on that account. */
+	const char *act_as_field;
 	enum route_audit audit;
 };
 

@@ -9,6 +9,7 @@
  * while its request is still running. */
 #include "push.h"
 
+#include "auth.h"
 #include "broker.h"
 #include "codec.h"
 #include "http_client.h"
@@ -57,6 +58,10 @@ struct worker {
 	unsigned long long dead_lettered;
 	double latency_sum;
 	unsigned long long latency_n;
+	/* pushConfig.oidcToken: the current token, renewed 5 minutes before
+	 * its exp. */
+	char *oidc;
+	long long oidc_exp_s;
 	struct worker *next;
 };
 
@@ -82,6 +87,26 @@ static void worker_kick(struct worker *w);
 
 static void flush_acks(struct worker *w);
 
+/* The worker's OIDC token (pushConfig.oidcToken), signed anew when it has
+ * less than 5 minutes left; NULL without oidcToken (or before the broker
+ * has a signing key: the request then goes without it and the endpoint
+ * refuses it, as it should). */
+static const char *oidc_token(struct worker *w)
+{
+	if (w->cfg.oidc_email[0] == '\0')
+		return NULL;
+	long long now = broker_now_ms() / 1000;
+	if (w->oidc == NULL || now > w->oidc_exp_s - 300) {
+		const char *aud = w->cfg.oidc_audience[0] ? w->cfg.oidc_audience : w->cfg.endpoint;
+		char *t = auth_sign_oidc(w->d->b, w->cfg.oidc_email, aud, &w->oidc_exp_s);
+		if (t) {
+			free(w->oidc);
+			w->oidc = t;
+		}
+	}
+	return w->oidc;
+}
+
 static void worker_free(struct worker *w)
 {
 	struct deliver *d = w->d;
@@ -96,6 +121,7 @@ static void worker_free(struct worker *w)
 	}
 	event_free(w->timer);
 	free(w->cfg_text);
+	free(w->oidc);
 	mem_free(w);
 }
 
@@ -221,7 +247,7 @@ static void deliver_one(struct worker *w, const struct store_msg *sm)
 			      sm->key,
 			      strtoll(sm->id, NULL, 10),
 			      sm->attempt };
-	struct push_target t = { w->name, w->topic_name, w->has_dlq, &w->cfg };
+	struct push_target t = { w->name, w->topic_name, w->has_dlq, &w->cfg, oidc_token(w) };
 	struct curl_slist *h;
 	char *body;
 	size_t len;
@@ -331,6 +357,8 @@ static void upsert(struct deliver *d, const redisReply *name, const redisReply *
 		}
 		json_decref(pc);
 		w->cfg = pcfg;
+		free(w->oidc); /* its account or audience may have changed */
+		w->oidc = NULL;
 		free(w->cfg_text);
 		w->cfg_text = strndup(cfg->str, cfg->len);
 		/* A new endpoint starts its slow start again. */

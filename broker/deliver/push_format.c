@@ -234,6 +234,15 @@ void push_format_build(const struct push_target *t, const struct push_msg *m, in
 	}
 	if (c->authorization[0])
 		h = add(h, "Authorization", c->authorization);
+	if (t->bearer) {
+		size_t n = strlen(t->bearer) + 8;
+		char *v = malloc(n);
+		if (v == NULL)
+			abort();
+		snprintf(v, n, "Bearer %s", t->bearer);
+		h = add(h, "Authorization", v);
+		free(v);
+	}
 	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
 	json_decref(attrs);
 	*headers = h;

@@ -27,6 +27,7 @@ struct push_target {
 	const char *topic;        /* "projects/p/topics/t" */
 	int has_dlq;              /* deliveryAttempt is sent only then */
 	const struct push_cfg *cfg;
+	const char *bearer; /* oidcToken: the signed token, or NULL */
 };
 
 /* Builds the request. Ownership: *headers (free with curl_slist_free_all)

@@ -45,6 +45,7 @@ const char *const iam_permissions[] = {
 	"regnotify.registry.notify",
 	"regnotify.images.list",
 	"regnotify.metrics.get",
+	"regnotify.subscriptions.tail",
 };
 const size_t iam_npermissions = sizeof(iam_permissions) / sizeof(iam_permissions[0]);
 
@@ -67,6 +68,7 @@ static const char *const viewer[] = { GETS_AND_LISTS,
 				      "iam.serviceAccountKeys.list",
 				      "regnotify.images.list",
 				      "regnotify.metrics.get",
+				      "regnotify.subscriptions.tail",
 				      NULL };
 static const char *const ps_admin[] = { "pubsub.*", "resourcemanager.projects.get", NULL };
 static const char *const ps_editor[] = { "pubsub.*", "-*IamPolicy", "resourcemanager.projects.get",
@@ -322,4 +324,20 @@ int iam_account_project(const char *email, char *out, size_t n)
 		return -1;
 	snprintf(out, n, "%.*s", (int)(tail - dl), at + 1);
 	return 0;
+}
+
+int iam_ephemeral_subscription(json_t *body)
+{
+	json_t *labels = json_object_get(body, "labels");
+	const char *eph = json_string_value(json_object_get(labels, "regnotify-ephemeral"));
+	const char *ttl = json_string_value(
+		json_object_get(json_object_get(body, "expirationPolicy"), "ttl"));
+	json_t *push = json_object_get(body, "pushConfig");
+	if (eph == NULL || strcmp(eph, "true") != 0 || ttl == NULL ||
+	    json_object_get(body, "deadLetterPolicy") || (push && json_object_size(push) > 0))
+		return 0;
+	/* "300s" .. "86400s": whole seconds, at most a day. */
+	char *end;
+	long s = strtol(ttl, &end, 10);
+	return end != ttl && strcmp(end, "s") == 0 && s > 0 && s <= 86400;
 }

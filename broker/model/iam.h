@@ -49,4 +49,11 @@ json_t *iam_policy_canonical(json_t *policy, const char *etag);
  * "allUsers" bindings reach). */
 int iam_allows(json_t *const *policies, size_t n, const char *principal, const char *perm);
 
+/* 1 when a subscriptions.create body is what `regnotify tail` makes: label
+ * regnotify-ephemeral "true", an expirationPolicy ttl of at most a day, no
+ * push endpoint, no dead-letter topic. Such a subscription may be created
+ * with regnotify.subscriptions.tail (roles/viewer) instead of
+ * pubsub.subscriptions.create. */
+int iam_ephemeral_subscription(json_t *body);
+
 #endif

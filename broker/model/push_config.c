@@ -220,11 +220,24 @@ enum err push_config_validate(json_t *pc, int allow_link_local, int *is_push, ch
 		} else if (strcmp(k, "oidcToken") == 0) {
 			if (json_is_object(v) && json_object_size(v) == 0)
 				continue;
-			snprintf(
-				err, errlen,
-				"pushConfig.oidcToken is not supported by this version "
-				"of regnotify; use standardWebhooks, hubSignature or authorization");
-			return ERR_UNIMPLEMENTED;
+			const char *email = str(v, "serviceAccountEmail");
+			json_t *aud = json_object_get(v, "audience");
+			if (!json_is_object(v) || email == NULL || strlen(email) > 254 ||
+			    strchr(email, '@') == NULL || strpbrk(email, "\r\n\"") ||
+			    (aud && (!json_is_string(aud) || json_string_length(aud) > 1000)) ||
+			    json_object_size(v) > (aud ? 2u : 1u)) {
+				snprintf(err, errlen,
+					 "Invalid pushConfig.oidcToken: expected "
+					 "{\"serviceAccountEmail\": EMAIL, \"audience\": "
+					 "optional string}");
+				return ERR_INVALID_ARGUMENT;
+			}
+			if (json_object_get(pc, "authorization")) {
+				snprintf(err, errlen,
+					 "Invalid pushConfig: oidcToken and authorization both set "
+					 "the Authorization header; choose one");
+				return ERR_INVALID_ARGUMENT;
+			}
 		} else {
 			snprintf(err, errlen,
 				 "Invalid JSON payload received. Unknown name \"%.64s\" "
@@ -278,6 +291,11 @@ int push_config_parse(json_t *pc, struct push_cfg *out)
 	s = str(pc, "caFile");
 	if (s)
 		snprintf(out->ca_file, sizeof(out->ca_file), "%s", s);
+	json_t *oidc = json_object_get(pc, "oidcToken");
+	if ((s = str(oidc, "serviceAccountEmail")) != NULL)
+		snprintf(out->oidc_email, sizeof(out->oidc_email), "%s", s);
+	if ((s = str(oidc, "audience")) != NULL)
+		snprintf(out->oidc_audience, sizeof(out->oidc_audience), "%s", s);
 	return 0;
 }
 

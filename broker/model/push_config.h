@@ -28,13 +28,18 @@ struct push_cfg {
 	char hub_secret[256];     /* hubSignature.secret ("" = off) */
 	char authorization[1024]; /* static Authorization header ("" = off) */
 	char ca_file[512];        /* extra CA bundle ("" = system CAs) */
+	/* oidcToken: each request gets "Authorization: Bearer JWT" signed by
+	 * the broker for this service account ("" = off), aud = oidc_audience
+	 * or the endpoint. */
+	char oidc_email[256];
+	char oidc_audience[1024];
 };
 
 /* Validates a pushConfig object. An empty object (or one without
  * pushEndpoint) is a pull subscription: *is_push = 0. allow_link_local
  * permits endpoints on link-local/metadata IP literals. Returns ERR_OK, or
- * ERR_INVALID_ARGUMENT (ERR_UNIMPLEMENTED for oidcToken) with a message in
- * err. Any thread. */
+ * ERR_INVALID_ARGUMENT with a message in err (who may attach the
+ * oidcToken's account - iam.serviceAccounts.actAs - is auth/'s check). Any thread. */
 enum err push_config_validate(json_t *pc, int allow_link_local, int *is_push, char *err,
 			      size_t errlen);
 

@@ -48,12 +48,14 @@ int store_list(struct link *l, int subs, const char *project, const char *start,
 
 /* Subscriptions (store/subs.c). cfg_json is the canonical JSON GET shows;
  * sub the validated model it came from (its numbers and pushConfig with
- * secrets are stored beside it). Replies: {'OK'} or {'ALREADY_EXISTS' |
+ * secrets are stored beside it); policy_json (or NULL) becomes its IAM
+ * policy (the creator's, for a subscription made by tail). Replies: {'OK'} or {'ALREADY_EXISTS' |
  * 'TOPIC_NOT_FOUND' | 'DLQ_NOT_FOUND'} (create), [cfg, topic, push] (get:
  * nils when absent), {'OK' | 'NOT_FOUND' | 'CONFLICT' | 'DLQ_NOT_FOUND'}
  * (patch, a compare-and-set on based_on), {'OK' | 'NOT_FOUND'} (delete). */
 int store_sub_create(struct link *l, const char *project, const char *id, const char *cfg_json,
-		     const struct sub_cfg *sub, int64_t now_ms, store_cb cb, void *arg);
+		     const struct sub_cfg *sub, const char *policy_json, const char *policy_etag,
+		     int64_t now_ms, store_cb cb, void *arg);
 int store_sub_get(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
 int store_sub_patch(struct link *l, const char *project, const char *id, const char *cfg_json,
 		    const struct sub_cfg *sub, int64_t now_ms, const char *based_on,

@@ -48,7 +48,8 @@ static const char *push_of(const struct sub_args *a)
 }
 
 int store_sub_create(struct link *l, const char *project, const char *id, const char *cfg_json,
-		     const struct sub_cfg *sub, int64_t now_ms, store_cb cb, void *arg)
+		     const struct sub_cfg *sub, const char *policy_json, const char *policy_etag,
+		     int64_t now_ms, store_cb cb, void *arg)
 {
 	struct sub_args a;
 	char k[7][KEYS_MAX];
@@ -60,9 +61,23 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 			       KEYS_PROJECT_SUBS(k[4], project),
 			       KEYS_ALL_SUBS,
 			       KEYS_ALL_PUSH };
-	const char *args[] = { a.s,   project, id,       a.topic, cfg_json, a.ack, a.ret,
-			       a.ttl, a.dlq,   a.maxatt, a.rmin,  a.rmax,   a.now, push_of(&a) };
-	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 7, keys, 14, args);
+	const char *args[] = { a.s,
+			       project,
+			       id,
+			       a.topic,
+			       cfg_json,
+			       a.ack,
+			       a.ret,
+			       a.ttl,
+			       a.dlq,
+			       a.maxatt,
+			       a.rmin,
+			       a.rmax,
+			       a.now,
+			       push_of(&a),
+			       policy_json ? policy_json : "",
+			       policy_etag ? policy_etag : "" };
+	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 7, keys, 16, args);
 	mem_free(a.push);
 	return rc;
 }

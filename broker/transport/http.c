@@ -29,6 +29,7 @@
 
 struct http {
 	struct broker *b;
+	const struct call_ops *ops; /* http_ops, or metrics_ops on --metrics-listen */
 	struct evhttp *evh;
 	struct evhttp_bound_socket *listener;
 	long unflushed; /* answers not yet fully written to their socket */
@@ -114,6 +115,18 @@ static const struct call_ops http_ops = {
 	.peer = op_peer,
 };
 
+/* The --metrics-listen listener: loopback only (config.c), it serves the
+ * routes marked VIA_METRICS (/metrics) and the gate skips their
+ * permission there. */
+static const struct call_ops metrics_ops = {
+	.name = "http-metrics",
+	.transport = VIA_METRICS,
+	.send = op_send,
+	.header = op_header,
+	.set_header = op_set_header,
+	.peer = op_peer,
+};
+
 static int method_of(enum evhttp_cmd_type t)
 {
 	switch (t) {
@@ -129,7 +142,7 @@ static int method_of(enum evhttp_cmd_type t)
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct http *h = arg;
-	struct call *c = call_new(h->b, &http_ops, h, req);
+	struct call *c = call_new(h->b, h->ops, h, req);
 	c->uri = evhttp_request_get_uri(req);
 	const char *auth = op_header(c, "Authorization");
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
@@ -181,12 +194,11 @@ static const struct module_ops http_module = {
 	.stop = stop,
 };
 
-int http_start(struct broker *b)
+static int listen_on(struct broker *b, const char *host, int port, const struct call_ops *ops)
 {
-	const char *host = b->cfg.listen_host;
-	int port = b->cfg.listen_port;
 	struct http *h = mem_calloc(1, sizeof(*h));
 	h->b = b;
+	h->ops = ops;
 	h->evh = evhttp_new(b->base);
 	if (h->evh == NULL) {
 		mem_free(h);
@@ -211,5 +223,15 @@ int http_start(struct broker *b)
 	int one = 1;
 	setsockopt(evhttp_bound_socket_get_fd(h->listener), IPPROTO_TCP, TCP_NODELAY, &one,
 		   sizeof(one));
+	return 0;
+}
+
+int http_start(struct broker *b)
+{
+	if (listen_on(b, b->cfg.listen_host, b->cfg.listen_port, &http_ops) != 0)
+		return -1;
+	if (b->cfg.metrics_port > 0 &&
+	    listen_on(b, b->cfg.metrics_host, b->cfg.metrics_port, &metrics_ops) != 0)
+		return -1;
 	return 0;
 }

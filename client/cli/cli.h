@@ -30,6 +30,7 @@ struct cli {
 	const char *broker;       /* nng URL */
 	const char *project;      /* project of short names */
 	const char *token;        /* access token or NULL */
+	const char *key_file;     /* --key-file / REGNOTIFY_KEY_FILE, or NULL */
 	int timeout_ms;           /* --timeout; 0: the library's defaults */
 	char cmd[64];             /* "tail", "topics create": in messages and hints */
 	int long_poll;            /* tail, pull --wait: requests may wait on the broker */
@@ -43,6 +44,7 @@ enum {
 	CLI_OPT_PROJECT,
 	CLI_OPT_TOKEN,
 	CLI_OPT_TIMEOUT,
+	CLI_OPT_KEY_FILE,
 	CLI_OPT_LOCAL = 0x200, /* first value free for a command's own long options */
 };
 
@@ -51,6 +53,7 @@ enum {
 	{ "broker", required_argument, NULL, CLI_OPT_BROKER }, \
 	{ "project", required_argument, NULL, CLI_OPT_PROJECT }, \
 	{ "token", required_argument, NULL, CLI_OPT_TOKEN }, \
+	{ "key-file", required_argument, NULL, CLI_OPT_KEY_FILE }, \
 	{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
 	{ "help", no_argument, NULL, 'h' }
 /* clang-format on */
@@ -235,6 +238,17 @@ int cli_resource_run(struct cli *c, const struct cli_resource *r, int argc, char
 /* --- command groups ----------------------------------------------------- */
 
 int cli_topics(struct cli *c, int argc, char **argv);
+/* cli_auth.c, cli_iam.c */
+int cli_auth(struct cli *c, int argc, char **argv);
+int cli_iam(struct cli *c, int argc, char **argv);
+/* Where 'auth activate-service-account' keeps the key file:
+ * $XDG_CONFIG_HOME/regnotify/credentials.json, else
+ * ~/.config/regnotify/credentials.json. 0 or -1 (no HOME). */
+int cli_credentials_path(char *buf, size_t n);
+/* The key file a command signs with when no token is given: --key-file /
+ * REGNOTIFY_KEY_FILE ("" means none), else the activated one when it
+ * exists, else NULL. buf holds the activated path. */
+const char *cli_active_key_file(const struct cli *c, char *buf, size_t n);
 int cli_subscriptions(struct cli *c, int argc, char **argv);
 int cli_subs_pull(struct cli *c, int argc, char **argv);
 int cli_subs_ack(struct cli *c, int argc, char **argv);

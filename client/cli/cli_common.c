@@ -23,6 +23,9 @@ const char cli_global_help[] =
 	"  --project P         project of short names (env REGNOTIFY_PROJECT, default " RN_DEFAULT_PROJECT
 	")\n"
 	"  --token T           access token sent with every request (env REGNOTIFY_TOKEN)\n"
+	"  --key-file FILE     sign tokens with this service-account key file (env\n"
+	"                      REGNOTIFY_KEY_FILE; default: the one of 'regnotify auth\n"
+	"                      activate-service-account', if any)\n"
 	"  --timeout DURATION  connect and per-request timeout, e.g. 5s (env REGNOTIFY_TIMEOUT;\n"
 	"                      default 5s to connect, 30s per request; tail and pull --wait\n"
 	"                      keep at least 30s per request)\n"
@@ -125,6 +128,7 @@ int cli_common_option(struct cli *c, int opt, const char *arg, char **argv)
 		c->project = arg;
 		return 0;
 	case CLI_OPT_TOKEN: c->token = arg[0] ? arg : NULL; return 0;
+	case CLI_OPT_KEY_FILE: c->key_file = arg; return 0;
 	case CLI_OPT_TIMEOUT:
 		if (cli_parse_duration(arg, &ms, 0) != 0 || ms > INT_MAX)
 			return cli_usage_error(
@@ -169,6 +173,9 @@ int cli_connect(struct cli *c)
 	o.url = c->broker;
 	o.project = c->project;
 	o.access_token = c->token;
+	char active[1024];
+	if (c->token == NULL)
+		o.key_file = cli_active_key_file(c, active, sizeof(active));
 	if (c->timeout_ms > 0) {
 		o.connect_timeout_ms = c->timeout_ms;
 		if (!c->long_poll || c->timeout_ms > o.request_timeout_ms)
@@ -180,6 +187,10 @@ int cli_connect(struct cli *c)
 		if (err == RN_EADDRINVAL)
 			return cli_usage_error(c, "invalid broker URL '%s': %s", c->broker,
 					       rn_strerror(err));
+		if (err == RN_EINVAL && o.key_file) {
+			cli_warn(c, "%s", rn_last_error_message());
+			return CLI_EXIT_FAIL;
+		}
 		return cli_fail(c, err, "cannot reach the broker at %s", c->broker);
 	}
 	return 0;

@@ -295,6 +295,9 @@ static int delete_ephemeral(struct cli *c, const char *sub)
 	o.url = c->broker;
 	o.project = c->project;
 	o.access_token = c->token;
+	char active[1024];
+	if (c->token == NULL)
+		o.key_file = cli_active_key_file(c, active, sizeof(active));
 	o.connect_timeout_ms = CLEANUP_TIMEOUT_MS;
 	o.request_timeout_ms = CLEANUP_TIMEOUT_MS;
 	struct rn_client *dc;

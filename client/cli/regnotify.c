@@ -17,6 +17,10 @@ static const char main_help[] =
 	"  publish TOPIC [DATA|-]                   publish one message\n"
 	"  tail TOPIC                               print new messages as they arrive\n"
 	"  pull, ack, seek                          short for subscriptions pull, ack, seek\n"
+	"  auth activate-service-account|print-access-token|list\n"
+	"                                           manage the credential commands send\n"
+	"  iam service-accounts create|list|describe|delete|disable|enable|keys\n"
+	"                                           manage service accounts and their keys\n"
 	"\n"
 	"Run 'regnotify COMMAND --help' for the options of a command.\n"
 	"\n";
@@ -32,6 +36,7 @@ static const char main_help_end[] =
 	"  2  usage error: unknown option, missing or invalid argument\n"
 	"  3  the broker cannot be reached (connection refused, timeout, unavailable)\n"
 	"  4  the topic or subscription does not exist\n"
+	"  (a refused credential - 401 - or a missing permission - 403 - exits with 1)\n"
 	"\n"
 	"Example: regnotify tail gcr\n";
 
@@ -56,6 +61,8 @@ static const struct cli_cmd commands[] = {
 	{ "pull", cli_subs_pull, "short for subscriptions pull" },
 	{ "ack", cli_subs_ack, "short for subscriptions ack" },
 	{ "seek", cli_subs_seek, "short for subscriptions seek" },
+	{ "auth", cli_auth, "manage the credential commands send" },
+	{ "iam", cli_iam, "manage service accounts and keys" },
 	{ "help", run_help, "show this help" },
 };
 
@@ -78,6 +85,7 @@ int main(int argc, char **argv)
 	c.broker = env_or("REGNOTIFY_BROKER", RN_DEFAULT_URL);
 	c.project = env_or("REGNOTIFY_PROJECT", RN_DEFAULT_PROJECT);
 	c.token = env_or("REGNOTIFY_TOKEN", NULL);
+	c.key_file = getenv("REGNOTIFY_KEY_FILE");
 	const char *timeout = env_or("REGNOTIFY_TIMEOUT", NULL);
 	if (timeout && cli_common_option(&c, CLI_OPT_TIMEOUT, timeout, argv) != 0)
 		return CLI_EXIT_USAGE;

@@ -107,7 +107,7 @@ json_t *keyfile_json(const char *email, const char *project, const char *key_id,
 			 "project_id", project, "private_key_id", key_id, "private_key",
 			 private_pem, "client_email", email, "client_id", client_id, "auth_uri",
 			 token, "token_uri", token, "auth_provider_x509_cert_url", certs,
-			 "client_x509_cert_url", cert, "universe_domain", "googleapis.com");
+			 "client_x509_cert_url", cert, "universe_domain", KEYFILE_UNIVERSE);
 }
 
 char *keyfile_self_signed_jwt(const struct keyfile *kf, const char *aud, long long now,

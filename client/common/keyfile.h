@@ -28,6 +28,13 @@ int keyfile_load(const char *path, struct keyfile *kf, char *err, size_t errlen)
 
 void keyfile_free(struct keyfile *kf);
 
+/* The universe_domain of regnotify's key files. Google's libraries sign
+ * their own tokens (self-signed JWTs) for a universe other than
+ * "googleapis.com" instead of asking Google's token server; a client sets
+ * the same universe (GOOGLE_CLOUD_UNIVERSE_DOMAIN=regnotify, or the
+ * universeDomain option). */
+#define KEYFILE_UNIVERSE "regnotify"
+
 /* The JSON key file of a new key, in Google's format (type, project_id,
  * private_key_id, private_key, client_email, client_id, auth_uri,
  * token_uri, auth_provider_x509_cert_url, client_x509_cert_url,

@@ -69,6 +69,12 @@ struct rn_client_opts {
 	void *log_arg;
 	int log_level; /* lowest enum rn_log_level passed to log; rn_client_opts_init sets
 			* RN_LOG_INFO (0 is RN_LOG_DEBUG) */
+	/* A service account's JSON key file (Google's format, as regnotify's
+	 * keys.create makes it): the client signs its own short-lived tokens
+	 * with it (RS256, as Google's libraries do) and makes a new one before
+	 * the current one expires. Not together with access_token. */
+	const char *key_file;
+	int token_lifetime_s; /* key_file tokens: 1-3600 s; default 3600 */
 };
 
 /* Fills o with the defaults. Thread-safe. */
@@ -95,6 +101,17 @@ RN_API const char *rn_client_project(const struct rn_client *c);
  * ("Resource not found (resource=gcr)."), or a library message, or "".
  * Thread-local; valid until the next call on this thread. */
 RN_API const char *rn_last_error_message(void);
+
+/* One request of the broker's REST surface over the client's connection,
+ * for the calls without a function of their own (the IAM API: service
+ * accounts, keys, policies; POST /token): method "GET", "PUT", "POST",
+ * "PATCH" or "DELETE", path "/v1/projects/P/serviceAccounts", body the
+ * request body (JSON, or the form of /token; NULL for none). On success
+ * *reply is the response body (free with rn_free). A 4xx/5xx answer
+ * fails with the matching RN_E code and rn_last_error_message() set.
+ * Thread-safe. */
+RN_API int rn_request(struct rn_client *c, const char *method, const char *path, const char *body,
+		      char **reply);
 
 /* Frees memory returned by this library (strings, arrays). Accepts NULL. */
 RN_API void rn_free(void *p);

@@ -82,6 +82,10 @@ static struct rn_client *connect_client(void)
 	/* tls+tcp:// runs take their CA (and server name) from the environment. */
 	o.tls_ca_file = getenv("RN_IT_TLS_CA");
 	o.tls_server_name = getenv("RN_IT_TLS_SERVER_NAME");
+	/* Runs against --auth required sign with a key file (test_auth.py). */
+	o.key_file = getenv("RN_IT_KEY_FILE");
+	if (getenv("RN_IT_TOKEN_LIFETIME"))
+		o.token_lifetime_s = atoi(getenv("RN_IT_TOKEN_LIFETIME"));
 	struct rn_client *c;
 	check(rn_client_new(&c, &o), "rn_client_new");
 	return c;

@@ -19,6 +19,7 @@ import time
 import harness
 import jwtutil
 from harness import Client
+from push_sink import Sink
 
 INGEST_TOKEN = "ingest-secret-1"
 
@@ -388,6 +389,74 @@ class AuthTest(harness.BrokerTestCase):
                                  400, "INVALID_ARGUMENT")
         self.assertError(self.call("POST", "/v1/projects/%s/topics/missing:getIamPolicy" % p,
                                    {}, t), 404, "NOT_FOUND")
+
+    def test_push_oidc_token(self):
+        p = self.project()
+        self.topic(p, "pushed")
+        pusher = self.new_account(p, "pusher-sa")["client_email"]
+        sink = Sink().start()
+        self.addCleanup(sink.stop)
+        pc = {"pushEndpoint": sink.url("/oidc"),
+              "oidcToken": {"serviceAccountEmail": pusher,
+                            "audience": "https://receiver.example/"}}
+        body = {"topic": "projects/%s/topics/pushed" % p, "pushConfig": pc}
+        # An editor may create subscriptions, but not act as the account.
+        editor = jwtutil.self_signed(self.new_account(p, "editor-o", "roles/pubsub.editor"))
+        self.assertError(self.call("PUT", "/v1/projects/%s/subscriptions/oidc-sub" % p, body, editor),
+                         403, "PERMISSION_DENIED")
+        user = self.new_account(p, "actas-o", "roles/pubsub.editor")
+        self.grant("projects/%s" % p, "roles/iam.serviceAccountUser",
+                   "serviceAccount:" + user["client_email"])
+        self.assertOk(self.call("PUT", "/v1/projects/%s/subscriptions/oidc-sub" % p, body,
+                                jwtutil.self_signed(user)))
+        self.assertOk(self.call("POST", "/v1/projects/%s/topics/pushed:publish" % p,
+                                {"messages": [{"data": "eA=="}]}, self.admin_token()))
+        reqs = sink.wait_for(lambda rs: [r for r in rs if r.path == "/oidc"], 15,
+                             "the push request")
+        auth = reqs[0].header("Authorization")
+        self.assertTrue(auth and auth.startswith("Bearer "), auth)
+        tok = auth[7:]
+        st, jwks, _ = self.client.req("GET", "/.well-known/jwks.json")
+        self.assertTrue(jwtutil.es256_verify(jwks, tok), "the OIDC token against the JWKS")
+        claims = jwtutil.claims(tok)
+        self.assertEqual(claims["aud"], "https://receiver.example/")
+        self.assertEqual(claims["email"], pusher)
+        self.assertIs(claims["email_verified"], True)
+        self.assertEqual(claims["iss"], "http://127.0.0.1:%d" % self.b1.port)
+        self.assertLessEqual(claims["exp"] - claims["iat"], 3600)
+        # It is no access token: the broker refuses it as one.
+        self.assert401(self.call("GET", "/v1/projects/%s/topics" % p, token=tok),
+                       "not an access token")
+
+    def test_metrics_permission_and_metrics_listen(self):
+        mport = harness.free_port()
+        b = self.env.start_broker(self.redis.port, extra=[
+            "--auth", "required", "--metrics-listen", "127.0.0.1:%d" % mport])
+        c = Client(b.port)
+        m = Client(mport)
+        self.addCleanup(c.close)
+        self.addCleanup(m.close)
+        # On the API port /metrics needs regnotify.metrics.get (global policy).
+        self.assertEqual(c.req("GET", "/metrics")[0], 401)
+        st, _, raw = c.req("GET", "/metrics",
+                           headers={"Authorization": "Bearer " + self.admin_token()})
+        self.assertEqual(st, 200)
+        self.assertIn(b"regnotify_", raw)
+        viewer = jwtutil.self_signed(self.new_account(self.project(), "metrics-v",
+                                                      "roles/viewer"))
+        self.assertEqual(c.req("GET", "/metrics",
+                               headers={"Authorization": "Bearer " + viewer})[0], 403)
+        # The loopback metrics port serves /metrics alone, without a token.
+        st, _, raw = m.req("GET", "/metrics")
+        self.assertEqual(st, 200)
+        self.assertIn(b"regnotify_", raw)
+        self.assertEqual(m.req("GET", "/v1/projects/%s/topics" % self.project())[0], 404)
+        self.assertEqual(m.req("GET", "/healthz")[0], 404)
+        rc, _, err = harness.run_broker_once(
+            ["--metrics-listen", "0.0.0.0:%d" % harness.free_port(),
+             "--redis", "redis://127.0.0.1:%d/0" % self.redis.port], cwd=self.env.tmp)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("loopback only", err)
 
     def test_ingest_token_principal(self):
         hdrs = {"Content-Type": "application/json"}

@@ -767,8 +767,10 @@ class PushTest(harness.BrokerTestCase):
             ({"pushEndpoint": "http://[::ffff:169.254.169.254]/x"}, 400),
             ({"pushEndpoint": "http://metadata.google.internal/x"}, 400),
             ({"pushEndpoint": 5}, 400),
-            ({"pushEndpoint": ok_url,
-              "oidcToken": {"serviceAccountEmail": "push@p.iam.gserviceaccount.com"}}, 501),
+            ({"pushEndpoint": ok_url, "oidcToken": {"audience": "no-account"}}, 400),
+            ({"pushEndpoint": ok_url, "oidcToken": {"serviceAccountEmail": "no-at-sign"}}, 400),
+            ({"pushEndpoint": ok_url, "authorization": "Bearer x",
+              "oidcToken": {"serviceAccountEmail": "push@p.iam.regnotify"}}, 400),
             ({"pushEndpoint": ok_url, "noWrapper": {}, "cloudEvents": {}}, 400),
             ({"pushEndpoint": ok_url, "pubsubWrapper": {}, "noWrapper": {"writeMetadata": True}},
              400),
@@ -806,7 +808,9 @@ class PushTest(harness.BrokerTestCase):
                  "attributes": {"x-goog-version": "v1"}},
                 {"pushEndpoint": ok_url, "noWrapper": {}},
                 {"pushEndpoint": ok_url, "cloudEvents": {"typePrefix": "a.b"}},
-                {"pushEndpoint": ok_url, "oidcToken": {}}]
+                {"pushEndpoint": ok_url, "oidcToken": {}},
+                {"pushEndpoint": ok_url,
+                 "oidcToken": {"serviceAccountEmail": "push@p.iam.regnotify", "audience": "a"}}]
         for i, pc in enumerate(good):
             self.push_sub(p, "good-%d" % i, "top", pc)
 
@@ -815,7 +819,7 @@ class PushTest(harness.BrokerTestCase):
         for pc, code in (({"pushEndpoint": "ftp://127.0.0.1/x"}, 400),
                          ({"pushEndpoint": "http://169.254.169.254/"}, 400),
                          ({"pushEndpoint": ok_url, "noWrapper": {}, "cloudEvents": {}}, 400),
-                         ({"pushEndpoint": ok_url, "oidcToken": {"audience": "x"}}, 501),
+                         ({"pushEndpoint": ok_url, "oidcToken": {"audience": "x"}}, 400),
                          ({"pushEndpoint": ok_url, "standardWebhooks": {"secret": "REDACTED"}},
                           400),
                          ({"pushEndpoint": ok_url, "authorization": "REDACTED"}, 400)):

@@ -123,9 +123,10 @@ static void canonical_and_allows(void **state)
 	json_t *pols2[] = { auth };
 	assert_true(iam_allows(pols2, 1, "serviceAccount:z@q.iam.regnotify", "pubsub.topics.list"));
 	assert_false(iam_allows(pols2, 1, NULL, "pubsub.topics.list"));
-	json_t *empty = iam_policy_canonical(P("{}"), "E2");
+	json_t *none = P("{}"), *empty = iam_policy_canonical(none, "E2");
 	assert_null(json_object_get(empty, "bindings"));
 	json_decref(empty);
+	json_decref(none);
 	json_decref(auth);
 	json_decref(c);
 	json_decref(p);

@@ -61,10 +61,22 @@ static void formats(void **state)
 	struct push_msg m = { "1000000", data, strlen(data), attrs, strlen(attrs), "", 1000, 3 };
 	struct push_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	struct push_target t = { "projects/p/subscriptions/s", "projects/p/topics/t", 1, &cfg };
+	struct push_target t = { "projects/p/subscriptions/s", "projects/p/topics/t", 1, &cfg,
+				 NULL };
 	struct curl_slist *h;
 	char *body;
 	size_t len;
+
+	/* An oidcToken's token is the Authorization header. */
+	t.bearer = "eyJ.test.sig";
+	push_format_build(&t, &m, 1, &h, &body, &len);
+	int seen_bearer = 0;
+	for (struct curl_slist *p = h; p; p = p->next)
+		seen_bearer |= strcmp(p->data, "Authorization: Bearer eyJ.test.sig") == 0;
+	assert_true(seen_bearer);
+	curl_slist_free_all(h);
+	free(body);
+	t.bearer = NULL;
 
 	push_format_build(&t, &m, 1, &h, &body, &len);
 	json_t *o = json_loadb(body, len, 0, NULL);
@@ -158,7 +170,16 @@ static void validation(void **state)
 	pc = json_loads("{\"pushEndpoint\":\"http://a/\",\"oidcToken\":{\"audience\":\"x\"}}", 0,
 			NULL);
 	status = errors_http_status(push_config_validate(pc, 0, &is_push, err, sizeof(err)));
-	assert_int_equal(status, 501);
+	assert_int_equal(status, 400); /* an oidcToken needs its serviceAccountEmail */
+	json_decref(pc);
+	pc = json_loads("{\"pushEndpoint\":\"http://a/\",\"oidcToken\":{\"serviceAccountEmail\":"
+			"\"p@q.iam.regnotify\",\"audience\":\"x\"}}",
+			0, NULL);
+	assert_int_equal(push_config_validate(pc, 0, &is_push, err, sizeof(err)), ERR_OK);
+	struct push_cfg oc;
+	assert_int_equal(push_config_parse(pc, &oc), 0);
+	assert_string_equal(oc.oidc_email, "p@q.iam.regnotify");
+	assert_string_equal(oc.oidc_audience, "x");
 	json_decref(pc);
 	/* Redaction and keeping secrets. */
 	json_t *full =

@@ -166,10 +166,12 @@ static void topic_sub_publish_pull_ack(void **state)
 			       .retention_ms = 600000,
 			       .expiration_ttl_ms = -1 };
 	snprintf(cfg.topic, sizeof(cfg.topic), "projects/p/topics/top");
-	RUN(store_sub_create(b.link, "p", "sub", "{}", &cfg, broker_now_ms(), on_status, NULL));
+	RUN(store_sub_create(b.link, "p", "sub", "{}", &cfg, NULL, NULL, broker_now_ms(), on_status,
+			     NULL));
 	assert_string_equal(got.status, "OK");
 	snprintf(cfg.topic, sizeof(cfg.topic), "projects/p/topics/missing");
-	RUN(store_sub_create(b.link, "p", "sub2", "{}", &cfg, broker_now_ms(), on_status, NULL));
+	RUN(store_sub_create(b.link, "p", "sub2", "{}", &cfg, NULL, NULL, broker_now_ms(),
+			     on_status, NULL));
 	assert_string_equal(got.status, "TOPIC_NOT_FOUND");
 
 	struct store_msg_in m = { (const unsigned char *)"hello", 5, "{\"k\":\"v\"}", 9, NULL, 0 };

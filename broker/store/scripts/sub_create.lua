@@ -1,7 +1,8 @@
 -- sub_create: ARGV s, project, id, topic, cfg-json, ack-ms, retention-ms,
 -- KEYS: sub topic-hash topic-log topic-subs project-subs all-subs all-push
 --   ttl-ms, dlq-topic or '', max-attempts, retry-min-ms (-1: none),
---   retry-max-ms, now-ms, push-config-json or '' (pull)
+--   retry-max-ms, now-ms, push-config-json or '' (pull), policy-json or '',
+--   policy-etag (the creator's policy of a subscription made by tail)
 local s, topic, dlq = ARGV[1], ARGV[4], ARGV[9]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'ALREADY_EXISTS'} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'TOPIC_NOT_FOUND'} end
@@ -17,4 +18,5 @@ redis.call('ZADD', KEYS[5], 0, ARGV[3])
 redis.call('SADD', KEYS[6], s)
 redis.call('SADD', KEYS[4], s)
 if ARGV[14] ~= '' then redis.call('SADD', KEYS[7], s) end
+if ARGV[15] ~= '' then redis.call('HSET', skey(s, 'policy'), 'json', ARGV[15], 'etag', ARGV[16]) end
 return {'OK'}
