@@ -59,18 +59,18 @@ ASSERT="$(cd "$ROOT/tests/integration" && python3 -c 'import json,jwtutil,sys
 print(jwtutil.assertion(json.load(open(sys.argv[1]))))' "$KEY")"
 BROKER="$(curl -fs -d "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$ASSERT" \
   "http://127.0.0.1:$PORT_on/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
-curl -fs -X PUT -d '{}' "http://127.0.0.1:$PORT_off/v1/projects/bench/topics/t" >/dev/null
+curl -fs -X PUT -d '{}' "http://127.0.0.1:$PORT_off/v1/projects/bench/topics/bench-topic" >/dev/null
 curl -fs -X PUT -d '{}' -H "Authorization: Bearer $SELF" \
-  "http://127.0.0.1:$PORT_on/v1/projects/bench/topics/t" >/dev/null
+  "http://127.0.0.1:$PORT_on/v1/projects/bench/topics/bench-topic" >/dev/null
 echo "# auth_bench $(date -Is) nproc=$(nproc) $("$BIN" --version) rounds=$ROUNDS dur=$DUR" | tee -a "$OUTF"
 run() {   # run ID PORT [TOKEN]
   local id="$1" port="$2" tok="${3:-}" out
   if [ -n "$tok" ]; then
     out="$(wrk -t1 -c64 -d"$DUR" -s "$HERE/publish.lua" -H "Authorization: Bearer $tok" \
-      "http://127.0.0.1:$port/v1/projects/bench/topics/t:publish")"
+      "http://127.0.0.1:$port/v1/projects/bench/topics/bench-topic:publish")"
   else
     out="$(wrk -t1 -c64 -d"$DUR" -s "$HERE/publish.lua" \
-      "http://127.0.0.1:$port/v1/projects/bench/topics/t:publish")"
+      "http://127.0.0.1:$port/v1/projects/bench/topics/bench-topic:publish")"
   fi
   local rps non2xx
   rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
