@@ -86,16 +86,26 @@ static int write_private(const char *path, const char *text)
 	return 0;
 }
 
-static int auth_activate(struct cli *c, int argc, char **argv)
+/* The options of an auth command: the global ones only, no arguments.
+ * Returns -1 to go on, else the exit code. */
+static int parse_no_args(struct cli *c, const char *help, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
-	static const struct cli_optspec spec = { ":h", longopts, activate_help, NULL };
+	const struct cli_optspec spec = { ":h", longopts, help, NULL };
 	int rc = cli_parse_options(c, &spec, NULL, argc, argv);
-	const char *file = c->key_file && c->key_file[0] ? c->key_file : NULL;
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_check_args(c, argc - optind, 0, 0, "")) != 0)
 		return rc;
+	return -1;
+}
+
+static int auth_activate(struct cli *c, int argc, char **argv)
+{
+	int rc = parse_no_args(c, activate_help, argc, argv);
+	if (rc >= 0)
+		return rc;
+	const char *file = c->key_file && c->key_file[0] ? c->key_file : NULL;
 	if (file == NULL)
 		return cli_usage_error(c, "--key-file is required");
 	struct keyfile kf;
@@ -132,14 +142,10 @@ const char *cli_active_key_file(const struct cli *c, char *buf, size_t n)
 
 static int auth_print_token(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
-	static const struct cli_optspec spec = { ":h", longopts, print_help, NULL };
-	int rc = cli_parse_options(c, &spec, NULL, argc, argv);
-	const char *file = c->key_file && c->key_file[0] ? c->key_file : NULL;
+	int rc = parse_no_args(c, print_help, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_check_args(c, argc - optind, 0, 0, "")) != 0)
-		return rc;
+	const char *file = c->key_file && c->key_file[0] ? c->key_file : NULL;
 	char buf[1024];
 	if (file == NULL)
 		file = cli_active_key_file(c, buf, sizeof(buf));
@@ -201,12 +207,9 @@ static int auth_print_token(struct cli *c, int argc, char **argv)
 
 static int auth_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_LONGOPTS, { 0 } };
-	static const struct cli_optspec spec = {
-		":h", longopts,
-		"Usage: regnotify auth list\nPrint the account of the active credential.\n", NULL
-	};
-	int rc = cli_parse_options(c, &spec, NULL, argc, argv);
+	int rc = parse_no_args(
+		c, "Usage: regnotify auth list\nPrint the account of the active credential.\n",
+		argc, argv);
 	if (rc >= 0)
 		return rc;
 	char buf[1024], err[600];
