@@ -24,6 +24,11 @@ int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 			snprintf(err, errlen, "route %s has no permission", r->name);
 			return -1;
 		}
+		if (r->audit == AUDIT_UNSET || r->method_name == NULL) {
+			snprintf(err, errlen, "route %s has no audit log type or methodName",
+				 r->name);
+			return -1;
+		}
 		if (r->permission[0] == '\0')
 			continue;
 		if (!iam_permission_known(r->permission)) {
@@ -66,6 +71,11 @@ void api_print_routes(FILE *out)
 			r->ephemeral_permission, "http", !r->via || (r->via & VIA_HTTP), "nng",
 			!r->via || (r->via & VIA_NNG), "metrics_listen",
 			(r->via & VIA_METRICS) != 0);
+		static const char *const logs[] = { "",           "none",      "ADMIN_WRITE",
+						    "ADMIN_READ", "DATA_READ", "DATA_WRITE" };
+		json_object_set_new(o, "audit", json_string(logs[r->audit]));
+		json_object_set_new(o, "method_name",
+				    json_string(r->method_name ? r->method_name : ""));
 		json_array_append_new(all, o);
 	}
 	char *text = json_dumps(all, JSON_INDENT(1));

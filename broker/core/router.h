@@ -24,12 +24,16 @@ enum route_authn {
 	AUTHN_INGEST_TOKEN, /* a bearer token of ingest_tokens, when any are configured */
 };
 
-/* The Cloud Audit Logs log a call's entry goes to (filled by the audit issue). */
+/* The Cloud Audit Logs log a call's entry goes to (docs/security.md; the
+ * entries themselves come with the audit-log issue). Every route names
+ * one: AUDIT_UNSET stops the broker at start and fails unit_router. */
 enum route_audit {
-	AUDIT_NONE = 0,
-	AUDIT_ADMIN_WRITE, /* Admin Activity: configuration and metadata changes */
-	AUDIT_DATA_READ,   /* Data Access: reads of configuration or messages */
-	AUDIT_DATA_WRITE,  /* Data Access: publish, ack, seek */
+	AUDIT_UNSET = 0,
+	AUDIT_NONE,        /* never logged, as Pub/Sub: publish, pull, ack, probes */
+	AUDIT_ADMIN_WRITE, /* Admin Activity (always on): configuration and metadata changes */
+	AUDIT_ADMIN_READ,  /* Data Access ADMIN_READ: IAM policy reads, seek, account reads */
+	AUDIT_DATA_READ,   /* Data Access DATA_READ: topic and subscription reads */
+	AUDIT_DATA_WRITE,  /* Data Access DATA_WRITE: registry notifications */
 };
 
 typedef void (*route_handler)(struct call *c);
@@ -61,6 +65,9 @@ struct route {
 	 * caller then needs iam.serviceAccounts.actAs on that account. */
 	const char *act_as_field;
 	enum route_audit audit;
+	/* The audit entry's protoPayload.methodName: the gRPC method, as
+	 * "google.pubsub.v1.Publisher.CreateTopic". */
+	const char *method_name;
 };
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

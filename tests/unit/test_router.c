@@ -115,6 +115,27 @@ static void every_route_has_a_permission(void **state)
 	const struct route bad[] = { { .method = M_GET, .pattern = "/x", .name = "x" } };
 	assert_int_equal(api_routes_check(bad, 1, err, sizeof(err)), -1);
 	assert_string_equal(err, "route x has no permission");
+	/* The audit column: Pub/Sub's log per method (reference section 9). */
+	for (size_t i = 0; i < routes_len; i++) {
+		const struct route *r = &routes[i];
+		if (strcmp(r->name, "topics.create") == 0) {
+			assert_int_equal(r->audit, AUDIT_ADMIN_WRITE);
+			assert_string_equal(r->method_name,
+					    "google.pubsub.v1.Publisher.CreateTopic");
+		}
+		if (strcmp(r->name, "topics.publish") == 0 ||
+		    strcmp(r->name, "subscriptions.pull") == 0)
+			assert_int_equal(r->audit, AUDIT_NONE);
+		if (strcmp(r->name, "subscriptions.seek") == 0)
+			assert_int_equal(r->audit, AUDIT_ADMIN_READ);
+		if (strcmp(r->name, "topics.setIamPolicy") == 0)
+			assert_string_equal(r->method_name, "google.iam.v1.IAMPolicy.SetIamPolicy");
+	}
+	const struct route bad3[] = {
+		{ .method = M_GET, .pattern = "/x", .name = "x", .permission = "" }
+	};
+	assert_int_equal(api_routes_check(bad3, 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "route x has no audit log type or methodName");
 	const struct route bad2[] = {
 		{ .method = M_GET, .pattern = "/x", .name = "x", .permission = "pubsub.nope" }
 	};
