@@ -151,6 +151,14 @@ void cache_invalidate(struct auth *a, const char *what)
 		}
 	} else if (strncmp(what, "policy:", 7) == 0) {
 		drop_policy(a, what + 7);
+	} else if (strcmp(what, "policies") == 0) { /* an account's members marked deleted */
+		for (size_t i = 0; i < CACHE_BUCKETS; i++)
+			while (a->policies[i]) {
+				struct policy_entry *e = a->policies[i];
+				a->policies[i] = e->next;
+				policy_free(e);
+			}
+		a->npolicies = 0;
 	}
 	/* "signing": the rotation timer reloads the keys (auth.c). */
 }

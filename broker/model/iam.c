@@ -162,6 +162,17 @@ static int valid_member(const char *m)
 {
 	if (strcmp(m, "allUsers") == 0 || strcmp(m, "allAuthenticatedUsers") == 0)
 		return 1;
+	/* A deleted account's member, as getIamPolicy shows it (a
+	 * read-modify-write sends it back); it grants nothing. */
+	if (strncmp(m, "deleted:serviceAccount:", 23) == 0) {
+		const char *q = strstr(m, "?uid=");
+		char email[256];
+		if (q == NULL || (size_t)(q - m - 23) >= sizeof(email) || q[5] == '\0' ||
+		    strspn(q + 5, "0123456789") != strlen(q + 5))
+			return 0;
+		snprintf(email, sizeof(email), "%.*s", (int)(q - m - 23), m + 23);
+		return valid_email(email);
+	}
 	return strncmp(m, "serviceAccount:", 15) == 0 && valid_email(m + 15);
 }
 

@@ -52,9 +52,9 @@ int store_sa_delete(struct link *l, const char *email, const char *project, stor
 {
 	char h[KEYS_MAX], ks[KEYS_MAX], idx[KEYS_MAX];
 	const char *keys[] = { KEYS_SA(h, email), KEYS_SA_KEYS(ks, email),
-			       KEYS_PROJECT_SAS(idx, project), KEYS_ALL_SAS };
+			       KEYS_PROJECT_SAS(idx, project), KEYS_ALL_SAS, KEYS_ALL_POLICIES };
 	const char *args[] = { email, KEYS_IAM_CHANNEL };
-	return store_run(l, SCRIPT_SA_DELETE, cb, arg, 4, keys, 2, args);
+	return store_run(l, SCRIPT_SA_DELETE, cb, arg, 5, keys, 2, args);
 }
 
 int store_key_create(struct link *l, const char *email, const struct store_key *k, int max_keys,
@@ -149,14 +149,14 @@ int store_policy_set(struct link *l, const struct store_resource *r, const char 
 {
 	char policy[KEYS_MAX], owner[KEYS_MAX];
 	policy_keys(r, policy, owner);
-	const char *keys[] = { policy, owner };
+	const char *keys[] = { policy, owner, KEYS_ALL_POLICIES };
 	const char *args[] = { json,
 			       etag,
 			       expected_etag ? expected_etag : "",
 			       resource_name,
 			       KEYS_IAM_CHANNEL,
 			       r->kind <= STORE_RES_PROJECT ? "0" : "1" };
-	return store_run(l, SCRIPT_POLICY_SET, cb, arg, 2, keys, 6, args);
+	return store_run(l, SCRIPT_POLICY_SET, cb, arg, 3, keys, 6, args);
 }
 
 int store_signing_ensure(struct link *l, const char *kid, const char *key_json, int64_t now_ms,

@@ -53,7 +53,7 @@
  * project, a topic T and a subscription S (beside the resource's own keys,
  * in its slot: deleting the resource deletes its policy); the broker's own
  * signing keys (kid -> JSON); the channel of IAM changes (payloads
- * "sa:E", "key:E/K", "policy:R", "signing"). */
+ * "sa:E", "key:E/K", "policy:R", "policies" (any), "signing"). */
 #define KEYS_SA(buf, e) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}", e), (buf))
 #define KEYS_SA_KEYS(buf, e) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}:keys", e), (buf))
 #define KEYS_SA_KEY(buf, e, k) (snprintf(buf, KEYS_MAX, "rn:v1:sa:{%s}:key:%s", e, k), (buf))
@@ -63,6 +63,8 @@
 #define KEYS_TOPIC_POLICY(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:policy", t), (buf))
 #define KEYS_SUB_POLICY(buf, s) (snprintf(buf, KEYS_MAX, "rn:v1:sub:{%s}:policy", s), (buf))
 #define KEYS_ALL_SAS "rn:v1:sas"
+/* Every policy hash (sa_delete marks a deleted account's members in them). */
+#define KEYS_ALL_POLICIES "rn:v1:policies"
 #define KEYS_SIGNING "rn:v1:signing"
 #define KEYS_IAM_CHANNEL "rn:v1:iam"
 

@@ -360,6 +360,35 @@ class AuthTest(harness.BrokerTestCase):
         js = self.assertOk(self.call("PUT", path, body, tok))
         self.assertEqual(js["topic"], body["topic"])
 
+    def test_deleted_account_bindings_do_not_carry_over(self):
+        p = self.project()
+        self.topic(p, "kept")
+        kf = self.new_account(p, "reborn-a", "roles/pubsub.editor")
+        email = kf["client_email"]
+        self.grant("projects/%s/topics/kept" % p, "roles/pubsub.publisher",
+                   "serviceAccount:" + email)
+        uid = self.assertOk(self.call("GET", "/v1/projects/%s/serviceAccounts/%s" % (p, email),
+                                      None, self.admin_token()))["uniqueId"]
+        self.assertOk(self.call("DELETE", "/v1/projects/%s/serviceAccounts/%s" % (p, email),
+                                None, self.admin_token()))
+        for res in ("projects/%s" % p, "projects/%s/topics/kept" % p):
+            pol = self.assertOk(self.call("POST", "/v1/%s:getIamPolicy" % res, {},
+                                          self.admin_token()))
+            members = [m for b in pol["bindings"] for m in b["members"]]
+            self.assertIn("deleted:serviceAccount:%s?uid=%s" % (email, uid), members, res)
+            self.assertNotIn("serviceAccount:" + email, members, res)
+            # A read-modify-write sends the deleted member back: accepted.
+            self.assertOk(self.call("POST", "/v1/%s:setIamPolicy" % res, {"policy": pol},
+                                    self.admin_token()))
+        # A new account with the same email starts with no role.
+        kf2 = self.new_account(p, "reborn-a")
+        tok = jwtutil.self_signed(kf2)
+        self.assertError(self.call("GET", "/v1/projects/%s/topics" % p, None, tok), 403,
+                         "PERMISSION_DENIED")
+        self.assertError(self.call("POST", "/v1/projects/%s/topics/kept:publish" % p,
+                                   {"messages": [{"data": "eA=="}]}, tok), 403,
+                         "PERMISSION_DENIED")
+
     def test_set_policy_etag_and_validation(self):
         p = self.project()
         self.topic(p, "cas")

@@ -64,6 +64,8 @@ static void policy_check(void **state)
 		"{\"bindings\":[]}",
 		"{\"version\":1,\"bindings\":[{\"role\":\"roles/viewer\",\"members\":"
 		"[\"allUsers\",\"allAuthenticatedUsers\",\"serviceAccount:a@p.iam.regnotify\"]}]}",
+		"{\"bindings\":[{\"role\":\"roles/viewer\",\"members\":"
+		"[\"deleted:serviceAccount:a@p.iam.regnotify?uid=123\"]}]}",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		json_t *p = P(good[i]);
@@ -80,6 +82,9 @@ static void policy_check(void **state)
 		{ "{\"bindings\":[{\"role\":\"roles/viewer\",\"members\":[\"user:a@b.c\"]}]}",
 		  "user:a@b.c" },
 		{ "{\"bindings\":[{\"role\":\"roles/viewer\",\"members\":[\"serviceAccount:no-at\"]}]}",
+		  "Invalid member" },
+		{ "{\"bindings\":[{\"role\":\"roles/viewer\",\"members\":"
+		  "[\"deleted:serviceAccount:a@p.iam.regnotify\"]}]}",
 		  "Invalid member" },
 		{ "{\"bindings\":[{\"role\":\"roles/viewer\",\"members\":[\"allUsers\"],"
 		  "\"condition\":{}}]}",
@@ -118,6 +123,12 @@ static void canonical_and_allows(void **state)
 	assert_true(iam_allows(pols, 2, NULL, "pubsub.topics.publish")); /* allUsers */
 	assert_false(iam_allows(pols, 2, NULL, "pubsub.topics.get"));
 	assert_false(iam_allows(pols, 2, "serviceAccount:c@p.iam.regnotify", "pubsub.topics.get"));
+	/* A deleted account's member grants nothing, to anyone. */
+	json_t *del = P("{\"bindings\":[{\"role\":\"roles/owner\",\"members\":"
+			"[\"deleted:serviceAccount:a@p.iam.regnotify?uid=7\"]}]}");
+	json_t *pols3[] = { del };
+	assert_false(iam_allows(pols3, 1, a, "pubsub.topics.get"));
+	json_decref(del);
 	json_t *auth = P("{\"bindings\":[{\"role\":\"roles/pubsub.viewer\","
 			 "\"members\":[\"allAuthenticatedUsers\"]}]}");
 	json_t *pols2[] = { auth };

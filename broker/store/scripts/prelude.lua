@@ -7,6 +7,8 @@ local function skey(s, suffix)
 end
 -- The channel of IAM changes (keys.h KEYS_IAM_CHANNEL).
 local IAM_CHANNEL = 'rn:v1:iam'
+-- The index of every policy hash (keys.h KEYS_ALL_POLICIES).
+local ALL_POLICIES = 'rn:v1:policies'
 -- Service account E's hash and its key K (keys.h KEYS_SA, KEYS_SA_KEY).
 local function sahash(e) return 'rn:v1:sa:{' .. e .. '}' end
 local function sakey(e, k) return 'rn:v1:sa:{' .. e .. '}:key:' .. k end
@@ -43,6 +45,7 @@ local function delete_sub_keys(s, k)
   redis.call('DEL', k[1], k[2], k[3], k[4])
   -- Its IAM policy goes with it (a new subscription of that name starts
   -- with none); every broker drops its cached copy.
+  redis.call('SREM', ALL_POLICIES, skey(s, 'policy'))
   if redis.call('DEL', skey(s, 'policy')) == 1 then
     local p0, id0 = split_name(s)
     redis.call('PUBLISH', IAM_CHANNEL, 'policy:projects/' .. p0 .. '/subscriptions/' .. id0)

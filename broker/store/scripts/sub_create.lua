@@ -18,5 +18,8 @@ redis.call('ZADD', KEYS[5], 0, ARGV[3])
 redis.call('SADD', KEYS[6], s)
 redis.call('SADD', KEYS[4], s)
 if ARGV[14] ~= '' then redis.call('SADD', KEYS[7], s) end
-if ARGV[15] ~= '' then redis.call('HSET', skey(s, 'policy'), 'json', ARGV[15], 'etag', ARGV[16]) end
+if ARGV[15] ~= '' then
+  redis.call('HSET', skey(s, 'policy'), 'json', ARGV[15], 'etag', ARGV[16])
+  redis.call('SADD', ALL_POLICIES, skey(s, 'policy'))
+end
 return {'OK'}

@@ -11,6 +11,7 @@ for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
 end
 redis.call('DEL', h, KEYS[2], KEYS[3])
 -- Its IAM policy goes with it (tkey(t, 'policy'), keys.h KEYS_TOPIC_POLICY).
+redis.call('SREM', ALL_POLICIES, tkey(t, 'policy'))
 if redis.call('DEL', tkey(t, 'policy')) == 1 then
   redis.call('PUBLISH', IAM_CHANNEL, 'policy:projects/' .. ARGV[2] .. '/topics/' .. ARGV[3])
 end
