@@ -1,0 +1,56 @@
+/* audit.h - Cloud Audit Logs entries (LogEntry with an AuditLog
+ * protoPayload, reference section 9): which log a method writes to, the
+ * entry of one call, and the redaction of secrets from what it records.
+ * Pure: any thread. The entries are written by the store in the same step
+ * as the change they record (the audit-log issue); this is their shape. */
+#ifndef RN_MODEL_AUDIT_H
+#define RN_MODEL_AUDIT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+enum audit_log_name {
+	AUDIT_LOG_ACTIVITY = 0, /* cloudaudit.googleapis.com%2Factivity: always on */
+	AUDIT_LOG_DATA_ACCESS,  /* cloudaudit.googleapis.com%2Fdata_access: opt-in */
+	AUDIT_LOG_SYSTEM_EVENT, /* cloudaudit.googleapis.com%2Fsystem_event: the broker's own */
+};
+
+/* What one entry records. Strings may be NULL ("" is written as absent). */
+struct audit_call {
+	enum audit_log_name log;
+	int write;               /* 1: an admin write (severity NOTICE), 0: a read (INFO) */
+	const char *service;     /* "pubsub.googleapis.com", "iam.googleapis.com" */
+	const char *method_name; /* "google.pubsub.v1.Publisher.CreateTopic" */
+	const char *project;     /* the project whose log it is */
+	const char *resource_name;
+	const char *principal; /* "serviceAccount:E", "ingestToken:static" or NULL */
+	const char *permission;
+	int granted;
+	const char *caller_ip; /* "127.0.0.1" (a port is dropped) */
+	const char *user_agent;
+	int64_t time_us; /* when the broker received the call */
+	const char *insert_id;
+	json_t *request, *response;               /* borrowed; recorded redacted */
+	const char *request_type, *response_type; /* "google.pubsub.v1.Topic" */
+	int status_code;                          /* google.rpc.Code; 0: success */
+	const char *status_message;
+};
+
+/* The LogEntry JSON of a call (new reference): logName, insertId,
+ * timestamp and receiveTimestamp (microseconds), severity (NOTICE for a
+ * write, INFO for a read, ERROR for a failure), resource {type, labels}
+ * from the resource name, protoPayload {@type AuditLog, serviceName,
+ * methodName, resourceName, authenticationInfo.principalEmail,
+ * authorizationInfo[], requestMetadata {callerIp, callerSuppliedUserAgent,
+ * requestAttributes.time}, request, response, status}. */
+json_t *audit_entry(const struct audit_call *a);
+
+/* A deep copy of v with every secret replaced by "REDACTED": values of
+ * keys named secret, authorization, password, privateKeyData,
+ * private_key, token and access_token, at any depth. New reference. */
+json_t *audit_redact(json_t *v);
+
+/* "2026-12-03T10:00:00.123456Z" of Unix microseconds into buf (>= 32). */
+void audit_time(int64_t us, char *buf, size_t n);
+
+#endif
