@@ -83,9 +83,3 @@ void auth_changed(struct broker *b, const char *what)
 	if (b->auth)
 		cache_invalidate(b->auth, what);
 }
-
-void auth_flush(struct broker *b)
-{
-	if (b->auth)
-		cache_clear(b->auth);
-}

@@ -65,7 +65,4 @@ void auth_check(struct call *c, const char *perm, const char *resource_name,
  * sees it. */
 void auth_changed(struct broker *b, const char *what);
 
-/* Drops every cached key, account and policy (tests; SIGHUP). */
-void auth_flush(struct broker *b);
-
 #endif
