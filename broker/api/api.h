@@ -52,6 +52,14 @@ int api_page_size_or_reply(struct call *c, long *page_size);
 /* topics.list (subs 0) and subscriptions.list (1). */
 void api_list(struct call *c, int subs);
 
+/* Prepares the Admin Activity entry of c (a route whose audit column is
+ * AUDIT_ADMIN_WRITE; other routes: nothing) for the next store call, which
+ * writes it in the same step as the change it records (audit.c).
+ * response_text is the resource the call answers with (NULL: {}). Call
+ * right before the store call. */
+void api_audit_admin(struct call *c, const char *project, const char *resource_name,
+		     const char *response_text);
+
 /* Route handlers, by file. */
 void topics_create(struct call *c); /* topics.c */
 void topics_get(struct call *c);

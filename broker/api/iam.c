@@ -128,6 +128,7 @@ void iam_set_policy(struct call *c)
 	base64_encode(rnd, sizeof(rnd), etag);
 	json_t *canon = iam_policy_canonical(policy, etag);
 	api_keep_json(c, canon);
+	api_audit_admin(c, c->params[0], name, c->state);
 	if (store_policy_set(c->b->link, &res, name, c->state, etag,
 			     etag_in ? json_string_value(etag_in) : NULL, on_policy_set, c) != 0)
 		api_not_queued(c);

@@ -180,6 +180,7 @@ void sa_create(struct call *c)
 	if (desc && desc[0])
 		json_object_set_new(o, "description", json_string(desc));
 	api_keep_json(c, o);
+	api_audit_admin(c, c->params[0], name, c->state);
 	if (store_sa_create(c->b->link, &s, broker_now_ms(), on_sa_created, c) != 0)
 		api_not_queued(c);
 }
@@ -267,6 +268,10 @@ void sa_delete(struct call *c)
 	if (account_path_or_reply(c) != 0)
 		return;
 	iam_account_project(c->params[1], proj, sizeof(proj));
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", proj,
+		 c->params[1]);
+	api_audit_admin(c, proj, rname, NULL);
 	if (store_sa_delete(c->b->link, c->params[1], proj, on_sa_changed, c) != 0)
 		api_not_queued(c);
 }
@@ -274,8 +279,14 @@ void sa_delete(struct call *c)
 void sa_disable(struct call *c)
 {
 	int disable = strcmp(c->route->name, "serviceAccounts.disable") == 0;
-	if (account_path_or_reply(c) == 0 &&
-	    store_sa_update(c->b->link, c->params[1], "disabled", disable ? "1" : "0",
+	if (account_path_or_reply(c) != 0)
+		return;
+	char aproj[128] = "-", rname[400];
+	iam_account_project(c->params[1], aproj, sizeof(aproj));
+	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
+		 c->params[1]);
+	api_audit_admin(c, aproj, rname, NULL);
+	if (store_sa_update(c->b->link, c->params[1], "disabled", disable ? "1" : "0",
 			    on_sa_changed, c) != 0)
 		api_not_queued(c);
 }
@@ -398,6 +409,11 @@ void sa_key_create(struct call *c)
 				.public_pem = k->public_pem,
 				.algorithm = "KEY_ALG_RSA_2048",
 				.created_ms = broker_now_ms() };
+	char aproj[128] = "-", rname[400];
+	iam_account_project(c->params[1], aproj, sizeof(aproj));
+	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
+		 c->params[1]);
+	api_audit_admin(c, aproj, rname, NULL);
 	if (store_key_create(c->b->link, c->params[1], &sk, MAX_KEYS_PER_ACCOUNT, on_key_created,
 			     c) != 0)
 		api_not_queued(c);
@@ -471,7 +487,13 @@ static void on_key_deleted(redisReply *r, void *arg)
 
 void sa_key_delete(struct call *c)
 {
-	if (account_path_or_reply(c) == 0 && key_id_or_reply(c) == 0 &&
-	    store_key_delete(c->b->link, c->params[1], c->params[2], on_key_deleted, c) != 0)
+	if (account_path_or_reply(c) != 0 || key_id_or_reply(c) != 0)
+		return;
+	char aproj[128] = "-", rname[400];
+	iam_account_project(c->params[1], aproj, sizeof(aproj));
+	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
+		 c->params[1]);
+	api_audit_admin(c, aproj, rname, NULL);
+	if (store_key_delete(c->b->link, c->params[1], c->params[2], on_key_deleted, c) != 0)
 		api_not_queued(c);
 }

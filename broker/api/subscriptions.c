@@ -100,6 +100,10 @@ void subscriptions_create(struct call *c)
 			 "{\"version\":1,\"etag\":\"BwCreator=\",\"bindings\":[{\"role\":"
 			 "\"roles/pubsub.editor\",\"members\":[\"%s\"]}]}",
 			 c->principal);
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/subscriptions/%.255s", c->params[0],
+		 c->params[1]);
+	api_audit_admin(c, c->params[0], rname, c->state);
 	int rc = store_sub_create(c->b->link, c->params[0], c->params[1], c->state, &cfg,
 				  policy[0] ? policy : NULL, "BwCreator=", broker_now_ms(),
 				  on_sub_written, c);
@@ -186,6 +190,10 @@ static void write_update(struct call *c, const redisReply *r, struct sub_cfg *cf
 {
 	api_keep_json(c, subscription_to_json(c->params[0], c->params[1], cfg));
 	/* The stored text this update is based on, for the compare-and-set. */
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/subscriptions/%.255s", c->params[0],
+		 c->params[1]);
+	api_audit_admin(c, c->params[0], rname, c->state);
 	int rc = store_sub_patch(c->b->link, c->params[0], c->params[1], c->state, cfg,
 				 broker_now_ms(), r->element[0]->str, r->element[0]->len,
 				 on_sub_written, c);
@@ -286,6 +294,10 @@ void subscriptions_delete(struct call *c)
 {
 	if (api_names_or_reply(c, 2, "subscriptions"))
 		return;
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/subscriptions/%.255s", c->params[0],
+		 c->params[1]);
+	api_audit_admin(c, c->params[0], rname, NULL);
 	if (store_sub_delete(c->b->link, c->params[0], c->params[1], on_sub_deleted, c) != 0)
 		api_not_queued(c);
 }

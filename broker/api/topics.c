@@ -45,6 +45,9 @@ void topics_create(struct call *c)
 	api_keep_json(c, topic_to_json(c->params[0], c->params[1], &cfg));
 	int64_t retention = cfg.retention_ms;
 	topic_cleanup(&cfg);
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/topics/%.255s", c->params[0], c->params[1]);
+	api_audit_admin(c, c->params[0], rname, c->state);
 	if (store_topic_create(c->b->link, c->params[0], c->params[1], c->state, retention,
 			       broker_now_ms(), on_topic_created, c) != 0)
 		api_not_queued(c);
@@ -200,6 +203,9 @@ static void on_topic_patch_read(redisReply *r, void *arg)
 	api_keep_json(c, topic_to_json(c->params[0], c->params[1], &cfg));
 	int64_t retention = cfg.retention_ms;
 	topic_cleanup(&cfg);
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/topics/%.255s", c->params[0], c->params[1]);
+	api_audit_admin(c, c->params[0], rname, c->state);
 	if (store_topic_patch(c->b->link, c->params[0], c->params[1], c->state, retention, r->str,
 			      r->len, on_topic_patched, c) != 0)
 		api_not_queued(c);
@@ -231,6 +237,9 @@ void topics_delete(struct call *c)
 {
 	if (api_names_or_reply(c, 2, "topics"))
 		return;
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/topics/%.255s", c->params[0], c->params[1]);
+	api_audit_admin(c, c->params[0], rname, NULL);
 	if (store_topic_delete(c->b->link, c->params[0], c->params[1], on_deleted, c) != 0)
 		api_not_queued(c);
 }

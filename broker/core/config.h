@@ -64,6 +64,9 @@ struct config {
 	char public_url[512]; /* "" : http://listen */
 	int64_t token_lifetime_ms;
 	int64_t token_clock_skew_ms;
+	/* Audit logs: how long entries are kept (sweeper). */
+	int64_t audit_retention_activity_ms;
+	int64_t audit_retention_data_access_ms;
 	int help, version;
 	char print_docs[16]; /* --print-config-docs FORMAT: "markdown" or "man" */
 	int print_routes;    /* --print-routes: the route table as JSON, for tests */

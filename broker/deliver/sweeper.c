@@ -1,5 +1,5 @@
-/* sweeper.c - retention trimming (XTRIM MINID per topic) and subscription
- * expiry, one script call per topic / subscription so Redis is never
+/* sweeper.c - retention trimming (XTRIM MINID per topic and per audit
+ * stream) and subscription expiry, one script call per topic / subscription so Redis is never
  * blocked by one long script. */
 #include "sweeper.h"
 
@@ -63,6 +63,29 @@ static void on_subs(redisReply *r, void *arg)
 	each_member(arg, r, store_expire, on_expired);
 }
 
+/* Audit-log retention: each stream "rn:v1:audit:P:LOG" keeps its log's
+ * audit_retention_* (Admin Activity and system events 400 days, Data
+ * Access 30 days by default). */
+static void on_audits(redisReply *r, void *arg)
+{
+	struct broker *b = arg;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return;
+	int64_t now = broker_now_ms();
+	for (size_t i = 0; i < r->elements; i++) {
+		const char *k = r->element[i]->str;
+		size_t n = r->element[i]->len;
+		int64_t keep = n > 12 && strcmp(k + n - 12, ":data_access") == 0
+				       ? b->cfg.audit_retention_data_access_ms
+				       : b->cfg.audit_retention_activity_ms;
+		char *name = mem_strndup(k, n);
+		if (store_audit_trim(b->link, name, now - keep, on_trimmed, name) != 0) {
+			mem_free(name);
+			return;
+		}
+	}
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -72,6 +95,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	store_members(b->link, 0, on_topics, b);
 	store_members(b->link, 1, on_subs, b);
+	store_audit_streams(b->link, on_audits, b);
 }
 
 static void stop(void *state)

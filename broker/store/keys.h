@@ -68,6 +68,12 @@
 #define KEYS_SIGNING "rn:v1:signing"
 #define KEYS_IAM_CHANNEL "rn:v1:iam"
 
+/* Audit logs (store/audit.c): one stream per project and log ("activity",
+ * "data_access", "system_event"), entries appended by the audited scripts
+ * in the same step as their change; the index of every such stream. */
+#define KEYS_AUDIT(buf, p, log) (snprintf(buf, KEYS_MAX, "rn:v1:audit:%s:%s", p, log), (buf))
+#define KEYS_ALL_AUDITS "rn:v1:audits"
+
 /* Wake-up channels: PUBLISH on KEYS_WAKE_PREFIX T. */
 #define KEYS_WAKE_PREFIX "rn:v1:wake:"
 #define KEYS_WAKE_PATTERN KEYS_WAKE_PREFIX "*"

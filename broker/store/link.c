@@ -48,6 +48,8 @@ struct link {
 	char instance[24]; /* random id of this broker process (wake-up payloads) */
 	int logged_down;
 	int setup_failed; /* AUTH or SELECT refused on this connection */
+	/* link_audit_next: the entry the next audited script appends. */
+	char *audit_key, *audit_entry;
 	/* link_watch: one more channel on the subscriber connection. */
 	const char *watch_channel;
 	link_watch_fn watch_fn;
@@ -358,6 +360,8 @@ void link_free(struct link *rc)
 			redisAsyncFree(ac);
 		}
 	}
+	mem_free(rc->audit_key);
+	mem_free(rc->audit_entry);
 	mem_free(rc);
 }
 
@@ -381,6 +385,17 @@ int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **arg
 	return 0;
 }
 
+void link_audit_next(struct link *rc, const char *key, const char *entry)
+{
+	mem_free(rc->audit_key);
+	mem_free(rc->audit_entry);
+	rc->audit_key = mem_strdup(key);
+	rc->audit_entry = mem_strdup(entry);
+}
+
+/* Where an audited script's entry goes when the call has none. */
+#define AUDIT_NONE_KEY "rn:v1:audit:none"
+
 int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int numkeys, int argc,
 		const char **argv, const size_t *lens)
 {
@@ -389,27 +404,50 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 	const char **v = stackv;
 	size_t *l = stackl;
 	char nk[16];
-	if (argc + 3 > 64) {
-		v = mem_alloc(sizeof(*v) * (size_t)(argc + 3));
-		l = mem_alloc(sizeof(*l) * (size_t)(argc + 3));
+	int au = scripts[id].audited;
+	if (argc + 5 > 64) {
+		v = mem_alloc(sizeof(*v) * (size_t)(argc + 5));
+		l = mem_alloc(sizeof(*l) * (size_t)(argc + 5));
 	}
-	rn_assert(scripts[id].nkeys < 0 || scripts[id].nkeys == numkeys);
-	snprintf(nk, sizeof(nk), "%d", numkeys);
+	rn_assert(scripts[id].nkeys < 0 || scripts[id].nkeys == numkeys + au);
+	if (!au && rc->audit_key)
+		log_error("redis: an audit entry was prepared for %s, which does not take one",
+			  scripts[id].name);
+	snprintf(nk, sizeof(nk), "%d", numkeys + au);
 	v[0] = "EVALSHA";
 	l[0] = 7;
 	v[1] = rc->sha[id];
 	l[1] = 40;
 	v[2] = nk;
 	l[2] = strlen(nk);
-	if (argc > 0) {
-		memcpy(v + 3, argv, sizeof(*v) * (size_t)argc);
-		memcpy(l + 3, lens, sizeof(*l) * (size_t)argc);
+	int n = 3;
+	/* Keys, then the audit stream; arguments, then the entry ("" none). */
+	for (int i = 0; i < numkeys; i++, n++) {
+		v[n] = argv[i];
+		l[n] = lens[i];
 	}
-	int r = link_argv(rc, cb, arg, argc + 3, v, l);
+	if (au) {
+		v[n] = rc->audit_key ? rc->audit_key : AUDIT_NONE_KEY;
+		l[n] = strlen(v[n]);
+		n++;
+	}
+	for (int i = numkeys; i < argc; i++, n++) {
+		v[n] = argv[i];
+		l[n] = lens[i];
+	}
+	if (au) {
+		v[n] = rc->audit_entry ? rc->audit_entry : "";
+		l[n] = strlen(v[n]);
+		n++;
+	}
+	int r = link_argv(rc, cb, arg, n, v, l);
 	if (v != stackv) {
 		mem_free(v);
 		mem_free(l);
 	}
+	mem_free(rc->audit_key);
+	mem_free(rc->audit_entry);
+	rc->audit_key = rc->audit_entry = NULL;
 	return r;
 }
 

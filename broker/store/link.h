@@ -46,6 +46,11 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 typedef void (*link_watch_fn)(void *arg, const char *payload);
 void link_watch(struct link *rc, const char *channel, link_watch_fn fn, void *arg);
 
+/* The audit entry (text) that the next link_script of an audited script
+ * (scripts.h: audited) appends to stream key in the same step; one-shot,
+ * cleared by the next link_script whatever it runs. Loop thread. */
+void link_audit_next(struct link *rc, const char *key, const char *entry);
+
 /* This broker process's random id: the payload of its wake-up PUBLISHes,
  * so that it can ignore its own (it wakes locally right away). */
 const char *link_instance(const struct link *rc);

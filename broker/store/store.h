@@ -216,6 +216,17 @@ int store_signing_get(struct link *l, store_cb cb, void *arg);
  * maybe missed, drop every cached entry). */
 void store_watch_iam(struct link *l, link_watch_fn fn, void *arg);
 
+/* Audit logs (store/audit.c). The entry (LogEntry JSON text) that the next
+ * audited store call (topic, subscription, policy, account and key
+ * changes) appends to the audit stream of project's log ("activity", ...)
+ * in the same Redis step as the change - only when the change happens.
+ * Call it right before that store call. */
+void store_audit_next(struct link *l, const char *project, const char *log, const char *entry);
+/* Every audit stream (SMEMBERS), and the retention of one (XTRIM MINID:
+ * integer reply, entries removed). */
+int store_audit_streams(struct link *l, store_cb cb, void *arg);
+int store_audit_trim(struct link *l, const char *stream, int64_t before_ms, store_cb cb, void *arg);
+
 /* Housekeeping (store/housekeeping.c). */
 /* Every push subscription: {name, push-config-json, ack-ms, topic, ...}. */
 int store_push_list(struct link *l, store_cb cb, void *arg);

@@ -17,6 +17,12 @@ foreach(f ${lua})
     message(FATAL_ERROR "${f}: no '-- KEYS:' line on its second line")
   endif()
   set(decl "${CMAKE_MATCH_1}")
+  # A script whose last KEY is "audit-log" appends the call's audit entry
+  # to that stream in the same step (store_audit_next).
+  set(audited 0)
+  if(decl MATCHES " audit-log$")
+    set(audited 1)
+  endif()
   if(decl MATCHES "^variable")
     set(nkeys -1)
   else()
@@ -28,7 +34,7 @@ foreach(f ${lua})
   string(REPLACE "\"" "\\\"" text "${text}")
   string(REPLACE "\n" "\\n\"\n\"" text "${text}")
   string(APPEND enum "\tSCRIPT_${N},\n")
-  string(APPEND defs "\t[SCRIPT_${N}] = { \"${n}\", ${nkeys}, \"${decl}\",\n\"${text}\" },\n")
+  string(APPEND defs "\t[SCRIPT_${N}] = { \"${n}\", ${nkeys}, ${audited}, \"${decl}\",\n\"${text}\" },\n")
 endforeach()
 set(h "/* Generated from the Lua files in broker/store/scripts by embed.cmake. Do not edit. */
 #ifndef RN_SCRIPTS_H
@@ -41,6 +47,7 @@ ${enum}\tSCRIPT_COUNT
 struct script_def {
 \tconst char *name;
 \tint nkeys;         /* KEYS the script takes; -1: the caller says how many */
+\tint audited;       /* 1: the last KEY is an audit stream, the last ARGV its entry */
 \tconst char *keys;  /* its declaration, for docs and errors */
 \tconst char *source;
 };

@@ -2,7 +2,7 @@
 -- Compare-and-set of a resource's IAM policy: a stale expected etag gets
 -- {'ABORTED'}; with check_owner '1' the resource's own hash (KEYS[2]) must
 -- exist ({'NOT_FOUND'}). Reply {'OK'}.
--- KEYS: policy owner all-policies
+-- KEYS: policy owner all-policies audit-log
 if ARGV[6] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then return {'NOT_FOUND'} end
 if ARGV[3] ~= '' then
   -- 'ACAB' is the etag of a resource without a policy (as Google's).
@@ -12,4 +12,5 @@ end
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'etag', ARGV[2])
 redis.call('SADD', KEYS[3], KEYS[1])
 redis.call('PUBLISH', ARGV[5], 'policy:' .. ARGV[4])
+audit_add()
 return {'OK'}

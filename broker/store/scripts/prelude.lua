@@ -7,6 +7,17 @@ local function skey(s, suffix)
 end
 -- The channel of IAM changes (keys.h KEYS_IAM_CHANNEL).
 local IAM_CHANNEL = 'rn:v1:iam'
+-- Audited scripts (their last KEY is "audit-log"): the call's audit entry,
+-- the last ARGV ('' for none), goes to that stream in the same step as the
+-- change; the stream is indexed for the sweeper's retention
+-- (keys.h KEYS_AUDIT, KEYS_ALL_AUDITS).
+local function audit_add()
+  local e = ARGV[#ARGV]
+  if e ~= '' then
+    redis.call('XADD', KEYS[#KEYS], '*', 'e', e)
+    redis.call('SADD', 'rn:v1:audits', KEYS[#KEYS])
+  end
+end
 -- The index of every policy hash (keys.h KEYS_ALL_POLICIES).
 local ALL_POLICIES = 'rn:v1:policies'
 -- Service account E's hash and its key K (keys.h KEYS_SA, KEYS_SA_KEY).

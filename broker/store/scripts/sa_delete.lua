@@ -3,7 +3,7 @@
 -- every policy its members "serviceAccount:E" become
 -- "deleted:serviceAccount:E?uid=UID" (as Google's), so that a new account
 -- with the same email does not inherit them.
--- KEYS: sa sa-keys project-sas all-sas all-policies
+-- KEYS: sa sa-keys project-sas all-sas all-policies audit-log
 local uid = redis.call('HGET', KEYS[1], 'unique_id')
 if not uid then return {'NOT_FOUND'} end
 for _, k in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -30,4 +30,5 @@ for _, pk in ipairs(redis.call('SMEMBERS', KEYS[5])) do
 end
 redis.call('PUBLISH', ARGV[2], 'sa:' .. ARGV[1])
 if changed then redis.call('PUBLISH', ARGV[2], 'policies') end
+audit_add()
 return {'OK'}

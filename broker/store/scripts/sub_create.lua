@@ -1,5 +1,5 @@
 -- sub_create: ARGV s, project, id, topic, cfg-json, ack-ms, retention-ms,
--- KEYS: sub topic-hash topic-log topic-subs project-subs all-subs all-push
+-- KEYS: sub topic-hash topic-log topic-subs project-subs all-subs all-push audit-log
 --   ttl-ms, dlq-topic or '', max-attempts, retry-min-ms (-1: none),
 --   retry-max-ms, now-ms, push-config-json or '' (pull), policy-json or '',
 --   policy-etag (the creator's policy of a subscription made by tail)
@@ -22,4 +22,5 @@ if ARGV[15] ~= '' then
   redis.call('HSET', skey(s, 'policy'), 'json', ARGV[15], 'etag', ARGV[16])
   redis.call('SADD', ALL_POLICIES, skey(s, 'policy'))
 end
+audit_add()
 return {'OK'}

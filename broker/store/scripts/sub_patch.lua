@@ -1,5 +1,5 @@
 -- sub_patch: ARGV s, cfg-json, ack-ms, retention-ms, ttl-ms, dlq-topic or '',
--- KEYS: sub all-push
+-- KEYS: sub all-push audit-log
 --   max-attempts, retry-min-ms, retry-max-ms, now-ms, cfg-json the update was
 --   based on (compare-and-set: a concurrent update makes this one retry),
 --   push-config-json or '' (pull)
@@ -18,4 +18,5 @@ if ARGV[12] ~= '' then
 else
   redis.call('SREM', KEYS[2], s)
 end
+audit_add()
 return {'OK'}

@@ -1,5 +1,5 @@
 -- topic_delete: ARGV t, project, id
--- KEYS: topic-hash topic-log topic-subs project-topics all-topics
+-- KEYS: topic-hash topic-log topic-subs project-topics all-topics audit-log
 -- Subscriptions stay, detached: their topic becomes "" (shown as
 -- _deleted-topic_) and their backlog goes with the stream.
 local t = ARGV[1]
@@ -17,4 +17,5 @@ if redis.call('DEL', tkey(t, 'policy')) == 1 then
 end
 redis.call('ZREM', KEYS[4], ARGV[3])
 redis.call('SREM', KEYS[5], t)
+audit_add()
 return {'OK'}

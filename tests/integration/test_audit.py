@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Admin Activity audit entries (issue 11, first step): every route whose
+audit column (regnotifyd --print-routes) is ADMIN_WRITE writes exactly one
+LogEntry in the same Redis step as its change - methodName, resourceName,
+principal, permission, caller IP - and none when the change does not happen;
+no secret (push signing secrets, authorization headers, private keys) is
+ever in an entry; a broker SIGKILLed in a loop of admin changes leaves no
+change without its entry and no entry without its change. The entries are
+read from Redis directly (the read API comes with the rest of the issue).
+Run: python3 tests/integration/test_audit.py"""
+
+import base64
+import json
+import os
+import subprocess
+import threading
+import time
+
+import harness
+import jwtutil
+from harness import Client
+
+SECRETS = ["whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "hub-s3cr3t-value", "Bearer t0ps3cr3t"]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+class AuditTest(harness.BrokerTestCase):
+    START_BROKER = False
+    START_REDIS = False
+
+    def start(self):
+        """A broker on a Redis of its own (the bootstrap needs no accounts yet)."""
+        self.rport = self.env.start_redis().port
+        self.keyfile = self.env.path("admin.json")
+        self.b = self.env.start_broker(self.rport, extra=[
+            "--auth", "required", "--admin-key-file", self.keyfile])
+        harness.wait_until(lambda: os.path.exists(self.keyfile), 10, what="the key file")
+        time.sleep(0.2)
+        self.admin = json.loads(read(self.keyfile))
+        self.tok = jwtutil.self_signed(self.admin)
+        self.client = Client(self.b.port)
+        self.addCleanup(self.client.close)
+
+    def call(self, method, path, body=None):
+        return self.client.req(method, path, body=body, headers={
+            "Authorization": "Bearer " + self.tok, "User-Agent": "audit-test/1.0"})
+
+    def entries(self, project):
+        rows = harness.redis_cmd(self.rport, "XRANGE",
+                                 "rn:v1:audit:%s:activity" % project, "-", "+")
+        return [json.loads(dict(zip(f[::2], f[1::2]))[b"e"]) for _, f in rows or []]
+
+    def test_every_admin_write_route_logs_one_entry(self):
+        self.start()
+        p = self.project()
+        routes = json.loads(subprocess.run([harness.broker_path(), "--print-routes"],
+                                           capture_output=True, text=True, check=True,
+                                           timeout=30).stdout)
+        admin_writes = {r["name"]: r for r in routes if r["audit"] == "ADMIN_WRITE"}
+        for r in routes:
+            self.assertIn(r["audit"], ("none", "ADMIN_WRITE", "ADMIN_READ", "DATA_READ",
+                                       "DATA_WRITE"), r["name"])
+            self.assertTrue(r["method_name"], r["name"])
+        email = "audited-sa@%s.iam.regnotify" % p
+        push = {"pushEndpoint": "http://127.0.0.1:9/push",
+                "standardWebhooks": {"secret": SECRETS[0]},
+                "hubSignature": {"secret": SECRETS[1]}}
+        # (route, method, path, body, resourceName) in an order that works.
+        calls = [
+            ("topics.create", "PUT", "/v1/projects/%s/topics/aud-topic" % p, {},
+             "projects/%s/topics/aud-topic" % p),
+            ("topics.patch", "PATCH", "/v1/projects/%s/topics/aud-topic" % p,
+             {"topic": {"labels": {"a": "b"}}, "updateMask": "labels"},
+             "projects/%s/topics/aud-topic" % p),
+            ("subscriptions.create", "PUT", "/v1/projects/%s/subscriptions/aud-sub" % p,
+             {"topic": "projects/%s/topics/aud-topic" % p, "pushConfig": push},
+             "projects/%s/subscriptions/aud-sub" % p),
+            ("subscriptions.patch", "PATCH", "/v1/projects/%s/subscriptions/aud-sub" % p,
+             {"subscription": {"pushConfig": dict(push, authorization=SECRETS[2])},
+              "updateMask": "pushConfig"}, "projects/%s/subscriptions/aud-sub" % p),
+            ("subscriptions.modifyPushConfig", "POST",
+             "/v1/projects/%s/subscriptions/aud-sub:modifyPushConfig" % p, {"pushConfig": {}},
+             "projects/%s/subscriptions/aud-sub" % p),
+            ("projects.setIamPolicy", "POST", "/v1/projects/%s:setIamPolicy" % p,
+             {"policy": {"bindings": []}}, "projects/%s" % p),
+            ("topics.setIamPolicy", "POST", "/v1/projects/%s/topics/aud-topic:setIamPolicy" % p,
+             {"policy": {"bindings": []}}, "projects/%s/topics/aud-topic" % p),
+            ("subscriptions.setIamPolicy", "POST",
+             "/v1/projects/%s/subscriptions/aud-sub:setIamPolicy" % p,
+             {"policy": {"bindings": []}}, "projects/%s/subscriptions/aud-sub" % p),
+            ("serviceAccounts.create", "POST", "/v1/projects/%s/serviceAccounts" % p,
+             {"accountId": "audited-sa"}, "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("serviceAccounts.disable", "POST",
+             "/v1/projects/%s/serviceAccounts/%s:disable" % (p, email), {},
+             "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("serviceAccounts.enable", "POST",
+             "/v1/projects/%s/serviceAccounts/%s:enable" % (p, email), {},
+             "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("serviceAccounts.keys.create", "POST",
+             "/v1/projects/%s/serviceAccounts/%s/keys" % (p, email), {},
+             "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("serviceAccounts.keys.delete", "DELETE", None, None,
+             "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("subscriptions.delete", "DELETE", "/v1/projects/%s/subscriptions/aud-sub" % p, None,
+             "projects/%s/subscriptions/aud-sub" % p),
+            ("topics.delete", "DELETE", "/v1/projects/%s/topics/aud-topic" % p, None,
+             "projects/%s/topics/aud-topic" % p),
+            ("serviceAccounts.delete", "DELETE",
+             "/v1/projects/%s/serviceAccounts/%s" % (p, email), None,
+             "projects/%s/serviceAccounts/%s" % (p, email)),
+        ]
+        self.assertEqual(sorted(c[0] for c in calls), sorted(admin_writes),
+                         "every ADMIN_WRITE route is exercised (and only those)")
+        key_data = None
+        for name, method, path, body, res in calls:
+            if name == "serviceAccounts.keys.delete":
+                path = "/v1/projects/%s/serviceAccounts/%s/keys/%s" % (p, email, kid)
+            before = len(self.entries(p))
+            js = self.assertOk(self.call(method, path, body), name)
+            if name == "serviceAccounts.keys.create":
+                key_data = js["privateKeyData"]
+                kid = json.loads(base64.b64decode(key_data))["private_key_id"]
+            got = self.entries(p)
+            self.assertEqual(len(got), before + 1, "%s: exactly one entry" % name)
+            e = got[-1]
+            pp = e["protoPayload"]
+            route = admin_writes[name]
+            self.assertEqual(pp["methodName"], route["method_name"], name)
+            self.assertEqual(pp["resourceName"], res, name)
+            self.assertEqual(pp["authenticationInfo"]["principalEmail"], "admin@regnotify.iam")
+            self.assertEqual(pp["authorizationInfo"][0]["permission"], route["permission"], name)
+            self.assertIs(pp["authorizationInfo"][0]["granted"], True)
+            self.assertEqual(pp["requestMetadata"]["callerIp"], "127.0.0.1", name)
+            self.assertEqual(pp["requestMetadata"]["callerSuppliedUserAgent"], "audit-test/1.0")
+            self.assertEqual(e["logName"],
+                             "projects/%s/logs/cloudaudit.googleapis.com%%2Factivity" % p)
+            self.assertEqual(e["severity"], "NOTICE")
+            self.assertRegex(e["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        # A change that does not happen writes nothing.
+        before = len(self.entries(p))
+        self.assertError(self.call("DELETE", "/v1/projects/%s/topics/aud-topic" % p), 404,
+                         "NOT_FOUND")
+        self.assertOk(self.call("PUT", "/v1/projects/%s/topics/twice" % p, {}))
+        self.assertError(self.call("PUT", "/v1/projects/%s/topics/twice" % p, {}), 409,
+                         "ALREADY_EXISTS")
+        self.assertEqual(len(self.entries(p)), before + 1)
+        # No secret, anywhere in the log.
+        raw = json.dumps(self.entries(p))
+        for s in SECRETS + [key_data[:40], "PRIVATE KEY"]:
+            self.assertNotIn(s, raw)
+        self.assertIn("REDACTED", raw)
+        # Reads and data-plane calls are not Admin Activity.
+        before = len(self.entries(p))
+        self.assertOk(self.call("GET", "/v1/projects/%s/topics/twice" % p))
+        self.assertOk(self.call("POST", "/v1/projects/%s/topics/twice:publish" % p,
+                                {"messages": [{"data": "eA=="}]}))
+        self.assertEqual(len(self.entries(p)), before)
+
+    def test_sigkill_during_admin_changes(self):
+        self.start()
+        p = self.project()
+        acked = []
+        stop = threading.Event()
+
+        def writer():
+            c = Client(self.b.port, timeout=5)
+            try:
+                for i in range(1000):
+                    if stop.is_set():
+                        return
+                    st, _, _ = c.req("PUT", "/v1/projects/%s/topics/k-%04d" % (p, i), {},
+                                     headers={"Authorization": "Bearer " + self.tok})
+                    if st == 200:
+                        acked.append("projects/%s/topics/k-%04d" % (p, i))
+            except OSError:
+                return
+            finally:
+                c.close()
+
+        th = threading.Thread(target=writer)
+        th.start()
+        harness.wait_until(lambda: len(acked) >= 100, 30, what="100 acknowledged creates")
+        self.b.kill9()
+        stop.set()
+        th.join(30)
+        existing = {"projects/%s/topics/%s" % (p, m.decode()) for m in harness.redis_cmd(
+            self.rport, "ZRANGE", "rn:v1:project:%s:topics" % p, 0, -1)}
+        logged = {e["protoPayload"]["resourceName"] for e in self.entries(p)
+                  if e["protoPayload"]["methodName"].endswith("CreateTopic")}
+        self.assertGreaterEqual(len(acked), 100)
+        self.assertTrue(set(acked) <= existing, "an acknowledged create is missing")
+        self.assertEqual(existing, logged, "a change without its entry, or the reverse")
+
+
+if __name__ == "__main__":
+    harness.main()
