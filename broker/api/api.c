@@ -16,8 +16,8 @@
 
 int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 {
-	static const char *const kinds[] = { "project", "topic", "subscription", "service_account",
-					     "global" };
+	static const char *const kinds[] = { "project",         "topic",  "subscription",
+					     "service_account", "global", "body.resourceNames" };
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &t[i];
 		if (r->permission == NULL) {

@@ -95,7 +95,8 @@ void sa_key_create(struct call *c);
 void sa_key_get(struct call *c);
 void sa_key_list(struct call *c);
 void sa_key_delete(struct call *c);
-void ops_health(struct call *c); /* ops.c */
+void logging_entries_list(struct call *c); /* logging.c */
+void ops_health(struct call *c);           /* ops.c */
 void ops_ready(struct call *c);
 void ops_metrics(struct call *c);
 

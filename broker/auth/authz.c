@@ -305,6 +305,14 @@ static int resource_of(const struct call *c, char *buf, size_t n)
 			snprintf(buf, n, "projects/%.100s", proj);
 		else
 			snprintf(buf, n, "global");
+	} else if (strcmp(res, "body.resourceNames") == 0) {
+		/* entries:list: the one project its body names. */
+		const char *rn = json_string_value(
+			json_array_get(json_object_get(c->body, "resourceNames"), 0));
+		if (rn == NULL || strncmp(rn, "projects/", 9) != 0 || strlen(rn) > 109 ||
+		    strchr(rn + 9, '/'))
+			return -1;
+		snprintf(buf, n, "%s", rn);
 	} else {
 		snprintf(buf, n, "global");
 	}

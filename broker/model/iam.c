@@ -46,6 +46,8 @@ const char *const iam_permissions[] = {
 	"regnotify.images.list",
 	"regnotify.metrics.get",
 	"regnotify.subscriptions.tail",
+	"logging.logEntries.list",
+	"logging.privateLogEntries.list",
 };
 const size_t iam_npermissions = sizeof(iam_permissions) / sizeof(iam_permissions[0]);
 
@@ -59,7 +61,7 @@ struct role {
 #define GETS_AND_LISTS "pubsub.*.get", "pubsub.*.list", "resourcemanager.projects.get"
 
 static const char *const owner[] = { "*", NULL };
-static const char *const editor[] = { "*", "-*IamPolicy", NULL };
+static const char *const editor[] = { "*", "-*IamPolicy", "-logging.privateLogEntries.list", NULL };
 static const char *const viewer[] = { GETS_AND_LISTS,
 				      "pubsub.subscriptions.consume",
 				      "iam.serviceAccounts.get",
@@ -69,6 +71,7 @@ static const char *const viewer[] = { GETS_AND_LISTS,
 				      "regnotify.images.list",
 				      "regnotify.metrics.get",
 				      "regnotify.subscriptions.tail",
+				      "logging.logEntries.list",
 				      NULL };
 static const char *const ps_admin[] = { "pubsub.*", "resourcemanager.projects.get", NULL };
 static const char *const ps_editor[] = { "pubsub.*", "-*IamPolicy", "resourcemanager.projects.get",
@@ -84,6 +87,9 @@ static const char *const sa_key_admin[] = { "iam.serviceAccountKeys.*", NULL };
 static const char *const sa_user[] = { "iam.serviceAccounts.actAs", "iam.serviceAccounts.get",
 				       "iam.serviceAccounts.list", NULL };
 static const char *const notifier[] = { "regnotify.registry.notify", NULL };
+static const char *const log_viewer[] = { "logging.logEntries.list", NULL };
+static const char *const private_log_viewer[] = { "logging.logEntries.list",
+						  "logging.privateLogEntries.list", NULL };
 
 static const struct role roles[] = {
 	{ "roles/owner", owner },
@@ -98,6 +104,8 @@ static const struct role roles[] = {
 	{ "roles/iam.serviceAccountKeyAdmin", sa_key_admin },
 	{ "roles/iam.serviceAccountUser", sa_user },
 	{ "roles/regnotify.registryNotifier", notifier },
+	{ "roles/logging.viewer", log_viewer },
+	{ "roles/logging.privateLogViewer", private_log_viewer },
 };
 #define NROLES (sizeof(roles) / sizeof(roles[0]))
 

@@ -27,3 +27,21 @@ int store_audit_trim(struct link *l, const char *stream, int64_t before_ms, stor
 	size_t lens[] = { 5, strlen(stream), 5, strlen(minid) };
 	return link_argv(l, cb, arg, 4, argv, lens);
 }
+
+int store_audit_range(struct link *l, const char *project, const char *log, const char *from,
+		      long count, int newest_first, store_cb cb, void *arg)
+{
+	char key[KEYS_MAX], n[32];
+	KEYS_AUDIT(key, project, log);
+	snprintf(n, sizeof(n), "%ld", count);
+	const char *argv[] = { newest_first ? "XREVRANGE" : "XRANGE",
+			       key,
+			       from,
+			       newest_first ? "-" : "+",
+			       "COUNT",
+			       n };
+	size_t lens[6];
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
+	return link_argv(l, cb, arg, 6, argv, lens);
+}

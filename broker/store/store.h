@@ -226,6 +226,11 @@ void store_audit_next(struct link *l, const char *project, const char *log, cons
  * integer reply, entries removed). */
 int store_audit_streams(struct link *l, store_cb cb, void *arg);
 int store_audit_trim(struct link *l, const char *stream, int64_t before_ms, store_cb cb, void *arg);
+/* Up to count entries of project's log from "from" ("-"/"+": the start/end,
+ * "(ID": after ID), oldest first or newest first: XRANGE / XREVRANGE
+ * reply [[id, ["e", json]], ...]. */
+int store_audit_range(struct link *l, const char *project, const char *log, const char *from,
+		      long count, int newest_first, store_cb cb, void *arg);
 
 /* Housekeeping (store/housekeeping.c). */
 /* Every push subscription: {name, push-config-json, ack-ms, topic, ...}. */

@@ -160,6 +160,74 @@ class AuditTest(harness.BrokerTestCase):
                                 {"messages": [{"data": "eA=="}]}))
         self.assertEqual(len(self.entries(p)), before)
 
+    def test_entries_list(self):
+        self.start()
+        p = self.project()
+        for t in ("la", "lb", "lc"):
+            self.assertOk(self.call("PUT", "/v1/projects/%s/topics/log-%s" % (p, t), {}))
+        self.assertOk(self.call("DELETE", "/v1/projects/%s/topics/log-lb" % p))
+
+        def listing(body):
+            body = dict({"resourceNames": ["projects/%s" % p]}, **body)
+            return self.assertOk(self.call("POST", "/v2/entries:list", body))
+
+        def methods(js):
+            return [e["protoPayload"]["methodName"].rsplit(".", 1)[1] +
+                    ":" + e["protoPayload"]["resourceName"].rsplit("/", 1)[1]
+                    for e in js.get("entries", [])]
+
+        self.assertEqual(methods(listing({})), ["CreateTopic:log-la", "CreateTopic:log-lb",
+                                                "CreateTopic:log-lc", "DeleteTopic:log-lb"])
+        self.assertEqual(methods(listing({"orderBy": "timestamp desc"}))[0],
+                         "DeleteTopic:log-lb")
+        # Paging: two by two, no entry twice or lost.
+        page1 = listing({"pageSize": 2})
+        page2 = listing({"pageSize": 2, "pageToken": page1["nextPageToken"]})
+        self.assertEqual(methods(page1) + methods(page2), methods(listing({})))
+        self.assertNotIn("nextPageToken", page2)
+        # Filters.
+        f = 'protoPayload.methodName="google.pubsub.v1.Publisher.DeleteTopic"'
+        self.assertEqual(methods(listing({"filter": f})), ["DeleteTopic:log-lb"])
+        self.assertEqual(methods(listing({"filter": "NOT " + f})),
+                         ["CreateTopic:log-la", "CreateTopic:log-lb", "CreateTopic:log-lc"])
+        f = ('protoPayload.resourceName:"log-la" OR protoPayload.resourceName:"log-lc"')
+        self.assertEqual(methods(listing({"filter": f})),
+                         ["CreateTopic:log-la", "CreateTopic:log-lc"])
+        f = ('protoPayload.authenticationInfo.principalEmail="admin@regnotify.iam" AND '
+             'resource.type="pubsub_topic" AND severity>=NOTICE')
+        self.assertEqual(len(listing({"filter": f})["entries"]), 4)
+        self.assertEqual(listing({"filter": 'timestamp>="2099-01-01T00:00:00Z"'}), {})
+        self.assertEqual(len(listing({"filter": 'timestamp>="2000-01-01T00:00:00Z" '
+                                                'logName:"activity"'})["entries"]), 4)
+        for bad in ({"filter": "protoPayload.methodName="}, {"filter": "(a=b"},
+                    {"orderBy": "severity"}, {"pageSize": 0}, {"resourceNames": []},
+                    {"pageToken": "!!"}):
+            with self.subTest(bad=bad):
+                body = dict({"resourceNames": ["projects/%s" % p]}, **bad)
+                self.assertError(self.call("POST", "/v2/entries:list", body), 400,
+                                 "INVALID_ARGUMENT")
+        # Who may read: a viewer yes, a publisher no, an owner of another project no.
+        def acct(aid, role, proj):
+            self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts" % proj,
+                                    {"accountId": aid}))
+            em = "%s@%s.iam.regnotify" % (aid, proj)
+            k = self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts/%s/keys"
+                                        % (proj, em), {}))
+            pol = self.assertOk(self.call("POST", "/v1/projects/%s:getIamPolicy" % proj, {}))
+            b = pol.get("bindings", []) + [{"role": role, "members": ["serviceAccount:" + em]}]
+            self.assertOk(self.call("POST", "/v1/projects/%s:setIamPolicy" % proj,
+                                    {"policy": {"bindings": b, "etag": pol["etag"]}}))
+            return jwtutil.self_signed(json.loads(base64.b64decode(k["privateKeyData"])))
+        body = {"resourceNames": ["projects/%s" % p]}
+        for aid, role, proj, want in (("log-viewer", "roles/viewer", p, 200),
+                                      ("log-reader", "roles/logging.viewer", p, 200),
+                                      ("log-pub", "roles/pubsub.publisher", p, 403),
+                                      ("log-other", "roles/owner", self.project(), 403)):
+            tok = acct(aid, role, proj)
+            st, _, raw = self.client.req("POST", "/v2/entries:list", body,
+                                         headers={"Authorization": "Bearer " + tok})
+            self.assertEqual(st, want, "%s: %r" % (role, raw[:200]))
+
     def test_sigkill_during_admin_changes(self):
         self.start()
         p = self.project()

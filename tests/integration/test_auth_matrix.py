@@ -22,12 +22,13 @@ from harness import Client
 # docs/security.md, "Roles": permission patterns, '-' takes away.
 ROLES = {
     "roles/owner": ["*"],
-    "roles/editor": ["*", "-*IamPolicy"],
+    "roles/editor": ["*", "-*IamPolicy", "-logging.privateLogEntries.list"],
     "roles/viewer": ["pubsub.*.get", "pubsub.*.list", "resourcemanager.projects.get",
                      "pubsub.subscriptions.consume", "iam.serviceAccounts.get",
                      "iam.serviceAccounts.list", "iam.serviceAccountKeys.get",
                      "iam.serviceAccountKeys.list", "regnotify.images.list",
-                     "regnotify.metrics.get", "regnotify.subscriptions.tail"],
+                     "regnotify.metrics.get", "regnotify.subscriptions.tail",
+                     "logging.logEntries.list"],
     "roles/pubsub.admin": ["pubsub.*", "resourcemanager.projects.get"],
     "roles/pubsub.editor": ["pubsub.*", "-*IamPolicy", "resourcemanager.projects.get"],
     "roles/pubsub.publisher": ["pubsub.topics.publish"],
@@ -165,6 +166,8 @@ class MatrixTest(harness.BrokerTestCase):
             "subscriptions.setIamPolicy": {"policy": {"bindings": [], "etag": "stale"}},
             "serviceAccounts.create": {"accountId": ("made-" + who.lower())[:30]},
         }
+        if n == "entries.list":
+            return m, pat, {"resourceNames": ["projects/%s" % p]}
         if n in ("healthz", "readyz", "metrics", "registry.distribution", "registry.events",
                  "token", "jwks"):
             body = {"events": []} if n.startswith("registry.") else None
