@@ -241,6 +241,7 @@ int cli_topics(struct cli *c, int argc, char **argv);
 /* cli_auth.c, cli_iam.c */
 int cli_auth(struct cli *c, int argc, char **argv);
 int cli_iam(struct cli *c, int argc, char **argv);
+int cli_logs(struct cli *c, int argc, char **argv); /* cli_logs.c */
 /* Where 'auth activate-service-account' keeps the key file:
  * $XDG_CONFIG_HOME/regnotify/credentials.json, else
  * ~/.config/regnotify/credentials.json. 0 or -1 (no HOME). */

@@ -21,6 +21,7 @@ static const char main_help[] =
 	"                                           manage the credential commands send\n"
 	"  iam service-accounts create|list|describe|delete|disable|enable|keys\n"
 	"                                           manage service accounts and their keys\n"
+	"  logs read [FILTER]                       print the project's audit log entries\n"
 	"\n"
 	"Run 'regnotify COMMAND --help' for the options of a command.\n"
 	"\n";
@@ -63,6 +64,7 @@ static const struct cli_cmd commands[] = {
 	{ "seek", cli_subs_seek, "short for subscriptions seek" },
 	{ "auth", cli_auth, "manage the credential commands send" },
 	{ "iam", cli_iam, "manage service accounts and keys" },
+	{ "logs", cli_logs, "read the audit logs" },
 	{ "help", run_help, "show this help" },
 };
 

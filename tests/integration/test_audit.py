@@ -228,6 +228,45 @@ class AuditTest(harness.BrokerTestCase):
                                          headers={"Authorization": "Bearer " + tok})
             self.assertEqual(st, want, "%s: %r" % (role, raw[:200]))
 
+    def test_cli_logs_read(self):
+        self.start()
+        p = self.project()
+        self.assertOk(self.call("PUT", "/v1/projects/%s/topics/cli-topic" % p, {}))
+        self.assertOk(self.call("PUT", "/v1/projects/%s/subscriptions/cd-trigger" % p,
+                                {"topic": "projects/%s/topics/cli-topic" % p}))
+        self.assertOk(self.call("DELETE", "/v1/projects/%s/subscriptions/cd-trigger" % p))
+        cli = os.environ.get("REGNOTIFY", "/work/main/build/client/cli/regnotify")
+        env = dict(os.environ, REGNOTIFY_BROKER=self.b.nng_url, REGNOTIFY_PROJECT=p,
+                   REGNOTIFY_KEY_FILE=self.keyfile, HOME=self.env.tmp)
+        env.pop("REGNOTIFY_TOKEN", None)
+
+        def run(*args):
+            r = subprocess.run([cli, "logs", "read"] + list(args), capture_output=True,
+                               text=True, env=env, timeout=30)
+            return r.returncode, r.stdout, r.stderr
+
+        # "Who deleted this subscription, from where, when": one line.
+        rc, out, err = run('protoPayload.methodName:DeleteSubscription '
+                           'protoPayload.resourceName:"subscriptions/cd-trigger"')
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 1, out)
+        self.assertRegex(lines[0], r"^\d{4}-\d\d-\d\dT[0-9:.]+Z NOTICE DeleteSubscription "
+                         r"projects/%s/subscriptions/cd-trigger by admin@regnotify.iam from 127.0.0.1$"
+                         % p)
+        rc, out, err = run("--limit", "2", "--format", "json")
+        self.assertEqual(rc, 0, err)
+        js = json.loads(out)
+        self.assertEqual([e["protoPayload"]["methodName"].rsplit(".", 1)[1] for e in js],
+                         ["DeleteSubscription", "CreateSubscription"])
+        rc, out, err = run("--freshness", "1ms")
+        self.assertEqual((rc, out), (0, ""), err)
+        rc, _, err = run("severity>=")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("Invalid filter", err)
+        rc, _, err = run("--limit", "0")
+        self.assertEqual(rc, 2, err)
+
     def test_sigkill_during_admin_changes(self):
         self.start()
         p = self.project()
