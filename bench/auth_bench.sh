@@ -25,28 +25,12 @@ done
 [ -x "$BIN" ] || { echo "no broker at $BIN (build first)" >&2; exit 1; }
 make -s -C "$HERE" OUT=/tmp/rnbench/bin BUILD="$ROOT/build" /tmp/rnbench/bin/jwt_bench
 
-PIDS=()
-DIRS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  for d in "${DIRS[@]}"; do rm -rf "$d"; done
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=/dev/null
+source "$HERE/lib.sh"
 start() {   # start NAME ARGS... -> sets PORT_NAME, DIR_NAME
   local name="$1"; shift
-  local dir port
-  dir="$(mktemp -d /tmp/rnbench-auth.XXXXXX)"; DIRS+=("$dir")
-  port="$(free_port)"
-  "$BIN" --listen "127.0.0.1:$port" --nng-listen "" --data-dir "$dir/var" \
-    --log-level warn "$@" >"$dir/log" 2>&1 &
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  eval "PORT_$name=$port; DIR_$name=$dir"
+  start_broker "$BIN" "$@"
+  eval "PORT_$name=$BROKER_PORT; DIR_$name=$BROKER_DIR"
 }
 start off
 start on --auth required --admin-key-file "$DIR_off.admin.json"
@@ -72,10 +56,7 @@ run() {   # run ID PORT [TOKEN]
     out="$(wrk -t1 -c64 -d"$DUR" -s "$HERE/publish.lua" \
       "http://127.0.0.1:$port/v1/projects/bench/topics/bench-topic:publish")"
   fi
-  local rps non2xx
-  rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
-  non2xx="$(echo "$out" | awk '/Non-2xx/ {print $NF}')"
-  echo "id=$id round=$r rps=$rps non2xx=${non2xx:-0}" | tee -a "$OUTF"
+  wrk_line "$id" "$r" "$out" | tee -a "$OUTF"
 }
 for r in $(seq "$ROUNDS"); do
   run auth.pub1.off "$PORT_off"

@@ -97,6 +97,17 @@ static int account_path_or_reply(struct call *c)
 	return 0;
 }
 
+/* The Admin Activity entry of a change to the account of the path (its
+ * project's log), for the next store call. */
+static void audit_account(struct call *c)
+{
+	char proj[128] = "-", rname[400];
+	iam_account_project(c->params[1], proj, sizeof(proj));
+	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", proj,
+		 c->params[1]);
+	api_audit_admin(c, proj, rname, NULL);
+}
+
 static void not_found(struct call *c)
 {
 	call_error(c, ERR_NOT_FOUND,
@@ -281,11 +292,7 @@ void sa_disable(struct call *c)
 	int disable = strcmp(c->route->name, "serviceAccounts.disable") == 0;
 	if (account_path_or_reply(c) != 0)
 		return;
-	char aproj[128] = "-", rname[400];
-	iam_account_project(c->params[1], aproj, sizeof(aproj));
-	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
-		 c->params[1]);
-	api_audit_admin(c, aproj, rname, NULL);
+	audit_account(c);
 	if (store_sa_update(c->b->link, c->params[1], "disabled", disable ? "1" : "0",
 			    on_sa_changed, c) != 0)
 		api_not_queued(c);
@@ -409,11 +416,7 @@ void sa_key_create(struct call *c)
 				.public_pem = k->public_pem,
 				.algorithm = "KEY_ALG_RSA_2048",
 				.created_ms = broker_now_ms() };
-	char aproj[128] = "-", rname[400];
-	iam_account_project(c->params[1], aproj, sizeof(aproj));
-	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
-		 c->params[1]);
-	api_audit_admin(c, aproj, rname, NULL);
+	audit_account(c);
 	if (store_key_create(c->b->link, c->params[1], &sk, MAX_KEYS_PER_ACCOUNT, on_key_created,
 			     c) != 0)
 		api_not_queued(c);
@@ -489,11 +492,7 @@ void sa_key_delete(struct call *c)
 {
 	if (account_path_or_reply(c) != 0 || key_id_or_reply(c) != 0)
 		return;
-	char aproj[128] = "-", rname[400];
-	iam_account_project(c->params[1], aproj, sizeof(aproj));
-	snprintf(rname, sizeof(rname), "projects/%.100s/serviceAccounts/%.254s", aproj,
-		 c->params[1]);
-	api_audit_admin(c, aproj, rname, NULL);
+	audit_account(c);
 	if (store_key_delete(c->b->link, c->params[1], c->params[2], on_key_deleted, c) != 0)
 		api_not_queued(c);
 }
