@@ -36,9 +36,7 @@ void api_audit_admin(struct call *c, const char *project, const char *resource_n
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	json_t *resp = response_text ? json_loads(response_text, 0, NULL) : NULL;
-	if (resp == NULL)
-		resp = json_object();
+	char *req = c->body ? json_dumps(c->body, JSON_COMPACT) : NULL;
 	struct audit_call a = { .log = AUDIT_LOG_ACTIVITY,
 				.write = 1,
 				.service = service_of(c->route->name),
@@ -51,14 +49,9 @@ void api_audit_admin(struct call *c, const char *project, const char *resource_n
 				.caller_ip = peer,
 				.user_agent = call_header(c, "User-Agent"),
 				.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-				.insert_id = id,
-				.request = c->body,
-				.response = resp };
-	json_t *e = audit_entry(&a);
-	char *text = json_dumps(e, JSON_COMPACT);
-	if (text)
-		store_audit_next(c->b->link, project, "activity", text);
+				.insert_id = id };
+	char *text = audit_entry_text(&a, req ? req : "{}", response_text ? response_text : "{}");
+	store_audit_next(c->b->link, project, "activity", text);
 	mem_free(text);
-	json_decref(e);
-	json_decref(resp);
+	mem_free(req);
 }

@@ -1,6 +1,8 @@
 /* audit.c - the LogEntry / AuditLog shape of Cloud Audit Logs. */
 #include "audit.h"
 
+#include "mem.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -78,48 +80,121 @@ static json_t *monitored(const struct audit_call *a)
 	return json_pack("{s:s,s:{s:s}}", "type", "project", "labels", "project_id", p);
 }
 
-/* v with its "@type" first. */
-static json_t *typed(json_t *v, const char *type)
+/* A growable text buffer (mem). */
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
 {
-	json_t *out = json_object();
-	if (type)
-		json_object_set_new(out, "@type", json_sprintf("type.googleapis.com/%s", type));
-	json_t *red = audit_redact(v);
-	json_object_update(out, red);
-	json_decref(red);
-	return out;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (b->n + n + 1 > cap)
+			cap *= 2;
+		b->p = mem_realloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
 }
 
-json_t *audit_entry(const struct audit_call *a)
+static void puts_(struct buf *b, const char *s)
 {
-	char ts[40], logname[200];
+	put(b, s, strlen(s));
+}
+
+/* s as a JSON string literal. */
+static void put_str(struct buf *b, const char *s)
+{
+	put(b, "\"", 1);
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		put(b, run, (size_t)(s - run));
+		char esc[8];
+		if (ch == '"' || ch == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", ch);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+		puts_(b, esc);
+		run = s + 1;
+	}
+	put(b, run, (size_t)(s - run));
+	put(b, "\"", 1);
+}
+
+/* "name":"value" with a comma before unless first. */
+static void put_kv(struct buf *b, int *first, const char *k, const char *v)
+{
+	if (!*first)
+		put(b, ",", 1);
+	*first = 0;
+	put_str(b, k);
+	put(b, ":", 1);
+	put_str(b, v);
+}
+
+/* 1 when compact JSON text may hold a value audit_redact replaces. */
+static int has_secret(const char *text)
+{
+	static const char *const keys[] = {
+		"\"secret\":",      "\"authorization\":", "\"password\":",    "\"privateKeyData\":",
+		"\"private_key\":", "\"token\":",         "\"access_token\":"
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strstr(text, keys[i]))
+			return 1;
+	return 0;
+}
+
+/* A request/response object: its text as it is when it holds no secret,
+ * else redacted through the tree; with "@type" first when type is set. */
+static void put_object(struct buf *b, const char *text, const char *type)
+{
+	char *owned = NULL;
+	if (text == NULL || text[0] != '{')
+		text = "{}";
+	else if (has_secret(text)) {
+		json_t *v = json_loads(text, 0, NULL), *red = audit_redact(v);
+		owned = json_dumps(red ? red : json_object(), JSON_COMPACT);
+		json_decref(v);
+		json_decref(red);
+		text = owned ? owned : "{}";
+	}
+	if (type) {
+		puts_(b, "{\"@type\":\"type.googleapis.com/");
+		puts_(b, type);
+		put(b, "\"", 1);
+		const char *rest = text + 1;
+		while (*rest == ' ')
+			rest++;
+		if (*rest != '}')
+			put(b, ",", 1);
+		puts_(b, rest);
+	} else {
+		puts_(b, text);
+	}
+	if (owned) {
+		void *(*alloc)(size_t);
+		void (*release)(void *);
+		json_get_alloc_funcs(&alloc, &release);
+		release(owned);
+	}
+}
+
+char *audit_entry_text(const struct audit_call *a, const char *request_text,
+		       const char *response_text)
+{
+	char ts[40], logname[200], ip[80] = "";
 	audit_time(a->time_us, ts, sizeof(ts));
 	snprintf(logname, sizeof(logname), "projects/%s/logs/%s", a->project ? a->project : "-",
 		 log_ids[a->log]);
-	json_t *pp = json_pack("{s:s,s:s,s:s,s:s}", "@type",
-			       "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName",
-			       a->service ? a->service : "pubsub.googleapis.com", "methodName",
-			       a->method_name ? a->method_name : "", "resourceName",
-			       a->resource_name ? a->resource_name : "");
-	json_t *authn = json_object();
-	if (a->principal && a->principal[0]) {
-		const char *colon = strchr(a->principal, ':');
-		json_object_set_new(
-			authn, "principalEmail",
-			json_string(colon && strncmp(a->principal, "serviceAccount:", 15) == 0
-					    ? colon + 1
-					    : a->principal));
-	}
-	json_object_set_new(pp, "authenticationInfo", authn);
-	if (a->permission && a->permission[0])
-		json_object_set_new(pp, "authorizationInfo",
-				    json_pack("[{s:s,s:s,s:b}]", "resource",
-					      a->resource_name ? a->resource_name : "",
-					      "permission", a->permission, "granted", a->granted));
-	json_t *rm = json_pack("{s:{s:s}}", "requestAttributes", "time", ts);
 	if (a->caller_ip && a->caller_ip[0]) {
 		/* "ip:port" and "[v6]:port" as the transports give them: the ip. */
-		char ip[80];
 		const char *s = a->caller_ip;
 		if (s[0] == '[')
 			snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(s + 1, "]"), s + 1);
@@ -127,22 +202,90 @@ json_t *audit_entry(const struct audit_call *a)
 			snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(s, ":"), s);
 		else
 			snprintf(ip, sizeof(ip), "%s", s);
-		json_object_set_new(rm, "callerIp", json_string(ip));
 	}
+	const char *rname = a->resource_name ? a->resource_name : "";
+	struct buf b = { 0 };
+	int f = 1;
+	put(&b, "{", 1);
+	put_kv(&b, &f, "insertId", a->insert_id ? a->insert_id : "");
+	put_kv(&b, &f, "logName", logname);
+	put_kv(&b, &f, "timestamp", ts);
+	put_kv(&b, &f, "receiveTimestamp", ts);
+	put_kv(&b, &f, "severity", a->status_code ? "ERROR" : a->write ? "NOTICE" : "INFO");
+	json_t *res = monitored(a);
+	char *rtext = json_dumps(res, JSON_COMPACT);
+	puts_(&b, ",\"resource\":");
+	puts_(&b, rtext ? rtext : "{}");
+	void *(*alloc)(size_t);
+	void (*release)(void *);
+	json_get_alloc_funcs(&alloc, &release);
+	if (rtext)
+		release(rtext);
+	json_decref(res);
+	puts_(&b, ",\"protoPayload\":{");
+	f = 1;
+	put_kv(&b, &f, "@type", "type.googleapis.com/google.cloud.audit.AuditLog");
+	put_kv(&b, &f, "serviceName", a->service ? a->service : "pubsub.googleapis.com");
+	put_kv(&b, &f, "methodName", a->method_name ? a->method_name : "");
+	put_kv(&b, &f, "resourceName", rname);
+	puts_(&b, ",\"authenticationInfo\":{");
+	if (a->principal && a->principal[0]) {
+		int g = 1;
+		put_kv(&b, &g, "principalEmail",
+		       strncmp(a->principal, "serviceAccount:", 15) == 0 ? a->principal + 15
+									 : a->principal);
+	}
+	put(&b, "}", 1);
+	if (a->permission && a->permission[0]) {
+		int g = 1;
+		puts_(&b, ",\"authorizationInfo\":[{");
+		put_kv(&b, &g, "resource", rname);
+		put_kv(&b, &g, "permission", a->permission);
+		puts_(&b, a->granted ? ",\"granted\":true}]" : ",\"granted\":false}]");
+	}
+	puts_(&b, ",\"requestMetadata\":{");
+	int g = 1;
+	if (ip[0])
+		put_kv(&b, &g, "callerIp", ip);
 	if (a->user_agent && a->user_agent[0])
-		json_object_set_new(rm, "callerSuppliedUserAgent", json_string(a->user_agent));
-	json_object_set_new(pp, "requestMetadata", rm);
-	if (a->request)
-		json_object_set_new(pp, "request", typed(a->request, a->request_type));
-	if (a->response)
-		json_object_set_new(pp, "response", typed(a->response, a->response_type));
-	if (a->status_code)
-		json_object_set_new(pp, "status",
-				    json_pack("{s:i,s:s}", "code", a->status_code, "message",
-					      a->status_message ? a->status_message : ""));
-	const char *sev = a->status_code ? "ERROR" : a->write ? "NOTICE" : "INFO";
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "insertId",
-			 a->insert_id ? a->insert_id : "", "logName", logname, "timestamp", ts,
-			 "receiveTimestamp", ts, "severity", sev, "resource", monitored(a),
-			 "protoPayload", pp);
+		put_kv(&b, &g, "callerSuppliedUserAgent", a->user_agent);
+	puts_(&b, g ? "\"requestAttributes\":{" : ",\"requestAttributes\":{");
+	g = 1;
+	put_kv(&b, &g, "time", ts);
+	puts_(&b, "}}");
+	if (request_text) {
+		puts_(&b, ",\"request\":");
+		put_object(&b, request_text, a->request_type);
+	}
+	if (response_text) {
+		puts_(&b, ",\"response\":");
+		put_object(&b, response_text, a->response_type);
+	}
+	if (a->status_code) {
+		char code[40];
+		snprintf(code, sizeof(code), ",\"status\":{\"code\":%d,", a->status_code);
+		puts_(&b, code);
+		g = 1;
+		put_kv(&b, &g, "message", a->status_message ? a->status_message : "");
+		put(&b, "}", 1);
+	}
+	puts_(&b, "}}");
+	return b.p;
+}
+
+json_t *audit_entry(const struct audit_call *a)
+{
+	char *req = a->request ? json_dumps(a->request, JSON_COMPACT) : NULL;
+	char *resp = a->response ? json_dumps(a->response, JSON_COMPACT) : NULL;
+	char *text = audit_entry_text(a, req, resp);
+	json_t *e = json_loads(text, 0, NULL);
+	void *(*alloc)(size_t);
+	void (*release)(void *);
+	json_get_alloc_funcs(&alloc, &release);
+	if (req)
+		release(req);
+	if (resp)
+		release(resp);
+	mem_free(text);
+	return e;
 }

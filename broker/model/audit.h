@@ -45,6 +45,14 @@ struct audit_call {
  * requestAttributes.time}, request, response, status}. */
 json_t *audit_entry(const struct audit_call *a);
 
+/* The same entry as compact JSON text (mem_alloc'd), built directly: the
+ * request and response are the given JSON object texts (NULL: absent),
+ * copied as they are unless they hold a key audit_redact replaces (then
+ * redacted through the tree); a->request / a->response are ignored. The
+ * broker's path: audit_entry builds its tree from this text. */
+char *audit_entry_text(const struct audit_call *a, const char *request_text,
+		       const char *response_text);
+
 /* A deep copy of v with every secret replaced by "REDACTED": values of
  * keys named secret, authorization, password, privateKeyData,
  * private_key, token and access_token, at any depth. New reference. */
