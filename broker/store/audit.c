@@ -1,15 +1,70 @@
 /* audit.c - the store's audit-log streams: the entry an audited script
  * appends in the same step as its change, the streams' index, retention. */
+#include "audit.h"
 #include "keys.h"
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void store_audit_next(struct link *l, const char *project, const char *log, const char *entry)
+/* The attributes of an exported entry: its timestamp, as Cloud Logging's
+ * Pub/Sub sinks set it. */
+static void export_attrs(int64_t time_us, char *buf, size_t n)
+{
+	char ts[40];
+	audit_time(time_us, ts, sizeof(ts));
+	snprintf(buf, n, "{\"logging.googleapis.com/timestamp\":\"%s\"}", ts);
+}
+
+void store_audit_next(struct link *l, const char *project, const char *log, const char *entry,
+		      int64_t time_us)
+{
+	char key[KEYS_MAX], attrs[96];
+	export_attrs(time_us, attrs, sizeof(attrs));
+	link_audit_next(l, project, KEYS_AUDIT(key, project, log), entry, attrs);
+}
+
+int store_audit_write(struct link *l, const char *project, const char *log, const char *entry,
+		      int64_t time_us, store_cb cb, void *arg)
+{
+	store_audit_next(l, project, log, entry, time_us);
+	return store_run(l, SCRIPT_AUDIT_WRITE, cb, arg, 0, NULL, 0, NULL);
+}
+
+/* Log sinks: KEYS project-sinks sinks-projects sinks-ver (+ audit-log). */
+int store_sink_put(struct link *l, const char *project, const char *name, const char *json,
+		   const char *expected, int max, store_cb cb, void *arg)
+{
+	char key[KEYS_MAX], mx[16];
+	snprintf(mx, sizeof(mx), "%d", max);
+	const char *keys[] = { KEYS_PROJECT_SINKS(key, project), KEYS_SINKS_PROJECTS,
+			       KEYS_SINKS_VER };
+	const char *args[] = { project, name, json, expected ? expected : "", mx };
+	return store_run(l, SCRIPT_SINK_PUT, cb, arg, 3, keys, 5, args);
+}
+
+int store_sink_delete(struct link *l, const char *project, const char *name, store_cb cb,
+		      void *arg)
 {
 	char key[KEYS_MAX];
-	link_audit_next(l, KEYS_AUDIT(key, project, log), entry);
+	const char *keys[] = { KEYS_PROJECT_SINKS(key, project), KEYS_SINKS_PROJECTS,
+			       KEYS_SINKS_VER };
+	const char *args[] = { project, name };
+	return store_run(l, SCRIPT_SINK_DELETE, cb, arg, 3, keys, 2, args);
+}
+
+int store_sink_get(struct link *l, const char *project, const char *name, store_cb cb, void *arg)
+{
+	char key[KEYS_MAX];
+	(void)KEYS_PROJECT_SINKS(key, project);
+	if (name == NULL) {
+		const char *argv[] = { "HGETALL", key };
+		size_t lens[] = { 7, strlen(key) };
+		return link_argv(l, cb, arg, 2, argv, lens);
+	}
+	const char *argv[] = { "HGET", key, name };
+	size_t lens[] = { 4, strlen(key), strlen(name) };
+	return link_argv(l, cb, arg, 3, argv, lens);
 }
 
 int store_audit_streams(struct link *l, store_cb cb, void *arg)

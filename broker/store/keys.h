@@ -73,6 +73,12 @@
  * in the same step as their change; the index of every such stream. */
 #define KEYS_AUDIT(buf, p, log) (snprintf(buf, KEYS_MAX, "rn:v1:audit:%s:%s", p, log), (buf))
 #define KEYS_ALL_AUDITS "rn:v1:audits"
+/* Log sinks (store/sinks.c): one hash per project (name -> LogSink JSON),
+ * the set of projects that have one, and a version every change bumps
+ * (an audited script of a broker with an older one answers AUDIT_STALE). */
+#define KEYS_PROJECT_SINKS(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:project:%s:sinks", p), (buf))
+#define KEYS_SINKS_PROJECTS "rn:v1:sinks:projects"
+#define KEYS_SINKS_VER "rn:v1:sinks:ver"
 
 /* Wake-up channels: PUBLISH on KEYS_WAKE_PREFIX T. */
 #define KEYS_WAKE_PREFIX "rn:v1:wake:"

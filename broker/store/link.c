@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "keys.h"
+#include "sinks.h"
 #include "wake.h"
 
 #include <event2/event.h>
@@ -49,17 +50,33 @@ struct link {
 	int logged_down;
 	int setup_failed; /* AUTH or SELECT refused on this connection */
 	/* link_audit_next: the entry the next audited script appends. */
-	char *audit_key, *audit_entry;
+	char *audit_project, *audit_key, *audit_entry, *audit_attrs;
+	struct sinks *sinks; /* where entries are exported (sinks.h) */
 	/* link_watch: one more channel on the subscriber connection. */
 	const char *watch_channel;
 	link_watch_fn watch_fn;
 	void *watch_arg;
 };
 
+/* An audited script carrying an entry, kept to be resent when Redis
+ * answers AUDIT_STALE (prelude.lua): its own keys and arguments, copied. */
+struct audit_send {
+	struct link *rc;
+	enum script_id id;
+	int numkeys, argc, tries;
+	char **argv;
+	size_t *lens;
+	char *project, *key, *entry, *attrs;
+};
+
 struct pending {
 	link_cb cb;
 	void *arg;
+	struct audit_send *au; /* NULL: any other command */
 };
+
+static int audit_send(struct pending *p);
+static void audit_send_free(struct audit_send *a);
 
 static void conn_connect(struct conn *l);
 
@@ -125,6 +142,15 @@ static void conn_down(struct conn *l, const char *why)
 		schedule_retry(l);
 }
 
+static int is_stale(const redisReply *r)
+{
+	return r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	       r->element[0]->type == REDIS_REPLY_STRING &&
+	       strcmp(r->element[0]->str, "AUDIT_STALE") == 0;
+}
+
+#define AUDIT_RESENDS 3
+
 static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	(void)ac;
@@ -138,7 +164,17 @@ static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
 			redisAsyncDisconnect(rc->cmd.ac);
 		reply = NULL;
 	}
+	if (p->au && is_stale(reply)) {
+		/* Nothing changed: learn the sinks, then send it again. */
+		sinks_load(p->au->rc->sinks, reply->element[1], reply->element[2]);
+		if (p->au->tries++ < AUDIT_RESENDS && audit_send(p) == 0)
+			return;
+		log_warn("redis: the log sinks kept changing under %s; the call failed",
+			 scripts[p->au->id].name);
+		reply = NULL;
+	}
 	p->cb(reply, p->arg);
+	audit_send_free(p->au);
 	mem_free(p);
 }
 
@@ -324,6 +360,7 @@ struct link *link_new(struct broker *b)
 {
 	struct link *rc = mem_calloc(1, sizeof(*rc));
 	rc->b = b;
+	rc->sinks = sinks_new();
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	srand((unsigned)(ts.tv_nsec ^ getpid()));
@@ -360,8 +397,11 @@ void link_free(struct link *rc)
 			redisAsyncFree(ac);
 		}
 	}
+	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
+	mem_free(rc->audit_attrs);
+	sinks_free(rc->sinks);
 	mem_free(rc);
 }
 
@@ -378,6 +418,7 @@ int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **arg
 	struct pending *p = mem_alloc(sizeof(*p));
 	p->cb = cb;
 	p->arg = arg;
+	p->au = NULL;
 	if (redisAsyncCommandArgv(rc->cmd.ac, on_cmd_reply, p, argc, argv, lens) != REDIS_OK) {
 		mem_free(p);
 		return -1;
@@ -385,69 +426,143 @@ int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **arg
 	return 0;
 }
 
-void link_audit_next(struct link *rc, const char *key, const char *entry)
+void link_audit_next(struct link *rc, const char *project, const char *key, const char *entry,
+		     const char *attrs)
 {
+	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
+	mem_free(rc->audit_attrs);
+	rc->audit_project = mem_strdup(project);
 	rc->audit_key = mem_strdup(key);
 	rc->audit_entry = mem_strdup(entry);
+	rc->audit_attrs = mem_strdup(attrs);
 }
 
 /* Where an audited script's entry goes when the call has none. */
 #define AUDIT_NONE_KEY "rn:v1:audit:none"
+/* Sinks one entry is exported to, at most (a project has at most 200). */
+#define AUDIT_MAX_SINKS 256
 
-int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int numkeys, int argc,
-		const char **argv, const size_t *lens)
+static void audit_send_free(struct audit_send *a)
 {
+	if (a == NULL)
+		return;
+	for (int i = 0; i < a->argc; i++)
+		mem_free(a->argv[i]);
+	mem_free(a->argv);
+	mem_free(a->lens);
+	mem_free(a->project);
+	mem_free(a->key);
+	mem_free(a->entry);
+	mem_free(a->attrs);
+	mem_free(a);
+}
+
+/* EVALSHA of a script: its own keys, [the audit stream and the matching
+ * sinks' streams], its own arguments, [sinks version, m, attributes,
+ * entry] (prelude.lua). a NULL: an audited script without an entry. */
+static int send_script(struct link *rc, struct pending *p, enum script_id id, int numkeys,
+		       int argc, const char *const *argv, const size_t *lens,
+		       const struct audit_send *a)
+{
+	if (!link_ready(rc))
+		return -1;
+	int au = scripts[id].audited;
+	const char *sk[AUDIT_MAX_SINKS];
+	size_t m = au && a ? sinks_match(rc->sinks, a->project, a->entry, sk, AUDIT_MAX_SINKS) : 0;
+	size_t total = (size_t)argc + 8 + m;
 	const char *stackv[64];
 	size_t stackl[64];
-	const char **v = stackv;
-	size_t *l = stackl;
-	char nk[16];
-	int au = scripts[id].audited;
-	if (argc + 5 > 64) {
-		v = mem_alloc(sizeof(*v) * (size_t)(argc + 5));
-		l = mem_alloc(sizeof(*l) * (size_t)(argc + 5));
-	}
-	rn_assert(scripts[id].nkeys < 0 || scripts[id].nkeys == numkeys + au);
-	if (!au && rc->audit_key)
-		log_error("redis: an audit entry was prepared for %s, which does not take one",
-			  scripts[id].name);
-	snprintf(nk, sizeof(nk), "%d", numkeys + au);
-	v[0] = "EVALSHA";
-	l[0] = 7;
-	v[1] = rc->sha[id];
-	l[1] = 40;
-	v[2] = nk;
-	l[2] = strlen(nk);
-	int n = 3;
-	/* Keys, then the audit stream; arguments, then the entry ("" none). */
-	for (int i = 0; i < numkeys; i++, n++) {
-		v[n] = argv[i];
-		l[n] = lens[i];
-	}
+	const char **v = total > 64 ? mem_alloc(sizeof(*v) * total) : stackv;
+	size_t *l = total > 64 ? mem_alloc(sizeof(*l) * total) : stackl;
+	char nk[16], ms[16];
+	snprintf(nk, sizeof(nk), "%d", numkeys + au + (int)m);
+	snprintf(ms, sizeof(ms), "%zu", m);
+	size_t n = 0;
+#define PUT(s, len) (v[n] = (s), l[n] = (len), n++)
+	PUT("EVALSHA", 7);
+	PUT(rc->sha[id], 40);
+	PUT(nk, strlen(nk));
+	for (int i = 0; i < numkeys; i++)
+		PUT(argv[i], lens[i]);
 	if (au) {
-		v[n] = rc->audit_key ? rc->audit_key : AUDIT_NONE_KEY;
-		l[n] = strlen(v[n]);
-		n++;
+		const char *key = a ? a->key : AUDIT_NONE_KEY;
+		PUT(key, strlen(key));
+		for (size_t i = 0; i < m; i++)
+			PUT(sk[i], strlen(sk[i]));
 	}
-	for (int i = numkeys; i < argc; i++, n++) {
-		v[n] = argv[i];
-		l[n] = lens[i];
-	}
+	for (int i = numkeys; i < argc; i++)
+		PUT(argv[i], lens[i]);
 	if (au) {
-		v[n] = rc->audit_entry ? rc->audit_entry : "";
-		l[n] = strlen(v[n]);
-		n++;
+		const char *ver = sinks_version(rc->sinks);
+		PUT(ver, strlen(ver));
+		PUT(ms, strlen(ms));
+		PUT(a ? a->attrs : "", a ? strlen(a->attrs) : 0);
+		PUT(a ? a->entry : "", a ? strlen(a->entry) : 0);
 	}
-	int r = link_argv(rc, cb, arg, n, v, l);
+#undef PUT
+	int r = redisAsyncCommandArgv(rc->cmd.ac, on_cmd_reply, p, (int)n, v, l) == REDIS_OK ? 0
+											 : -1;
 	if (v != stackv) {
 		mem_free(v);
 		mem_free(l);
 	}
+	return r;
+}
+
+static int audit_send(struct pending *p)
+{
+	struct audit_send *a = p->au;
+	return send_script(a->rc, p, a->id, a->numkeys, a->argc, (const char *const *)a->argv,
+			   a->lens, a);
+}
+
+int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int numkeys, int argc,
+		const char **argv, const size_t *lens)
+{
+	int au = scripts[id].audited;
+	rn_assert(scripts[id].nkeys < 0 || scripts[id].nkeys == numkeys + au);
+	if (!au && rc->audit_key)
+		log_error("redis: an audit entry was prepared for %s, which does not take one",
+			  scripts[id].name);
+	struct pending *p = mem_alloc(sizeof(*p));
+	p->cb = cb;
+	p->arg = arg;
+	p->au = NULL;
+	if (au && rc->audit_key) {
+		/* Kept (copied) to be sent again on AUDIT_STALE. */
+		struct audit_send *a = mem_calloc(1, sizeof(*a));
+		a->rc = rc;
+		a->id = id;
+		a->numkeys = numkeys;
+		a->argc = argc;
+		a->argv = mem_alloc(sizeof(*a->argv) * (size_t)(argc ? argc : 1));
+		a->lens = mem_alloc(sizeof(*a->lens) * (size_t)(argc ? argc : 1));
+		for (int i = 0; i < argc; i++) {
+			a->argv[i] = mem_alloc(lens[i] + 1);
+			memcpy(a->argv[i], argv[i], lens[i]);
+			a->argv[i][lens[i]] = '\0';
+			a->lens[i] = lens[i];
+		}
+		a->project = rc->audit_project;
+		a->key = rc->audit_key;
+		a->entry = rc->audit_entry;
+		a->attrs = rc->audit_attrs;
+		rc->audit_project = rc->audit_key = rc->audit_entry = rc->audit_attrs = NULL;
+		p->au = a;
+	}
+	int r = send_script(rc, p, id, numkeys, argc, argv, lens, p->au);
+	if (r != 0) {
+		audit_send_free(p->au);
+		mem_free(p);
+	}
+	/* One-shot: an entry never outlives the call it was prepared for. */
+	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
-	rc->audit_key = rc->audit_entry = NULL;
+	mem_free(rc->audit_attrs);
+	rc->audit_project = rc->audit_key = rc->audit_entry = rc->audit_attrs = NULL;
 	return r;
 }
 

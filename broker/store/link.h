@@ -47,9 +47,12 @@ typedef void (*link_watch_fn)(void *arg, const char *payload);
 void link_watch(struct link *rc, const char *channel, link_watch_fn fn, void *arg);
 
 /* The audit entry (text) that the next link_script of an audited script
- * (scripts.h: audited) appends to stream key in the same step; one-shot,
- * cleared by the next link_script whatever it runs. Loop thread. */
-void link_audit_next(struct link *rc, const char *key, const char *entry);
+ * (scripts.h: audited) appends to stream key of project's log in the same
+ * step, and exports (a message with attributes attrs, a JSON object text)
+ * to the topics of project's log sinks whose filters it matches (sinks.h);
+ * one-shot, dropped by that call. */
+void link_audit_next(struct link *rc, const char *project, const char *key, const char *entry,
+		     const char *attrs);
 
 /* This broker process's random id: the payload of its wake-up PUBLISHes,
  * so that it can ignore its own (it wakes locally right away). */

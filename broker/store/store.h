@@ -221,7 +221,21 @@ void store_watch_iam(struct link *l, link_watch_fn fn, void *arg);
  * changes) appends to the audit stream of project's log ("activity", ...)
  * in the same Redis step as the change - only when the change happens.
  * Call it right before that store call. */
-void store_audit_next(struct link *l, const char *project, const char *log, const char *entry);
+void store_audit_next(struct link *l, const char *project, const char *log, const char *entry,
+		      int64_t time_us);
+/* An entry that records no change of its own (Data Access, Policy Denied,
+ * a failed call): appended, and exported to the matching sinks' topics, in
+ * one step. Reply {'OK'}. */
+int store_audit_write(struct link *l, const char *project, const char *log, const char *entry,
+		      int64_t time_us, store_cb cb, void *arg);
+/* Log sinks of project (scripts/sink_put.lua, sink_delete.lua; audited):
+ * put creates (expected NULL; at most max per project) or replaces the
+ * stored JSON expected; get: HGET of one (name) or HGETALL (name NULL). */
+int store_sink_put(struct link *l, const char *project, const char *name, const char *json,
+		   const char *expected, int max, store_cb cb, void *arg);
+int store_sink_delete(struct link *l, const char *project, const char *name, store_cb cb,
+		      void *arg);
+int store_sink_get(struct link *l, const char *project, const char *name, store_cb cb, void *arg);
 /* Every audit stream (SMEMBERS), and the retention of one (XTRIM MINID:
  * integer reply, entries removed). */
 int store_audit_streams(struct link *l, store_cb cb, void *arg);

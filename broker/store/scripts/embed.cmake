@@ -29,7 +29,13 @@ foreach(f ${lua})
     string(REGEX REPLACE " +" ";" words "${decl}")
     list(LENGTH words nkeys)
   endif()
-  set(text "${prelude}${body}")
+  if(audited)
+    # Before the script changes anything: a stale sinks version answers
+    # AUDIT_STALE (prelude.lua audit_stale) and the link resends.
+    set(text "${prelude}do local st = audit_stale() if st then return st end end\n${body}")
+  else()
+    set(text "${prelude}${body}")
+  endif()
   string(REPLACE "\\" "\\\\" text "${text}")
   string(REPLACE "\"" "\\\"" text "${text}")
   string(REPLACE "\n" "\\n\"\n\"" text "${text}")
@@ -47,7 +53,7 @@ ${enum}\tSCRIPT_COUNT
 struct script_def {
 \tconst char *name;
 \tint nkeys;         /* KEYS the script takes; -1: the caller says how many */
-\tint audited;       /* 1: the last KEY is an audit stream, the last ARGV its entry */
+\tint audited;       /* 1: KEYS end with an audit stream (+ sink topics), ARGV with its block */
 \tconst char *keys;  /* its declaration, for docs and errors */
 \tconst char *source;
 };
