@@ -38,7 +38,8 @@ int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 		}
 		if (r->also_permission &&
 		    (!iam_permission_known(r->also_permission) || r->also_resource == NULL ||
-		     strcmp(r->also_resource, "body.topic") != 0)) {
+		     (strcmp(r->also_resource, "body.topic") != 0 &&
+		      strcmp(r->also_resource, "body.destination") != 0))) {
 			snprintf(err, errlen, "route %s: bad second permission", r->name);
 			return -1;
 		}
@@ -97,6 +98,7 @@ void api_start(struct broker *b)
 	}
 	pull_start(b);
 	ingest_start(b);
+	b->call_done = api_audit_done;
 }
 
 int api_names_or_reply(struct call *c, int nparams, const char *kind)

@@ -57,6 +57,15 @@ void api_list(struct call *c, int subs);
  * writes it in the same step as the change it records (audit.c).
  * response_text is the resource the call answers with (NULL: {}). Call
  * right before the store call. */
+/* The broker's call_done hook: the entry of a failed admin write, of a
+ * refused call (Policy Denied) and the Data Access entry of a read where
+ * its project's auditConfigs ask for it. */
+void api_audit_done(struct call *c, int status, const char *text, size_t len);
+/* A Data Access entry of c in project (registry ingest: one per project
+ * its events went to), written when the project's auditConfigs enable
+ * the route's log type. */
+void api_audit_data(struct call *c, const char *project, const char *resource_name,
+		    const char *request_text);
 void api_audit_admin(struct call *c, const char *project, const char *resource_name,
 		     const char *response_text);
 
@@ -96,6 +105,11 @@ void sa_key_get(struct call *c);
 void sa_key_list(struct call *c);
 void sa_key_delete(struct call *c);
 void logging_entries_list(struct call *c); /* logging.c */
+void sinks_create(struct call *c);         /* sinks.c */
+void sinks_list(struct call *c);
+void sinks_get(struct call *c);
+void sinks_update(struct call *c);
+void sinks_delete(struct call *c);
 void ops_health(struct call *c);           /* ops.c */
 void ops_ready(struct call *c);
 void ops_metrics(struct call *c);

@@ -35,15 +35,20 @@ static int resource_or_reply(struct call *c, struct store_resource *r, char *nam
 	return 0;
 }
 
-/* A stored policy text (or none) as getIamPolicy answers it. */
-static json_t *policy_view(const redisReply *json, const redisReply *etag)
+/* A stored policy text (or none) and its auditConfigs as getIamPolicy
+ * answers them. */
+static json_t *policy_view(const redisReply *json, const redisReply *audit)
 {
 	json_t *p = json && json->type == REDIS_REPLY_STRING
 			    ? json_loadb(json->str, json->len, 0, NULL)
 			    : NULL;
 	if (p == NULL)
 		p = json_pack("{s:i,s:s}", "version", 1, "etag", "ACAB");
-	(void)etag;
+	json_t *ac = audit && audit->type == REDIS_REPLY_STRING
+			     ? json_loadb(audit->str, audit->len, 0, NULL)
+			     : NULL;
+	if (ac)
+		json_object_set_new(p, "auditConfigs", ac);
 	return p;
 }
 
@@ -53,11 +58,11 @@ static void on_policy_read(redisReply *r, void *arg)
 	const char *st = api_status_or_reply(c, r);
 	if (st == NULL)
 		return;
-	if (strcmp(st, "NOT_FOUND") == 0 || r->elements != 3) {
+	if (strcmp(st, "NOT_FOUND") == 0 || r->elements != 4) {
 		call_not_found(c, c->params[1]);
 		return;
 	}
-	call_reply(c, 200, policy_view(r->element[1], r->element[2]));
+	call_reply(c, 200, policy_view(r->element[1], r->element[3]));
 }
 
 void iam_get_policy(struct call *c)
@@ -95,8 +100,51 @@ static void on_policy_set(redisReply *r, void *arg)
 				 strcmp(kind, "topic") == 0 ? "topics" : "subscriptions",
 				 c->params[1]);
 		auth_changed(c->b, what);
-		call_reply_text(c, 200, c->state, strlen(c->state));
+		/* The stored policy with the auditConfigs it has now. */
+		redisReply *ac = r->elements > 1 ? r->element[1] : NULL;
+		if (ac == NULL || ac->type != REDIS_REPLY_STRING) {
+			call_reply_text(c, 200, c->state, strlen(c->state));
+			return;
+		}
+		size_t n = strlen(c->state);
+		char *out = mem_alloc(n + ac->len + 20);
+		int k = snprintf(out, n + ac->len + 20, "%.*s,\"auditConfigs\":%s}", (int)(n - 1),
+				 (const char *)c->state, ac->str);
+		call_reply_owned(c, 200, out, (size_t)k);
 	}
+}
+
+/* setIamPolicy's updateMask ("bindings,etag,auditConfigs"): *audit set
+ * when it names auditConfigs; 400 for a path a policy does not have. */
+static int mask_or_reply(struct call *c, int *audit)
+{
+	json_t *m = json_object_get(c->body, "updateMask");
+	if (m == NULL)
+		return 0;
+	const char *s = json_string_value(m);
+	if (s == NULL || strlen(s) > 200) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "updateMask must be a string such as \"bindings,etag,auditConfigs\".");
+		return -1;
+	}
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (n == 12 && strncmp(s, "auditConfigs", 12) == 0)
+			*audit = 1;
+		else if (!(n == 8 && strncmp(s, "bindings", 8) == 0) &&
+			 !(n == 4 && strncmp(s, "etag", 4) == 0) &&
+			 !(n == 7 && strncmp(s, "version", 7) == 0)) {
+			call_error(c, ERR_INVALID_ARGUMENT,
+				   "Invalid updateMask path \"%.*s\": a policy has bindings, etag, "
+				   "version and auditConfigs.",
+				   (int)(n > 100 ? 100 : n), s);
+			return -1;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
 }
 
 void iam_set_policy(struct call *c)
@@ -119,6 +167,24 @@ void iam_set_policy(struct call *c)
 		call_error(c, ERR_INVALID_ARGUMENT, "Invalid policy: etag must be a string.");
 		return;
 	}
+	/* auditConfigs change when the updateMask names them, or when there
+	 * is no mask and the policy has them (a mask without them keeps the
+	 * stored ones, as IAM's default mask "bindings,etag"). */
+	int set_audit = 0;
+	json_t *ac = json_object_get(policy, "auditConfigs");
+	if (mask_or_reply(c, &set_audit) != 0)
+		return;
+	if (!json_object_get(c->body, "updateMask"))
+		set_audit = ac != NULL;
+	if (set_audit && ac && json_array_size(ac) && res.kind != STORE_RES_PROJECT) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "auditConfigs can only be set on a project's policy.");
+		return;
+	}
+	if (set_audit && iam_audit_configs_check(ac, err, sizeof(err)) != 0) {
+		call_error(c, ERR_INVALID_ARGUMENT, "%s", err);
+		return;
+	}
 	unsigned char rnd[8];
 	char etag[16];
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -127,11 +193,23 @@ void iam_set_policy(struct call *c)
 	}
 	base64_encode(rnd, sizeof(rnd), etag);
 	json_t *canon = iam_policy_canonical(policy, etag);
+	char *audit_text = set_audit && json_array_size(ac) ? json_dumps(ac, JSON_COMPACT) : NULL;
+	if (audit_text) {
+		json_object_set(canon, "auditConfigs", ac);
+		char *entry_resp = json_dumps(canon, JSON_COMPACT);
+		api_audit_admin(c, c->params[0], name, entry_resp);
+		mem_free(entry_resp);
+		json_object_del(canon, "auditConfigs");
+	}
 	api_keep_json(c, canon);
-	api_audit_admin(c, c->params[0], name, c->state);
+	if (audit_text == NULL)
+		api_audit_admin(c, c->params[0], name, c->state);
 	if (store_policy_set(c->b->link, &res, name, c->state, etag,
-			     etag_in ? json_string_value(etag_in) : NULL, on_policy_set, c) != 0)
+			     etag_in ? json_string_value(etag_in) : NULL,
+			     set_audit ? (audit_text ? audit_text : "") : NULL, on_policy_set,
+			     c) != 0)
 		api_not_queued(c);
+	mem_free(audit_text);
 }
 
 /* testIamPermissions: the permissions of the request the caller holds,

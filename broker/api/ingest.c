@@ -8,6 +8,7 @@
 #include "ingest.h"
 
 #include "api.h"
+#include "auth.h"
 #include "broker.h"
 #include "duration.h"
 #include "image_event.h"
@@ -39,7 +40,37 @@ static unsigned long long requests[INGEST_SRC_COUNT];
 struct ingest_state {
 	enum ingest_source src;
 	size_t nevents;
+	/* Data Access (DATA_WRITE) entries: project -> the events it got
+	 * [{id, action, repository, digest}], for projects whose policy may
+	 * ask for them. */
+	json_t *audit;
 };
+
+static void state_free(void *p)
+{
+	struct ingest_state *st = p;
+	json_decref(st->audit);
+	mem_free(st);
+}
+
+/* Which registry principal sent which event ids, per project. */
+static void audit_events(struct call *c)
+{
+	struct ingest_state *st = c->state;
+	const char *project;
+	json_t *events;
+	json_object_foreach(st->audit, project, events)
+	{
+		char rname[400], *req;
+		snprintf(rname, sizeof(rname), "projects/%s/topics/%s", project,
+			 c->b->cfg.ingest_topic);
+		json_t *o = json_pack("{s:O}", "events", events);
+		req = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		api_audit_data(c, project, rname, req);
+		mem_free(req);
+	}
+}
 
 static void write_metrics(void *arg, struct evbuffer *out)
 {
@@ -114,6 +145,7 @@ static void on_ingested(redisReply *r, void *arg)
 			 "\"ignored\":%lld,\"rejected\":%lld}",
 			 v[0], v[1], v[2], v[3]);
 	struct broker *b = c->b;
+	audit_events(c);
 	call_reply_text(c, 200, body, (size_t)n);
 	if (v[0] || v[3])
 		wake_topic(b, NULL);
@@ -146,7 +178,23 @@ static void store(struct call *c, struct image_event_list *l)
 					      e->attrs ? e->attrs : "",
 					      e->ref };
 	}
-	((struct ingest_state *)c->state)->nevents = l->n;
+	struct ingest_state *st = c->state;
+	st->nevents = l->n;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct image_event *e = &l->ev[i];
+		if (e->project[0] == '\0' || auth_audit_off(c->b, e->project))
+			continue;
+		if (st->audit == NULL)
+			st->audit = json_object();
+		json_t *list = json_object_get(st->audit, e->project);
+		if (list == NULL && json_object_size(st->audit) < 16) {
+			list = json_array();
+			json_object_set_new(st->audit, e->project, list);
+		}
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "id", e->id, "action",
+						      op_name(e->op), "repository", e->repository,
+						      "digest", e->digest));
+	}
 	if (store_ingest(c->b->link, broker_now_ms(), (cfg->ingest_dedup_window_ms + 999) / 1000,
 			 cfg->ingest_create_topics, cfg->ingest_topic, ev, l->n, on_ingested,
 			 c) != 0)
@@ -183,7 +231,7 @@ static void ingest(struct call *c, int native)
 	struct ingest_state *st = mem_calloc(1, sizeof(*st));
 	st->src = native ? INGEST_SRC_NATIVE : INGEST_SRC_DISTRIBUTION;
 	c->state = st;
-	c->state_free = mem_free;
+	c->state_free = state_free;
 	struct ingest_settings s = { cfg->ingest_fixed ? INGEST_FIXED : INGEST_NAMESPACE,
 				     cfg->ingest_project, cfg->registry_host };
 	struct image_event_list l = { 0 };

@@ -59,6 +59,19 @@ void auth_check_assertion(struct broker *b, const char *jwt, size_t len, auth_as
 void auth_check(struct call *c, const char *perm, const char *resource_name,
 		void (*done)(struct call *c, int allowed));
 
+/* Data Access logs (audit_config.c): whether project's policy turns on
+ * log_type ("ADMIN_READ", "DATA_READ", "DATA_WRITE") of service for
+ * principal (auditConfigs with exemptedMembers). done(arg, on) runs once,
+ * now when the policy is cached, else after it was read (off when Redis
+ * cannot be reached: then nothing can be written anyway). */
+typedef void (*auth_audit_cb)(void *arg, int on);
+void auth_audit_enabled(struct broker *b, const char *project, const char *service,
+			const char *log_type, const char *principal, auth_audit_cb done,
+			void *arg);
+/* 1 when the cached policy of project has no auditConfigs: a caller can
+ * skip building an entry that would not be written. */
+int auth_audit_off(struct broker *b, const char *project);
+
 /* This broker made an IAM change ("sa:E", "key:E/K", "policy:R"): its
  * own cache forgets it at once (the store's notice reaches every broker,
  * this one included, a moment later), so that the caller's next call

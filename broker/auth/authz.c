@@ -84,7 +84,8 @@ static void decide(struct check *k)
 	done(c, ok);
 }
 
-/* store_policy_get: [json, etag] (nils: none), into the cache. */
+/* store_policy_get: [json, etag, audit] (nils: none), into the cache, the
+ * auditConfigs merged in (auth_audit_enabled reads them there). */
 struct fetch {
 	struct check *k;
 	int level;
@@ -94,11 +95,8 @@ static void on_fetched(redisReply *r, void *arg)
 {
 	struct fetch *f = arg;
 	struct check *k = f->k;
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-		json_t *p = NULL;
-		if (r->element[0]->type == REDIS_REPLY_STRING)
-			p = json_loadb(r->element[0]->str, r->element[0]->len, 0, NULL);
-		cache_policy_put(k->a, k->names[f->level], p);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+		cache_policy_put(k->a, k->names[f->level], auth_policy_of_reply(r));
 	} else {
 		k->failed = 1;
 	}
@@ -171,9 +169,18 @@ static void deny(struct call *c)
 			"access token, login cookie or other valid authentication credential.");
 		return;
 	}
-	log_info("authz: %s %s denied to %s from %s (needs %s)", c->route->name, c->uri,
-		 c->principal, peer, c->route->permission);
+	log_info("authz: %s %s denied to %s from %s (needs %s on %s)", c->route->name, c->uri,
+		 c->principal, peer,
+		 c->denied_permission ? c->denied_permission : c->route->permission,
+		 c->denied_resource);
 	call_error(c, ERR_PERMISSION_DENIED, "User not authorized to perform this action.");
+}
+
+/* The check now running: what a refusal names (call.h). */
+static void checking(struct call *c, const char *perm, const char *resource)
+{
+	c->denied_permission = perm;
+	snprintf(c->denied_resource, sizeof(c->denied_resource), "%s", resource);
 }
 
 /* The topic a body names ("topic": "projects/P/topics/T"), or NULL. */
@@ -184,6 +191,18 @@ static const char *body_topic(const struct call *c)
 	    strstr(t, "/topics/") == NULL)
 		return NULL;
 	return t;
+}
+
+/* The topic of a sink's "destination" ("pubsub.googleapis.com/projects/
+ * P/topics/T" -> "projects/P/topics/T"), or NULL. */
+static const char *body_destination(const struct call *c)
+{
+	const char *d = json_string_value(json_object_get(c->body, "destination"));
+	static const char pre[] = "pubsub.googleapis.com/";
+	if (d == NULL || strncmp(d, pre, sizeof(pre) - 1) != 0 || strlen(d) > 420)
+		return NULL;
+	d += sizeof(pre) - 1;
+	return strncmp(d, "projects/", 9) == 0 && strstr(d, "/topics/") ? d : NULL;
 }
 
 /* The service account a body's pushConfig.oidcToken names (at the route's
@@ -218,7 +237,10 @@ static void extras_start(struct call *c, int skip_attach)
 {
 	struct extra *x = mem_calloc(1, sizeof(*x));
 	const struct route *r = c->route;
-	const char *t = body_topic(c), *acct = body_oidc_account(c);
+	const char *t = r->also_resource && strcmp(r->also_resource, "body.destination") == 0
+				? body_destination(c)
+				: body_topic(c);
+	const char *acct = body_oidc_account(c);
 	if (!skip_attach && r->also_permission && t) {
 		x->perm[x->n] = r->also_permission;
 		snprintf(x->name[x->n++], sizeof(x->name[0]), "%s", t);
@@ -248,6 +270,7 @@ static void extra_next(struct call *c, int allowed)
 		return;
 	}
 	int i = x->next++;
+	checking(c, x->perm[i], x->name[i]);
 	auth_check(c, x->perm[i], x->name[i], extra_next);
 }
 
@@ -270,6 +293,7 @@ static void on_route_checked(struct call *c, int allowed)
 		const char *t = body_topic(c);
 		if (r->ephemeral_permission && t && c->principal[0] &&
 		    iam_ephemeral_subscription(c->body)) {
+			checking(c, r->ephemeral_permission, t);
 			auth_check(c, r->ephemeral_permission, t, on_ephemeral_checked);
 			return;
 		}
@@ -348,5 +372,6 @@ void auth_authorize(struct call *c)
 		call_error(c, ERR_INVALID_ARGUMENT, "Invalid resource name given.");
 		return;
 	}
+	checking(c, perm, name);
 	auth_check(c, perm, name, on_route_checked);
 }

@@ -229,7 +229,7 @@ static void on_boot_policy_set(redisReply *r, void *arg)
 static void on_boot_policy(redisReply *r, void *arg)
 {
 	struct boot *bt = arg;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
 		log_error("auth: bootstrap: cannot read the global policy");
 		boot_free(bt);
 		return;
@@ -253,8 +253,8 @@ static void on_boot_policy(redisReply *r, void *arg)
 	char *text = json_dumps(pol, JSON_COMPACT);
 	const char *old = r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL;
 	struct store_resource g = { STORE_RES_GLOBAL, NULL, NULL };
-	if (store_policy_set(bt->a->b->link, &g, "global", text, etag, old, on_boot_policy_set,
-			     bt) != 0) {
+	if (store_policy_set(bt->a->b->link, &g, "global", text, etag, old, NULL,
+			     on_boot_policy_set, bt) != 0) {
 		log_error("auth: bootstrap: Redis went away");
 		boot_free(bt);
 	}

@@ -21,6 +21,7 @@ struct link;
 struct pull_waiters;
 struct wake;
 struct gate_auth;
+struct call;
 struct auth;
 
 /* What the lifecycle needs of a module (transport, delivery, sweeper...),
@@ -50,6 +51,9 @@ struct broker {
 	struct wake *wake;                 /* core/wake.c: publish observers */
 	const struct gate_auth *gate_auth; /* core/gate.c: the access-control steps */
 	struct auth *auth;                 /* auth/: keys, tokens and policies */
+	/* api/audit.c: sees every answer before it is sent (audit entries
+	 * of failed, refused and Data Access calls); NULL: none. */
+	void (*call_done)(struct call *c, int status, const char *text, size_t len);
 	struct {
 		const struct module_ops *ops;
 		void *state;

@@ -39,6 +39,8 @@ static void send_and_free(struct call *c, int status, char *text, size_t len)
 {
 	if (status >= 100 && status < 600)
 		metrics.responses_by_class[status / 100]++;
+	if (c->b->call_done)
+		c->b->call_done(c, status, text, len);
 	c->ops->send(c, status, text, len);
 	log_debug("%s%s %s -> %d", c->ops->log_prefix ? c->ops->log_prefix : "",
 		  c->route ? c->route->name : "-", c->uri, status);

@@ -55,6 +55,11 @@ struct call {
 	 * creator gets roles/pubsub.editor on it, to consume and delete it. */
 	int grant_creator;
 	void *auth_extra; /* auth/authz.c: the checks still to run */
+	/* auth/authz.c, for a refused call's Policy Denied entry: the
+	 * permission it lacked and the resource it was checked on. */
+	const char *denied_permission;
+	char denied_resource[600];
+	int authorized; /* core/gate.c: every check passed, the handler ran */
 	const struct route *route;
 	int gate_step;         /* core/gate.c: the next step to run */
 	const char *gate_body; /* the body the transport handed to the gate */

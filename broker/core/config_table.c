@@ -383,7 +383,7 @@ const struct option_def config_options[] = {
 	  .type = OPT_DURATION,
 	  FIELD(audit_retention_data_access_ms),
 	  .def = "30d",
-	  .help = "how long Data Access audit entries are kept" },
+	  .help = "how long Data Access and Policy Denied audit entries are kept" },
 	{ .name = "token_clock_skew",
 	  .type = OPT_DURATION,
 	  FIELD(token_clock_skew_ms),

@@ -87,7 +87,9 @@ void gate_resume(struct call *c)
 			return;
 		}
 		/* fall through */
-	default: r->handler(c);
+	default:
+		c->authorized = 1;
+		r->handler(c);
 	}
 }
 

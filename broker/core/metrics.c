@@ -44,4 +44,10 @@ void metrics_render(struct evbuffer *out)
 	for (int k = 1; k < 6; k++)
 		evbuffer_add_printf(out, "regnotify_http_responses_total{class=\"%dxx\"} %llu\n", k,
 				    metrics.responses_by_class[k]);
+	evbuffer_add_printf(out,
+			    "# HELP regnotify_audit_denied_suppressed_total Policy Denied audit "
+			    "entries not written because refused calls came faster than 50/s.\n"
+			    "# TYPE regnotify_audit_denied_suppressed_total counter\n"
+			    "regnotify_audit_denied_suppressed_total %llu\n",
+			    metrics.audit_denied_suppressed);
 }

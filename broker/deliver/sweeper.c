@@ -64,8 +64,8 @@ static void on_subs(redisReply *r, void *arg)
 }
 
 /* Audit-log retention: each stream "rn:v1:audit:P:LOG" keeps its log's
- * audit_retention_* (Admin Activity and system events 400 days, Data
- * Access 30 days by default). */
+ * audit_retention_* (Admin Activity and System Event 400 days, Data
+ * Access and Policy Denied 30 days by default). */
 static void on_audits(redisReply *r, void *arg)
 {
 	struct broker *b = arg;
@@ -75,7 +75,8 @@ static void on_audits(redisReply *r, void *arg)
 	for (size_t i = 0; i < r->elements; i++) {
 		const char *k = r->element[i]->str;
 		size_t n = r->element[i]->len;
-		int64_t keep = n > 12 && strcmp(k + n - 12, ":data_access") == 0
+		int64_t keep = (n > 12 && strcmp(k + n - 12, ":data_access") == 0) ||
+					       (n > 7 && strcmp(k + n - 7, ":policy") == 0)
 				       ? b->cfg.audit_retention_data_access_ms
 				       : b->cfg.audit_retention_activity_ms;
 		char *name = mem_strndup(k, n);

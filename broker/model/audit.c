@@ -11,6 +11,7 @@ static const char *const log_ids[] = {
 	"cloudaudit.googleapis.com%2Factivity",
 	"cloudaudit.googleapis.com%2Fdata_access",
 	"cloudaudit.googleapis.com%2Fsystem_event",
+	"cloudaudit.googleapis.com%2Fpolicy",
 };
 
 void audit_time(int64_t us, char *buf, size_t n)
@@ -239,7 +240,7 @@ char *audit_entry_text(const struct audit_call *a, const char *request_text,
 	if (a->permission && a->permission[0]) {
 		int g = 1;
 		puts_(&b, ",\"authorizationInfo\":[{");
-		put_kv(&b, &g, "resource", rname);
+		put_kv(&b, &g, "resource", a->auth_resource ? a->auth_resource : rname);
 		put_kv(&b, &g, "permission", a->permission);
 		puts_(&b, a->granted ? ",\"granted\":true}]" : ",\"granted\":false}]");
 	}

@@ -13,6 +13,7 @@ enum audit_log_name {
 	AUDIT_LOG_ACTIVITY = 0, /* cloudaudit.googleapis.com%2Factivity: always on */
 	AUDIT_LOG_DATA_ACCESS,  /* cloudaudit.googleapis.com%2Fdata_access: opt-in */
 	AUDIT_LOG_SYSTEM_EVENT, /* cloudaudit.googleapis.com%2Fsystem_event: the broker's own */
+	AUDIT_LOG_POLICY,       /* cloudaudit.googleapis.com%2Fpolicy: refused calls */
 };
 
 /* What one entry records. Strings may be NULL ("" is written as absent). */
@@ -25,6 +26,7 @@ struct audit_call {
 	const char *resource_name;
 	const char *principal; /* "serviceAccount:E", "ingestToken:static" or NULL */
 	const char *permission;
+	const char *auth_resource; /* authorizationInfo.resource; NULL: resource_name */
 	int granted;
 	const char *caller_ip; /* "127.0.0.1" (a port is dropped) */
 	const char *user_agent;

@@ -48,6 +48,11 @@ const char *const iam_permissions[] = {
 	"regnotify.subscriptions.tail",
 	"logging.logEntries.list",
 	"logging.privateLogEntries.list",
+	"logging.sinks.create",
+	"logging.sinks.get",
+	"logging.sinks.list",
+	"logging.sinks.update",
+	"logging.sinks.delete",
 };
 const size_t iam_npermissions = sizeof(iam_permissions) / sizeof(iam_permissions[0]);
 
@@ -72,6 +77,8 @@ static const char *const viewer[] = { GETS_AND_LISTS,
 				      "regnotify.metrics.get",
 				      "regnotify.subscriptions.tail",
 				      "logging.logEntries.list",
+				      "logging.sinks.get",
+				      "logging.sinks.list",
 				      NULL };
 static const char *const ps_admin[] = { "pubsub.*", "resourcemanager.projects.get", NULL };
 static const char *const ps_editor[] = { "pubsub.*", "-*IamPolicy", "resourcemanager.projects.get",
@@ -87,7 +94,10 @@ static const char *const sa_key_admin[] = { "iam.serviceAccountKeys.*", NULL };
 static const char *const sa_user[] = { "iam.serviceAccounts.actAs", "iam.serviceAccounts.get",
 				       "iam.serviceAccounts.list", NULL };
 static const char *const notifier[] = { "regnotify.registry.notify", NULL };
-static const char *const log_viewer[] = { "logging.logEntries.list", NULL };
+static const char *const log_viewer[] = { "logging.logEntries.list", "logging.sinks.get",
+					  "logging.sinks.list", NULL };
+static const char *const log_config_writer[] = { "logging.sinks.*", NULL };
+static const char *const log_admin[] = { "logging.*", NULL };
 static const char *const private_log_viewer[] = { "logging.logEntries.list",
 						  "logging.privateLogEntries.list", NULL };
 
@@ -106,6 +116,8 @@ static const struct role roles[] = {
 	{ "roles/regnotify.registryNotifier", notifier },
 	{ "roles/logging.viewer", log_viewer },
 	{ "roles/logging.privateLogViewer", private_log_viewer },
+	{ "roles/logging.configWriter", log_config_writer },
+	{ "roles/logging.admin", log_admin },
 };
 #define NROLES (sizeof(roles) / sizeof(roles[0]))
 
@@ -241,6 +253,107 @@ int iam_policy_check(json_t *policy, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+int iam_audit_configs_check(json_t *configs, char *err, size_t errlen)
+{
+	if (configs == NULL || json_is_null(configs))
+		return 0;
+	if (!json_is_array(configs) || json_array_size(configs) > 100) {
+		snprintf(err, errlen,
+			 "Invalid policy: auditConfigs must be an array of at most 100.");
+		return -1;
+	}
+	size_t i, members = 0;
+	json_t *cfg;
+	json_array_foreach(configs, i, cfg)
+	{
+		const char *svc = json_string_value(json_object_get(cfg, "service"));
+		size_t n = svc ? strlen(svc) : 0;
+		if (svc == NULL || n > 100 ||
+		    (strcmp(svc, "allServices") != 0 &&
+		     (n <= 15 || strcmp(svc + n - 15, ".googleapis.com") != 0 ||
+		      strspn(svc, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n))) {
+			snprintf(err, errlen,
+				 "Invalid auditConfigs: service must be \"allServices\" or a "
+				 "service name such as \"pubsub.googleapis.com\".");
+			return -1;
+		}
+		json_t *logs = json_object_get(cfg, "auditLogConfigs");
+		if (logs && !json_is_array(logs)) {
+			snprintf(err, errlen,
+				 "Invalid auditConfigs: auditLogConfigs must be an array.");
+			return -1;
+		}
+		size_t j;
+		json_t *lc;
+		json_array_foreach(logs, j, lc)
+		{
+			const char *t = json_string_value(json_object_get(lc, "logType"));
+			if (t == NULL ||
+			    (strcmp(t, "ADMIN_READ") != 0 && strcmp(t, "DATA_READ") != 0 &&
+			     strcmp(t, "DATA_WRITE") != 0)) {
+				snprintf(
+					err, errlen,
+					"Invalid auditConfigs: logType must be ADMIN_READ, DATA_READ "
+					"or DATA_WRITE.");
+				return -1;
+			}
+			json_t *ex = json_object_get(lc, "exemptedMembers");
+			if (ex && !json_is_array(ex)) {
+				snprintf(err, errlen,
+					 "Invalid auditConfigs: exemptedMembers must be an array.");
+				return -1;
+			}
+			size_t k;
+			json_t *m;
+			json_array_foreach(ex, k, m)
+			{
+				const char *ms = json_string_value(m);
+				if (ms == NULL || !valid_member(ms) || ++members > 1500) {
+					snprintf(
+						err, errlen,
+						"Invalid auditConfigs: exempted member %.200s is not "
+						"valid (or more than 1500 in all).",
+						ms ? ms : "(not a string)");
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int iam_audit_enabled(json_t *configs, const char *service, const char *log_type,
+		      const char *principal)
+{
+	int on = 0;
+	size_t i;
+	json_t *cfg;
+	json_array_foreach(configs, i, cfg)
+	{
+		const char *svc = json_string_value(json_object_get(cfg, "service"));
+		if (svc == NULL || (strcmp(svc, "allServices") != 0 && strcmp(svc, service) != 0))
+			continue;
+		size_t j;
+		json_t *lc;
+		json_array_foreach(json_object_get(cfg, "auditLogConfigs"), j, lc)
+		{
+			const char *t = json_string_value(json_object_get(lc, "logType"));
+			if (t == NULL || strcmp(t, log_type) != 0)
+				continue;
+			on = 1;
+			size_t k;
+			json_t *m;
+			json_array_foreach(json_object_get(lc, "exemptedMembers"), k, m)
+			{
+				const char *ms = json_string_value(m);
+				if (ms && principal && principal[0] && strcmp(ms, principal) == 0)
+					return 0;
+			}
+		}
+	}
+	return on;
 }
 
 static int cmp_str(const void *a, const void *b)

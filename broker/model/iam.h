@@ -39,6 +39,20 @@ int iam_permission_known(const char *perm);
  * message of an INVALID_ARGUMENT in err. */
 int iam_policy_check(json_t *policy, char *err, size_t errlen);
 
+/* Checks the auditConfigs of a policy (NULL: none): an array of
+ * {"service": "allServices" or "NAME.googleapis.com", "auditLogConfigs":
+ * [{"logType": "ADMIN_READ" | "DATA_READ" | "DATA_WRITE",
+ * "exemptedMembers": [members]}]}. 0, or -1 with the INVALID_ARGUMENT
+ * message in err. */
+int iam_audit_configs_check(json_t *configs, char *err, size_t errlen);
+
+/* 1 when auditConfigs (a checked array, or NULL) turn on the Data Access
+ * log_type ("DATA_READ"...) for service and principal is exempted in none
+ * of the matching configs (the service's own and allServices, as IAM
+ * merges them). */
+int iam_audit_enabled(json_t *configs, const char *service, const char *log_type,
+		      const char *principal);
+
 /* The canonical stored form of a checked policy: version 1, bindings
  * sorted by role with sorted, de-duplicated members, empty bindings
  * dropped, plus etag. New reference. */

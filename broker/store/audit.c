@@ -43,8 +43,7 @@ int store_sink_put(struct link *l, const char *project, const char *name, const 
 	return store_run(l, SCRIPT_SINK_PUT, cb, arg, 3, keys, 5, args);
 }
 
-int store_sink_delete(struct link *l, const char *project, const char *name, store_cb cb,
-		      void *arg)
+int store_sink_delete(struct link *l, const char *project, const char *name, store_cb cb, void *arg)
 {
 	char key[KEYS_MAX];
 	const char *keys[] = { KEYS_PROJECT_SINKS(key, project), KEYS_SINKS_PROJECTS,

@@ -129,9 +129,9 @@ int store_policy_get(struct link *l, const struct store_resource *r, store_cb cb
 {
 	char policy[KEYS_MAX], owner[KEYS_MAX];
 	policy_keys(r, policy, owner);
-	const char *argv[] = { "HMGET", policy, "json", "etag" };
-	size_t lens[] = { 5, strlen(policy), 4, 4 };
-	return link_argv(l, cb, arg, 4, argv, lens);
+	const char *argv[] = { "HMGET", policy, "json", "etag", "audit" };
+	size_t lens[] = { 5, strlen(policy), 4, 4, 5 };
+	return link_argv(l, cb, arg, 5, argv, lens);
 }
 
 int store_policy_read(struct link *l, const struct store_resource *r, store_cb cb, void *arg)
@@ -144,8 +144,8 @@ int store_policy_read(struct link *l, const struct store_resource *r, store_cb c
 }
 
 int store_policy_set(struct link *l, const struct store_resource *r, const char *resource_name,
-		     const char *json, const char *etag, const char *expected_etag, store_cb cb,
-		     void *arg)
+		     const char *json, const char *etag, const char *expected_etag,
+		     const char *audit_configs, store_cb cb, void *arg)
 {
 	char policy[KEYS_MAX], owner[KEYS_MAX];
 	policy_keys(r, policy, owner);
@@ -155,8 +155,10 @@ int store_policy_set(struct link *l, const struct store_resource *r, const char 
 			       expected_etag ? expected_etag : "",
 			       resource_name,
 			       KEYS_IAM_CHANNEL,
-			       r->kind <= STORE_RES_PROJECT ? "0" : "1" };
-	return store_run(l, SCRIPT_POLICY_SET, cb, arg, 3, keys, 6, args);
+			       r->kind <= STORE_RES_PROJECT ? "0" : "1",
+			       audit_configs ? "set" : "keep",
+			       audit_configs ? audit_configs : "" };
+	return store_run(l, SCRIPT_POLICY_SET, cb, arg, 3, keys, 8, args);
 }
 
 int store_signing_ensure(struct link *l, const char *kid, const char *key_json, int64_t now_ms,

@@ -462,9 +462,8 @@ static void audit_send_free(struct audit_send *a)
 /* EVALSHA of a script: its own keys, [the audit stream and the matching
  * sinks' streams], its own arguments, [sinks version, m, attributes,
  * entry] (prelude.lua). a NULL: an audited script without an entry. */
-static int send_script(struct link *rc, struct pending *p, enum script_id id, int numkeys,
-		       int argc, const char *const *argv, const size_t *lens,
-		       const struct audit_send *a)
+static int send_script(struct link *rc, struct pending *p, enum script_id id, int numkeys, int argc,
+		       const char *const *argv, const size_t *lens, const struct audit_send *a)
 {
 	if (!link_ready(rc))
 		return -1;
@@ -503,7 +502,7 @@ static int send_script(struct link *rc, struct pending *p, enum script_id id, in
 	}
 #undef PUT
 	int r = redisAsyncCommandArgv(rc->cmd.ac, on_cmd_reply, p, (int)n, v, l) == REDIS_OK ? 0
-											 : -1;
+											     : -1;
 	if (v != stackv) {
 		mem_free(v);
 		mem_free(l);

@@ -85,8 +85,9 @@ static void add(struct sinks *s, size_t *cap, const char *project, const redisRe
 	if (destination_key(dest, k.log_key) != 0 ||
 	    (k.filter = logfilter_parse(json_string_value(json_object_get(o, "filter")), err,
 					sizeof(err))) == NULL) {
-		log_warn("sinks: a sink of project %s has a bad destination or filter (%s); skipped",
-			 project, err);
+		log_warn(
+			"sinks: a sink of project %s has a bad destination or filter (%s); skipped",
+			project, err);
 		json_decref(o);
 		return;
 	}
@@ -118,8 +119,8 @@ void sinks_load(struct sinks *s, const redisReply *ver, const redisReply *all)
 	}
 }
 
-size_t sinks_match(const struct sinks *s, const char *project, const char *entry,
-		   const char **keys, size_t max)
+size_t sinks_match(const struct sinks *s, const char *project, const char *entry, const char **keys,
+		   size_t max)
 {
 	json_t *e = NULL;
 	size_t n = 0;

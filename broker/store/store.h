@@ -194,17 +194,19 @@ struct store_resource {
 	enum store_res_kind kind;
 	const char *project, *id; /* project: NULL for global; id: NULL for a project */
 };
-/* [json, etag] (nils: no policy yet). */
+/* [json, etag, auditConfigs json] (nils: no policy yet, none). */
 int store_policy_get(struct link *l, const struct store_resource *r, store_cb cb, void *arg);
-/* For getIamPolicy: {'OK', json, etag} (nils: none) | {'NOT_FOUND'} (no
- * such topic or subscription). */
+/* For getIamPolicy: {'OK', json, etag, auditConfigs} (nils: none) |
+ * {'NOT_FOUND'} (no such topic or subscription). */
 int store_policy_read(struct link *l, const struct store_resource *r, store_cb cb, void *arg);
-/* Compare-and-set (expected_etag NULL or "": none; "ACAB": none yet). {'OK'} | {'ABORTED'}
- * (stale etag) | {'NOT_FOUND'} (no such topic or subscription).
+/* Compare-and-set (expected_etag NULL or "": none; "ACAB": none yet). {'OK',
+ * auditConfigs | nil} | {'ABORTED'} (stale etag) | {'NOT_FOUND'} (no such
+ * topic or subscription). audit_configs: the new auditConfigs array text
+ * ("" drops them), or NULL to keep what is stored.
  * resource_name ("projects/P/topics/T") is what the change notice names. */
 int store_policy_set(struct link *l, const struct store_resource *r, const char *resource_name,
-		     const char *json, const char *etag, const char *expected_etag, store_cb cb,
-		     void *arg);
+		     const char *json, const char *etag, const char *expected_etag,
+		     const char *audit_configs, store_cb cb, void *arg);
 /* The broker's signing keys: adds (kid, key_json) unless a key younger
  * than rotate_ms exists, drops keys older than keep_ms; the reply is the
  * flat kid -> key_json array of every key (store_signing_get: the same,

@@ -105,6 +105,15 @@ class AuditTest(harness.BrokerTestCase):
              "projects/%s/serviceAccounts/%s" % (p, email)),
             ("serviceAccounts.keys.delete", "DELETE", None, None,
              "projects/%s/serviceAccounts/%s" % (p, email)),
+            ("sinks.create", "POST", "/v2/projects/%s/sinks" % p,
+             {"name": "aud-sink", "filter": "severity>=NOTICE",
+              "destination": "pubsub.googleapis.com/projects/%s/topics/aud-topic" % p},
+             "projects/%s/sinks/aud-sink" % p),
+            ("sinks.update", "PATCH",
+             "/v2/projects/%s/sinks/aud-sink?updateMask=description" % p,
+             {"description": "to the SIEM"}, "projects/%s/sinks/aud-sink" % p),
+            ("sinks.delete", "DELETE", "/v2/projects/%s/sinks/aud-sink" % p, None,
+             "projects/%s/sinks/aud-sink" % p),
             ("subscriptions.delete", "DELETE", "/v1/projects/%s/subscriptions/aud-sub" % p, None,
              "projects/%s/subscriptions/aud-sub" % p),
             ("topics.delete", "DELETE", "/v1/projects/%s/topics/aud-topic" % p, None,
@@ -140,14 +149,23 @@ class AuditTest(harness.BrokerTestCase):
                              "projects/%s/logs/cloudaudit.googleapis.com%%2Factivity" % p)
             self.assertEqual(e["severity"], "NOTICE")
             self.assertRegex(e["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-        # A change that does not happen writes nothing.
+        # A change that does not happen has an entry that says so: ERROR,
+        # with the status of the answer, and no response.
         before = len(self.entries(p))
         self.assertError(self.call("DELETE", "/v1/projects/%s/topics/aud-topic" % p), 404,
                          "NOT_FOUND")
         self.assertOk(self.call("PUT", "/v1/projects/%s/topics/twice" % p, {}))
         self.assertError(self.call("PUT", "/v1/projects/%s/topics/twice" % p, {}), 409,
                          "ALREADY_EXISTS")
-        self.assertEqual(len(self.entries(p)), before + 1)
+        got = self.entries(p)[before:]
+        self.assertEqual([(e["severity"], e["protoPayload"].get("status", {}).get("code"),
+                           e["protoPayload"]["methodName"].rsplit(".", 1)[1],
+                           e["protoPayload"]["resourceName"]) for e in got],
+                         [("ERROR", 5, "DeleteTopic", "projects/%s/topics/aud-topic" % p),
+                          ("NOTICE", None, "CreateTopic", "projects/%s/topics/twice" % p),
+                          ("ERROR", 6, "CreateTopic", "projects/%s/topics/twice" % p)])
+        self.assertNotIn("response", got[2]["protoPayload"])
+        self.assertTrue(got[2]["protoPayload"]["status"]["message"])
         # No secret, anywhere in the log.
         raw = json.dumps(self.entries(p))
         for s in SECRETS + [key_data[:40], "PRIVATE KEY"]:
@@ -297,7 +315,8 @@ class AuditTest(harness.BrokerTestCase):
         existing = {"projects/%s/topics/%s" % (p, m.decode()) for m in harness.redis_cmd(
             self.rport, "ZRANGE", "rn:v1:project:%s:topics" % p, 0, -1)}
         logged = {e["protoPayload"]["resourceName"] for e in self.entries(p)
-                  if e["protoPayload"]["methodName"].endswith("CreateTopic")}
+                  if e["protoPayload"]["methodName"].endswith("CreateTopic") and
+                  "status" not in e["protoPayload"]}
         self.assertGreaterEqual(len(acked), 100)
         self.assertTrue(set(acked) <= existing, "an acknowledged create is missing")
         self.assertEqual(existing, logged, "a change without its entry, or the reverse")

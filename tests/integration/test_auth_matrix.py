@@ -28,7 +28,7 @@ ROLES = {
                      "iam.serviceAccounts.list", "iam.serviceAccountKeys.get",
                      "iam.serviceAccountKeys.list", "regnotify.images.list",
                      "regnotify.metrics.get", "regnotify.subscriptions.tail",
-                     "logging.logEntries.list"],
+                     "logging.logEntries.list", "logging.sinks.get", "logging.sinks.list"],
     "roles/pubsub.admin": ["pubsub.*", "resourcemanager.projects.get"],
     "roles/pubsub.editor": ["pubsub.*", "-*IamPolicy", "resourcemanager.projects.get"],
     "roles/pubsub.publisher": ["pubsub.topics.publish"],
@@ -109,7 +109,8 @@ class MatrixTest(harness.BrokerTestCase):
         paths = ["/v1/projects/%s/topics" % p, "/v1/projects/%s/subscriptions" % p,
                  "/v1/projects/%s/topics/mt-topic" % p, "/v1/projects/%s/subscriptions/mt-sub" % p,
                  "/v1/projects/%s/serviceAccounts" % p,
-                 "/v1/projects/%s/serviceAccounts/%s/keys" % (p, self.target)]
+                 "/v1/projects/%s/serviceAccounts/%s/keys" % (p, self.target),
+                 "/v2/projects/%s/sinks" % p]
         state = [self.admin_call("GET", x)[1] for x in paths]
         for res in ("projects/%s" % p, "projects/%s/topics/mt-topic" % p,
                     "projects/%s/subscriptions/mt-sub" % p):
@@ -149,6 +150,8 @@ class MatrixTest(harness.BrokerTestCase):
             "serviceAccounts.keys.list": (sa,),
             "serviceAccounts.keys.get": (sa, "0" * 40),
             "serviceAccounts.keys.delete": (sa, "0" * 40),
+            "sinks.create": (None,), "sinks.list": (None,), "sinks.get": ("mt-sink",),
+            "sinks.update": ("mt-sink",), "sinks.delete": ("gone-" + who,),
         }
         bodies = {
             "topics.patch": {"topic": {"labels": {"x": who.lower()}}, "updateMask": "labels"},
@@ -165,6 +168,9 @@ class MatrixTest(harness.BrokerTestCase):
             "topics.setIamPolicy": {"policy": {"bindings": [], "etag": "stale"}},
             "subscriptions.setIamPolicy": {"policy": {"bindings": [], "etag": "stale"}},
             "serviceAccounts.create": {"accountId": ("made-" + who.lower())[:30]},
+            "sinks.create": {"name": "made-" + who,
+                             "destination": "pubsub.googleapis.com/" + topic},
+            "sinks.update": {"description": "by " + who},
         }
         if n == "entries.list":
             return m, pat, {"resourceNames": ["projects/%s" % p]}

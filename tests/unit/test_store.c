@@ -208,12 +208,14 @@ static void scripts_declare_keys(void **state)
 	for (int i = 0; i < SCRIPT_COUNT; i++) {
 		assert_non_null(scripts[i].name);
 		assert_true(scripts[i].nkeys != 0); /* numkeys > 0: routable in a cluster */
-		/* ...and the script reads what it declares. */
+		/* ...and the script reads what it declares (an audited one
+		 * at least its audit stream, through the prelude's audit_add). */
 		const char *decl = strstr(scripts[i].source, "\n-- KEYS: ");
 		assert_non_null(decl);
 		const char *body = strchr(decl + 1, '\n');
 		assert_non_null(body);
-		if (strstr(body, "KEYS") == NULL)
+		if (strstr(body, "KEYS") == NULL &&
+		    !(scripts[i].audited && strstr(body, "audit_add()")))
 			fail_msg("%s declares KEYS but never reads them", scripts[i].name);
 	}
 }

@@ -20,7 +20,7 @@ foreach(f ${lua})
   # A script whose last KEY is "audit-log" appends the call's audit entry
   # to that stream in the same step (store_audit_next).
   set(audited 0)
-  if(decl MATCHES " audit-log$")
+  if(decl MATCHES "(^| )audit-log$")
     set(audited 1)
   endif()
   if(decl MATCHES "^variable")
