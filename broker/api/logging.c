@@ -18,6 +18,10 @@
 #define BATCH 200
 #define MAX_BATCHES 50 /* per request: a page may end early, with a token */
 #define NLOGS 4
+/* Stream ids are Redis' clock at the write, timestamps the broker's when the
+ * call arrived: a scan bounded by the filter's timestamp starts this much
+ * earlier. */
+#define CLOCK_MARGIN_MS 300000
 
 /* The streams of a project's logs, in page-token order. */
 static const char *const logs[NLOGS] = { "activity", "data_access", "system_event", "policy" };
@@ -42,6 +46,7 @@ struct list_state {
 	json_t *entries;
 	long page;
 	int newest_first, batches, pending, failed;
+	int64_t floor_ms; /* no entry below this stream id can match (0: none) */
 	char project[128];
 	struct src src[NLOGS];
 };
@@ -157,6 +162,12 @@ static void on_range(redisReply *r, void *arg)
 			w->len = fl->element[1]->len;
 		}
 		src->ended = r->elements < BATCH;
+		/* Newest first: what is older than the filter's bound ends it. */
+		while (s->newest_first && s->floor_ms && src->n &&
+		       strtoll(src->rows[src->n - 1].id, NULL, 10) < s->floor_ms) {
+			mem_free(src->rows[--src->n].text);
+			src->ended = 1;
+		}
 	}
 	if (s->pending > 0)
 		return;
@@ -179,6 +190,8 @@ static int refill(struct call *c)
 		char from[56];
 		if (src->last[0])
 			snprintf(from, sizeof(from), "(%s", src->last);
+		else if (!s->newest_first && s->floor_ms)
+			snprintf(from, sizeof(from), "%lld", (long long)s->floor_ms);
 		else
 			snprintf(from, sizeof(from), "%s", s->newest_first ? "+" : "-");
 		struct fetch *f = mem_alloc(sizeof(*f));
@@ -311,6 +324,8 @@ void logging_entries_list(struct call *c)
 	s->page = page;
 	s->newest_first = desc;
 	snprintf(s->project, sizeof(s->project), "%s", rn + 9);
+	int64_t since = logfilter_since_ms(f);
+	s->floor_ms = since > CLOCK_MARGIN_MS ? since - CLOCK_MARGIN_MS : 0;
 	for (int i = 0; i < NLOGS; i++)
 		s->src[i].used = i != DATA_ACCESS;
 	c->state = s;

@@ -302,6 +302,25 @@ static int eval(const struct logfilter *f, int i, json_t *e)
 	}
 }
 
+static int64_t since(const struct logfilter *f, int i)
+{
+	const struct node *n = &f->n[i];
+	if (n->kind == N_AND) {
+		int64_t a = since(f, n->a), b = since(f, n->b);
+		return a > b ? a : b;
+	}
+	int64_t t;
+	if (n->kind == N_CMP && strcmp(n->field, "timestamp") == 0 &&
+	    (n->op == OP_GE || n->op == OP_GT) && timestamp_parse(n->value, &t) == 0)
+		return t;
+	return 0;
+}
+
+int64_t logfilter_since_ms(const struct logfilter *f)
+{
+	return f->root < 0 ? 0 : since(f, f->root);
+}
+
 int logfilter_match(const struct logfilter *f, json_t *entry)
 {
 	return f->root < 0 || eval(f, f->root, entry);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct logfilter;
 
@@ -19,6 +20,12 @@ struct logfilter;
  * for a filter outside the subset. Free with logfilter_free. */
 struct logfilter *logfilter_parse(const char *text, char *err, size_t errlen);
 void logfilter_free(struct logfilter *f);
+
+/* The lower bound (Unix ms) that a top-level timestamp>= or > term (one
+ * AND'ed with the rest of the filter) puts on a matching entry's
+ * timestamp; 0 when the filter has none. A reader can start its scan
+ * there (entries:list, regnotify logs tail). */
+int64_t logfilter_since_ms(const struct logfilter *f);
 
 /* 1 when entry matches. */
 int logfilter_match(const struct logfilter *f, json_t *entry);

@@ -28,16 +28,17 @@ def read(path):
         return f.read()
 
 
-class AuditTest(harness.BrokerTestCase):
+class AuditCase(harness.BrokerTestCase):
+    """A broker with access control on a Redis of its own (the bootstrap
+    needs no accounts yet), called as its admin; test_audit_logs.py too."""
     START_BROKER = False
     START_REDIS = False
 
-    def start(self):
-        """A broker on a Redis of its own (the bootstrap needs no accounts yet)."""
+    def start(self, extra=()):
         self.rport = self.env.start_redis().port
         self.keyfile = self.env.path("admin.json")
         self.b = self.env.start_broker(self.rport, extra=[
-            "--auth", "required", "--admin-key-file", self.keyfile])
+            "--auth", "required", "--admin-key-file", self.keyfile] + list(extra))
         harness.wait_until(lambda: os.path.exists(self.keyfile), 10, what="the key file")
         time.sleep(0.2)
         self.admin = json.loads(read(self.keyfile))
@@ -49,10 +50,33 @@ class AuditTest(harness.BrokerTestCase):
         return self.client.req(method, path, body=body, headers={
             "Authorization": "Bearer " + self.tok, "User-Agent": "audit-test/1.0"})
 
-    def entries(self, project):
+    def req(self, method, path, body=None, headers=None, raw=None, timeout=None):
+        """The harness helpers (create_topic, pull...) as the admin."""
+        h = {"Authorization": "Bearer " + self.tok}
+        h.update(headers or {})
+        return self.client.req(method, path, body=body, headers=h, raw=raw, timeout=timeout)
+
+    def account(self, project, aid, role=None):
+        """A service account (with ROLE on PROJECT) and a token for it."""
+        self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts" % project,
+                                {"accountId": aid}))
+        em = "%s@%s.iam.regnotify" % (aid, project)
+        k = self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts/%s/keys"
+                                    % (project, em), {}))
+        if role:
+            pol = self.assertOk(self.call("POST", "/v1/projects/%s:getIamPolicy" % project, {}))
+            b = pol.get("bindings", []) + [{"role": role, "members": ["serviceAccount:" + em]}]
+            self.assertOk(self.call("POST", "/v1/projects/%s:setIamPolicy" % project,
+                                    {"policy": {"bindings": b, "etag": pol["etag"]}}))
+        return em, jwtutil.self_signed(json.loads(base64.b64decode(k["privateKeyData"])))
+
+    def entries(self, project, log="activity"):
         rows = harness.redis_cmd(self.rport, "XRANGE",
-                                 "rn:v1:audit:%s:activity" % project, "-", "+")
+                                 "rn:v1:audit:%s:%s" % (project, log), "-", "+")
         return [json.loads(dict(zip(f[::2], f[1::2]))[b"e"]) for _, f in rows or []]
+
+
+class AuditTest(AuditCase):
 
     def test_every_admin_write_route_logs_one_entry(self):
         self.start()
@@ -76,6 +100,11 @@ class AuditTest(harness.BrokerTestCase):
             ("topics.patch", "PATCH", "/v1/projects/%s/topics/aud-topic" % p,
              {"topic": {"labels": {"a": "b"}}, "updateMask": "labels"},
              "projects/%s/topics/aud-topic" % p),
+            # Every entry from here on is exported too (greped below).
+            ("sinks.create", "POST", "/v2/projects/%s/sinks" % p,
+             {"name": "aud-sink", "filter": "severity>=NOTICE",
+              "destination": "pubsub.googleapis.com/projects/%s/topics/aud-export" % p},
+             "projects/%s/sinks/aud-sink" % p),
             ("subscriptions.create", "PUT", "/v1/projects/%s/subscriptions/aud-sub" % p,
              {"topic": "projects/%s/topics/aud-topic" % p, "pushConfig": push},
              "projects/%s/subscriptions/aud-sub" % p),
@@ -105,10 +134,6 @@ class AuditTest(harness.BrokerTestCase):
              "projects/%s/serviceAccounts/%s" % (p, email)),
             ("serviceAccounts.keys.delete", "DELETE", None, None,
              "projects/%s/serviceAccounts/%s" % (p, email)),
-            ("sinks.create", "POST", "/v2/projects/%s/sinks" % p,
-             {"name": "aud-sink", "filter": "severity>=NOTICE",
-              "destination": "pubsub.googleapis.com/projects/%s/topics/aud-topic" % p},
-             "projects/%s/sinks/aud-sink" % p),
             ("sinks.update", "PATCH",
              "/v2/projects/%s/sinks/aud-sink?updateMask=description" % p,
              {"description": "to the SIEM"}, "projects/%s/sinks/aud-sink" % p),
@@ -125,6 +150,7 @@ class AuditTest(harness.BrokerTestCase):
         self.assertEqual(sorted(c[0] for c in calls), sorted(admin_writes),
                          "every ADMIN_WRITE route is exercised (and only those)")
         key_data = None
+        self.assertOk(self.call("PUT", "/v1/projects/%s/topics/aud-export" % p, {}))
         for name, method, path, body, res in calls:
             if name == "serviceAccounts.keys.delete":
                 path = "/v1/projects/%s/serviceAccounts/%s/keys/%s" % (p, email, kid)
@@ -166,11 +192,17 @@ class AuditTest(harness.BrokerTestCase):
                           ("ERROR", 6, "CreateTopic", "projects/%s/topics/twice" % p)])
         self.assertNotIn("response", got[2]["protoPayload"])
         self.assertTrue(got[2]["protoPayload"]["status"]["message"])
-        # No secret, anywhere in the log.
+        # No secret, anywhere in the log or in what the sink exported.
         raw = json.dumps(self.entries(p))
+        exported = harness.redis_cmd(self.rport, "XRANGE", "rn:v1:{%s/aud-export}:log" % p,
+                                     "-", "+")
+        self.assertGreaterEqual(len(exported), 10)
+        raw_export = repr(exported)
         for s in SECRETS + [key_data[:40], "PRIVATE KEY"]:
             self.assertNotIn(s, raw)
+            self.assertNotIn(s, raw_export)
         self.assertIn("REDACTED", raw)
+        self.assertIn("REDACTED", raw_export)
         # Reads and data-plane calls are not Admin Activity.
         before = len(self.entries(p))
         self.assertOk(self.call("GET", "/v1/projects/%s/topics/twice" % p))
@@ -225,23 +257,12 @@ class AuditTest(harness.BrokerTestCase):
                 self.assertError(self.call("POST", "/v2/entries:list", body), 400,
                                  "INVALID_ARGUMENT")
         # Who may read: a viewer yes, a publisher no, an owner of another project no.
-        def acct(aid, role, proj):
-            self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts" % proj,
-                                    {"accountId": aid}))
-            em = "%s@%s.iam.regnotify" % (aid, proj)
-            k = self.assertOk(self.call("POST", "/v1/projects/%s/serviceAccounts/%s/keys"
-                                        % (proj, em), {}))
-            pol = self.assertOk(self.call("POST", "/v1/projects/%s:getIamPolicy" % proj, {}))
-            b = pol.get("bindings", []) + [{"role": role, "members": ["serviceAccount:" + em]}]
-            self.assertOk(self.call("POST", "/v1/projects/%s:setIamPolicy" % proj,
-                                    {"policy": {"bindings": b, "etag": pol["etag"]}}))
-            return jwtutil.self_signed(json.loads(base64.b64decode(k["privateKeyData"])))
         body = {"resourceNames": ["projects/%s" % p]}
         for aid, role, proj, want in (("log-viewer", "roles/viewer", p, 200),
                                       ("log-reader", "roles/logging.viewer", p, 200),
                                       ("log-pub", "roles/pubsub.publisher", p, 403),
                                       ("log-other", "roles/owner", self.project(), 403)):
-            tok = acct(aid, role, proj)
+            _, tok = self.account(proj, aid, role)
             st, _, raw = self.client.req("POST", "/v2/entries:list", body,
                                          headers={"Authorization": "Bearer " + tok})
             self.assertEqual(st, want, "%s: %r" % (role, raw[:200]))
