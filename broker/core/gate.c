@@ -87,9 +87,7 @@ void gate_resume(struct call *c)
 			return;
 		}
 		/* fall through */
-	default:
-		c->authorized = 1;
-		r->handler(c);
+	default: c->authorized = 1; r->handler(c);
 	}
 }
 
