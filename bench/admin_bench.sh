@@ -4,7 +4,9 @@
 # binaries - a commit before Admin Activity entries and one with them -
 # alternated ROUNDS times in one run, each on a fresh embedded Redis.
 #   bash bench/admin_bench.sh BEFORE_BINARY AFTER_BINARY
-# Env: ROUNDS (3), DUR (10s), RESULTS (/tmp/rnbench/admin).
+# Env: ROUNDS (3), DUR (10s), RESULTS (/tmp/rnbench/admin); AOF=no runs both
+# against one redis-server without an append-only file (flushed before each
+# run) instead, to tell Redis' durability cost from the rest.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BEFORE="${1:?usage: bench/admin_bench.sh BEFORE_BINARY AFTER_BINARY}"
@@ -17,15 +19,25 @@ OUTF="$RESULTS/admin.txt"
 : >"$OUTF"
 # shellcheck source=/dev/null
 source "$HERE/lib.sh"
+AOF="${AOF:-yes}"
+EXTRA=()
+if [ "$AOF" = no ]; then
+  RPORT="$(free_port)"; RDIR="$(mktemp -d /tmp/rnbench-r.XXXXXX)"; DIRS+=("$RDIR")
+  redis-server --port "$RPORT" --dir "$RDIR" --appendonly no --save "" >/dev/null 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 50); do redis-cli -p "$RPORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+  EXTRA=(--redis "redis://127.0.0.1:$RPORT/0")
+fi
 run() {   # run ID BINARY
   local out
-  start_broker "$2"
+  [ "$AOF" = no ] && redis-cli -p "$RPORT" FLUSHALL >/dev/null
+  start_broker "$2" "${EXTRA[@]}"
   out="$(wrk -t1 -c16 -d"$DUR" -s "$HERE/admin_create.lua" \
     "http://127.0.0.1:$BROKER_PORT/v1/projects/bench/topics/")"
   kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
   wrk_line "$1" "$r" "$out" | tee -a "$OUTF"
 }
-echo "# admin_bench $(date -Is) nproc=$(nproc) before=$BEFORE after=$AFTER" | tee -a "$OUTF"
+echo "# admin_bench $(date -Is) nproc=$(nproc) aof=$AOF before=$BEFORE after=$AFTER" | tee -a "$OUTF"
 for r in $(seq "$ROUNDS"); do
   run admin.create.before "$BEFORE"
   run admin.create.after "$AFTER"

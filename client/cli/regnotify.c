@@ -22,6 +22,7 @@ static const char main_help[] =
 	"  iam service-accounts create|list|describe|delete|disable|enable|keys\n"
 	"                                           manage service accounts and their keys\n"
 	"  logs read [FILTER]                       print the project's audit log entries\n"
+	"  logs tail [FILTER]                       follow new audit log entries\n"
 	"\n"
 	"Run 'regnotify COMMAND --help' for the options of a command.\n"
 	"\n";
