@@ -4,6 +4,8 @@
 # binaries - a commit before Admin Activity entries and one with them -
 # alternated ROUNDS times in one run, each on a fresh embedded Redis.
 #   bash bench/admin_bench.sh BEFORE_BINARY AFTER_BINARY
+# CASE=publish measures single-message publishes instead (wrk -t1 -c64,
+# bench/publish.lua, to a topic made first): not logged, so unchanged.
 # Env: ROUNDS (3), DUR (10s), RESULTS (/tmp/rnbench/admin); AOF=no runs both
 # against one redis-server without an append-only file (flushed before each
 # run) instead, to tell Redis' durability cost from the rest.
@@ -20,6 +22,7 @@ OUTF="$RESULTS/admin.txt"
 # shellcheck source=/dev/null
 source "$HERE/lib.sh"
 AOF="${AOF:-yes}"
+CASE="${CASE:-create}"
 EXTRA=()
 if [ "$AOF" = no ]; then
   RPORT="$(free_port)"; RDIR="$(mktemp -d /tmp/rnbench-r.XXXXXX)"; DIRS+=("$RDIR")
@@ -32,17 +35,23 @@ run() {   # run ID BINARY
   local out
   [ "$AOF" = no ] && redis-cli -p "$RPORT" FLUSHALL >/dev/null
   start_broker "$2" "${EXTRA[@]}"
-  out="$(wrk -t1 -c16 -d"$DUR" -s "$HERE/admin_create.lua" \
-    "http://127.0.0.1:$BROKER_PORT/v1/projects/bench/topics/")"
+  if [ "$CASE" = publish ]; then
+    curl -fs -X PUT "http://127.0.0.1:$BROKER_PORT/v1/projects/bench/topics/pub" >/dev/null
+    out="$(wrk -t1 -c64 -d"$DUR" -s "$HERE/publish.lua" \
+      "http://127.0.0.1:$BROKER_PORT/v1/projects/bench/topics/pub:publish")"
+  else
+    out="$(wrk -t1 -c16 -d"$DUR" -s "$HERE/admin_create.lua" \
+      "http://127.0.0.1:$BROKER_PORT/v1/projects/bench/topics/")"
+  fi
   kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
   wrk_line "$1" "$r" "$out" | tee -a "$OUTF"
 }
 echo "# admin_bench $(date -Is) nproc=$(nproc) aof=$AOF before=$BEFORE after=$AFTER" | tee -a "$OUTF"
 for r in $(seq "$ROUNDS"); do
-  run admin.create.before "$BEFORE"
-  run admin.create.after "$AFTER"
+  run "admin.$CASE.before" "$BEFORE"
+  run "admin.$CASE.after" "$AFTER"
 done
-python3 - "$OUTF" <<'PY' | tee "$RESULTS/summary.txt"
+python3 - "$OUTF" "$CASE" <<'PY' | tee "$RESULTS/summary.txt"
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -51,8 +60,10 @@ for line in open(sys.argv[1]):
         if int(kv["non2xx"]) != 0:
             sys.exit("non-2xx answers in %s: the run is invalid" % kv["id"])
         rows.setdefault(kv["id"], []).append(float(kv["rps"]))
-b = statistics.median(rows["admin.create.before"])
-a = statistics.median(rows["admin.create.after"])
-print("admin.create.before median %8.0f creates/s (%s)" % (b, " ".join("%.0f" % v for v in rows["admin.create.before"])))
-print("admin.create.after  median %8.0f creates/s (%s)  after/before = %.3f" % (a, " ".join("%.0f" % v for v in rows["admin.create.after"]), a / b))
+case = sys.argv[2]
+bv, av = rows["admin.%s.before" % case], rows["admin.%s.after" % case]
+b, a = statistics.median(bv), statistics.median(av)
+unit = "creates/s" if case == "create" else "publishes/s"
+print("admin.%s.before median %8.0f %s (%s)" % (case, b, unit, " ".join("%.0f" % v for v in bv)))
+print("admin.%s.after  median %8.0f %s (%s)  after/before = %.3f" % (case, a, unit, " ".join("%.0f" % v for v in av), a / b))
 PY

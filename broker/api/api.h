@@ -110,7 +110,7 @@ void sinks_list(struct call *c);
 void sinks_get(struct call *c);
 void sinks_update(struct call *c);
 void sinks_delete(struct call *c);
-void ops_health(struct call *c);           /* ops.c */
+void ops_health(struct call *c); /* ops.c */
 void ops_ready(struct call *c);
 void ops_metrics(struct call *c);
 

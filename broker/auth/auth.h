@@ -66,8 +66,7 @@ void auth_check(struct call *c, const char *perm, const char *resource_name,
  * cannot be reached: then nothing can be written anyway). */
 typedef void (*auth_audit_cb)(void *arg, int on);
 void auth_audit_enabled(struct broker *b, const char *project, const char *service,
-			const char *log_type, const char *principal, auth_audit_cb done,
-			void *arg);
+			const char *log_type, const char *principal, auth_audit_cb done, void *arg);
 /* 1 when the cached policy of project has no auditConfigs: a caller can
  * skip building an entry that would not be written. */
 int auth_audit_off(struct broker *b, const char *project);

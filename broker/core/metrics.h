@@ -7,8 +7,8 @@
 struct evbuffer;
 
 struct metrics {
-	unsigned long long responses_by_class[6]; /* index = status / 100, every transport */
-	unsigned long long published_messages;    /* stored by topics.publish */
+	unsigned long long responses_by_class[6];   /* index = status / 100, every transport */
+	unsigned long long published_messages;      /* stored by topics.publish */
 	unsigned long long audit_denied_suppressed; /* Policy Denied entries over the rate */
 };
 

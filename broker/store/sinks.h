@@ -26,7 +26,7 @@ void sinks_load(struct sinks *s, const redisReply *ver, const redisReply *all);
 /* The log streams of the destination topics of project's enabled sinks
  * whose filter the entry (LogEntry JSON text) matches: up to max pointers
  * into the copy, valid until the next sinks_load. Returns how many. */
-size_t sinks_match(const struct sinks *s, const char *project, const char *entry,
-		   const char **keys, size_t max);
+size_t sinks_match(const struct sinks *s, const char *project, const char *entry, const char **keys,
+		   size_t max);
 
 #endif
