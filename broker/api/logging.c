@@ -1,8 +1,8 @@
 /* logging.c - reading the audit logs: POST /v2/entries:list in the Cloud
  * Logging v2 shape (resourceNames, filter subset, orderBy, paging) over a
  * project's logs - Admin Activity, System Event, Policy Denied and, for a
- * caller with logging.privateLogEntries.list, Data Access - merged in
- * timestamp order (their stream ids). */
+ * caller with logging.privateLogEntries.list, Data Access - merged in the
+ * order Redis stored them (their stream ids, the time of the write). */
 #include "api.h"
 
 #include "auth.h"
