@@ -385,7 +385,7 @@ class TailTest(CliTestCase):
         # The one printed was acked; the others come back (nacked or never leased).
         rest = sorted(harness.unb64(rm["message"]["data"]).decode()
                       for rm in self.pull_until(self.p, "mine", 2, timeout=30))
-        self.assertEqual(sorted(rest + [first]), ["m1", "m2", "m3"])
+        self.assertEqual(sorted(rest + [first]), ["m1", "m2", "m3"], t.stderr_text())
 
     def test_tail_exits_4_when_its_subscription_is_deleted(self):
         self.create_topic(self.p, "gcr")
