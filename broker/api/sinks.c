@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "fields.h"
 #include "logfilter.h"
 #include "mem.h"
 
@@ -46,22 +47,20 @@ static void now_text(char *buf, size_t n)
 	audit_time((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, buf, n);
 }
 
-/* Applies the writable fields of body (those mask names, or every one it
- * has when mask is NULL) to sink; 400 and -1 for a bad one. */
+/* Checks the fields body has, then applies them to sink: those mask names
+ * (fields_apply_mask: a named field the body lacks is cleared), or every
+ * one it has when mask is NULL. 400 and -1 for a bad one. */
 static int apply_or_reply(struct call *c, json_t *sink, json_t *body, const char *mask)
 {
-	static const char *const writable[] = { "destination", "filter", "description",
-						"disabled" };
+	static const char *const writable[] = { "destination", "filter", "description", "disabled",
+						NULL };
 	static const char *const output_only[] = { "name", "createTime", "updateTime",
-						   "writerIdentity" };
+						   "writerIdentity", NULL };
 	const char *k;
 	json_t *v;
 	json_object_foreach(body, k, v)
 	{
-		int known = 0;
-		for (size_t i = 0; i < 4; i++)
-			known |= strcmp(k, writable[i]) == 0 || strcmp(k, output_only[i]) == 0;
-		if (!known) {
+		if (!fields_in_list(k, writable) && !fields_in_list(k, output_only)) {
 			call_error(
 				c, ERR_INVALID_ARGUMENT,
 				"Invalid JSON payload received. Unknown name \"%.100s\" at 'sink': "
@@ -71,83 +70,56 @@ static int apply_or_reply(struct call *c, json_t *sink, json_t *body, const char
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < 4; i++) {
-		const char *f = writable[i];
-		if (mask) {
-			/* "filter,destination": whole words only. */
-			const char *m = strstr(mask, f);
-			size_t n = strlen(f);
-			if (m == NULL || (m != mask && m[-1] != ',') ||
-			    (m[n] != ',' && m[n] != '\0'))
-				continue;
-		} else if (!json_object_get(body, f)) {
-			continue;
-		}
-		v = json_object_get(body, f);
-		if (i == 3) {
-			if (v && !json_is_boolean(v)) {
-				call_error(c, ERR_INVALID_ARGUMENT,
-					   "disabled must be true or false.");
-				return -1;
-			}
-			json_object_set_new(sink, f, json_boolean(json_is_true(v)));
-			continue;
-		}
-		const char *s = json_string_value(v);
-		if (v && s == NULL) {
-			call_error(c, ERR_INVALID_ARGUMENT, "%s must be a string.", f);
-			return -1;
-		}
-		if (i == 0 && !valid_destination(s)) {
+	json_t *dest = json_object_get(body, "destination"), *flt = json_object_get(body, "filter");
+	json_t *desc = json_object_get(body, "description"),
+	       *dis = json_object_get(body, "disabled");
+	if ((dest && !json_is_string(dest)) || (flt && !json_is_string(flt)) ||
+	    (desc && !json_is_string(desc))) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "destination, filter and description must be strings.");
+		return -1;
+	}
+	if (dis && !json_is_boolean(dis)) {
+		call_error(c, ERR_INVALID_ARGUMENT, "disabled must be true or false.");
+		return -1;
+	}
+	if (flt) {
+		char err[300];
+		struct logfilter *lf = NULL;
+		if (strlen(json_string_value(flt)) > SINK_FILTER_MAX) {
 			call_error(c, ERR_INVALID_ARGUMENT,
-				   "Invalid destination \"%.300s\": regnotify exports to Pub/Sub "
-				   "topics only, as \"pubsub.googleapis.com/projects/PROJECT/"
-				   "topics/TOPIC\".",
-				   s ? s : "");
+				   "The filter is longer than %d characters.", SINK_FILTER_MAX);
 			return -1;
 		}
-		if (i == 1) {
-			char err[300];
-			struct logfilter *lf = NULL;
-			if (s && strlen(s) > SINK_FILTER_MAX) {
-				call_error(c, ERR_INVALID_ARGUMENT,
-					   "The filter is longer than %d characters.",
-					   SINK_FILTER_MAX);
-				return -1;
-			}
-			if ((lf = logfilter_parse(s, err, sizeof(err))) == NULL) {
-				call_error(c, ERR_INVALID_ARGUMENT, "Invalid filter: %s", err);
-				return -1;
-			}
-			logfilter_free(lf);
-		}
-		if (i == 2 && s && strlen(s) > SINK_DESCRIPTION_MAX) {
-			call_error(c, ERR_INVALID_ARGUMENT,
-				   "The description is longer than %d characters.",
-				   SINK_DESCRIPTION_MAX);
+		if ((lf = logfilter_parse(json_string_value(flt), err, sizeof(err))) == NULL) {
+			call_error(c, ERR_INVALID_ARGUMENT, "Invalid filter: %s", err);
 			return -1;
 		}
-		json_object_set_new(sink, f, json_string(s ? s : ""));
+		logfilter_free(lf);
+	}
+	if (desc && strlen(json_string_value(desc)) > SINK_DESCRIPTION_MAX) {
+		call_error(c, ERR_INVALID_ARGUMENT, "The description is longer than %d characters.",
+			   SINK_DESCRIPTION_MAX);
+		return -1;
 	}
 	if (mask) {
-		/* Every path must be one of the writable fields. */
-		for (const char *p = mask; *p;) {
-			size_t n = strcspn(p, ",");
-			int ok = 0;
-			for (size_t i = 0; i < 4; i++)
-				ok |= strlen(writable[i]) == n && strncmp(p, writable[i], n) == 0;
-			if (!ok) {
-				call_error(
-					c, ERR_INVALID_ARGUMENT,
-					"Invalid updateMask path \"%.*s\": a sink's writable "
-					"fields are destination, filter, description and disabled.",
-					(int)(n > 100 ? 100 : n), p);
-				return -1;
-			}
-			p += n;
-			if (*p == ',')
-				p++;
+		char err[200];
+		if (fields_apply_mask(sink, body, mask, writable, err, sizeof(err)) != 0) {
+			call_error(c, ERR_INVALID_ARGUMENT, "%s", err);
+			return -1;
 		}
+	} else {
+		for (size_t i = 0; writable[i]; i++)
+			if ((v = json_object_get(body, writable[i])) != NULL)
+				json_object_set(sink, writable[i], v);
+	}
+	const char *d = json_string_value(json_object_get(sink, "destination"));
+	if (!valid_destination(d)) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "Invalid destination \"%.300s\": regnotify exports to Pub/Sub topics "
+			   "only, as \"pubsub.googleapis.com/projects/PROJECT/topics/TOPIC\".",
+			   d ? d : "");
+		return -1;
 	}
 	return 0;
 }
@@ -168,10 +140,6 @@ void sinks_create(struct call *c)
 		call_error(c, ERR_INVALID_ARGUMENT,
 			   "name must be a sink identifier: 1-100 letters, digits, '_', '-' and "
 			   "'.'.");
-		return;
-	}
-	if (!json_object_get(c->body, "destination")) {
-		call_error(c, ERR_INVALID_ARGUMENT, "destination is required.");
 		return;
 	}
 	json_t *sink = json_pack("{s:s}", "name", id);

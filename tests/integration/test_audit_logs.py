@@ -121,15 +121,15 @@ class AuditLogsTest(test_audit.AuditCase):
         logs = [e["logName"].rsplit("%2F", 1)[1] for e in js["entries"]]
         self.assertIn("data_access", logs)
         # Merged in the order Redis stored them (stream ids: the write time).
-        stored = []
-        for log in ("activity", "data_access", "system_event", "policy"):
+        stored = []  # (stream id, log's place, insertId): equal ids go in the logs' order
+        for n, log in enumerate(("activity", "data_access", "system_event", "policy")):
             rows = harness.redis_cmd(self.rport, "XRANGE", "rn:v1:audit:%s:%s" % (p, log),
                                      "-", "+") or []
-            stored += [(tuple(int(x) for x in rid.split(b"-")),
+            stored += [(tuple(int(x) for x in rid.split(b"-")), n,
                         json.loads(dict(zip(f[::2], f[1::2]))[b"e"])["insertId"])
                        for rid, f in rows]
         self.assertEqual([e["insertId"] for e in js["entries"]],
-                         [i for _, i in sorted(stored)][:len(js["entries"])])
+                         [i for _, _, i in sorted(stored)][:len(js["entries"])])
 
     def test_registry_ingest_is_data_write(self):
         self.start()
@@ -279,6 +279,10 @@ class AuditLogsTest(test_audit.AuditCase):
                                  "INVALID_ARGUMENT")
         self.assertError(self.call("PATCH", "/v2/projects/%s/sinks/all?updateMask=name" % p,
                                    {"name": "y"}), 400, "INVALID_ARGUMENT")
+        # A mask that clears the destination would leave a sink with nowhere to go.
+        self.assertError(self.call("PATCH",
+                                   "/v2/projects/%s/sinks/all?updateMask=destination" % p, {}),
+                         400, "INVALID_ARGUMENT")
         self.assertError(self.call("GET", "/v2/projects/%s/sinks/none" % p), 404, "NOT_FOUND")
         # A caller that may create sinks but not publish to the topic may not
         # send the project's audit log there.
