@@ -49,8 +49,12 @@ static const char *const log_type_of[] = {
 	[AUDIT_DATA_WRITE] = "DATA_WRITE",
 };
 
-/* What an entry of c says; the caller sets log, project, names, status. */
-static void call_fields(struct call *c, struct audit_call *a, char *peer, size_t peer_n, char *id)
+/* What an entry of c in project's log says (a change when write); the
+ * caller adds a status or a refusal. peer and id are the buffers the
+ * entry's strings point into. */
+static void call_fields(struct call *c, struct audit_call *a, enum audit_log_name log, int write,
+			const char *project, const char *resource_name, char *peer, size_t peer_n,
+			char *id)
 {
 	unsigned char rnd[16];
 	call_peer(c, peer, peer_n);
@@ -60,7 +64,11 @@ static void call_fields(struct call *c, struct audit_call *a, char *peer, size_t
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*a = (struct audit_call){ .service = service_of(c->route->name),
+	*a = (struct audit_call){ .log = log,
+				  .write = write,
+				  .project = project,
+				  .resource_name = resource_name,
+				  .service = service_of(c->route->name),
 				  .method_name = c->route->method_name,
 				  .principal = c->principal,
 				  .permission = c->route->permission,
@@ -78,11 +86,7 @@ void api_audit_admin(struct call *c, const char *project, const char *resource_n
 		return;
 	char peer[128], id[33];
 	struct audit_call a;
-	call_fields(c, &a, peer, sizeof(peer), id);
-	a.log = AUDIT_LOG_ACTIVITY;
-	a.write = 1;
-	a.project = project;
-	a.resource_name = resource_name;
+	call_fields(c, &a, AUDIT_LOG_ACTIVITY, 1, project, resource_name, peer, sizeof(peer), id);
 	char *req = c->body ? json_dumps(c->body, JSON_COMPACT) : NULL;
 	char *text = audit_entry_text(&a, req ? req : "{}", response_text ? response_text : "{}");
 	store_audit_next(c->b->link, project, "activity", text, a.time_us);
@@ -199,11 +203,8 @@ static void data_access(struct call *c, const char *project, const char *resourc
 		return; /* the cached policy has no auditConfigs: nothing to build */
 	char peer[128], id[33], msg[1024];
 	struct audit_call a;
-	call_fields(c, &a, peer, sizeof(peer), id);
-	a.log = AUDIT_LOG_DATA_ACCESS;
-	a.write = 0;
-	a.project = project;
-	a.resource_name = resource_name;
+	call_fields(c, &a, AUDIT_LOG_DATA_ACCESS, 0, project, resource_name, peer, sizeof(peer),
+		    id);
 	if (status >= 300) {
 		a.status_code = error_of(text, len, msg, sizeof(msg));
 		a.status_message = msg;
@@ -271,11 +272,8 @@ void api_audit_done(struct call *c, int status, const char *text, size_t len)
 		if (!denied_allowed())
 			return;
 		struct audit_call a;
-		call_fields(c, &a, peer, sizeof(peer), id);
 		call_resource(c, project, rname, sizeof(rname));
-		a.log = AUDIT_LOG_POLICY;
-		a.project = project;
-		a.resource_name = rname;
+		call_fields(c, &a, AUDIT_LOG_POLICY, 0, project, rname, peer, sizeof(peer), id);
 		a.permission = c->denied_permission ? c->denied_permission : r->permission;
 		a.auth_resource = c->denied_resource[0] ? c->denied_resource : NULL;
 		a.granted = 0;
@@ -291,12 +289,8 @@ void api_audit_done(struct call *c, int status, const char *text, size_t len)
 	if (r->audit == AUDIT_ADMIN_WRITE && status >= 300) {
 		/* A change that did not happen: its entry says why. */
 		struct audit_call a;
-		call_fields(c, &a, peer, sizeof(peer), id);
 		call_resource(c, project, rname, sizeof(rname));
-		a.log = AUDIT_LOG_ACTIVITY;
-		a.write = 1;
-		a.project = project;
-		a.resource_name = rname;
+		call_fields(c, &a, AUDIT_LOG_ACTIVITY, 1, project, rname, peer, sizeof(peer), id);
 		a.status_code = error_of(text, len, msg, sizeof(msg));
 		a.status_message = msg;
 		char *req = c->body ? json_dumps(c->body, JSON_COMPACT) : NULL;
