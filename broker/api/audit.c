@@ -60,8 +60,12 @@ static void call_fields(struct call *c, struct audit_call *a, enum audit_log_nam
 	call_peer(c, peer, peer_n);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0, sizeof(rnd));
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		id[2 * i] = hex[rnd[i] >> 4];
+		id[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	id[2 * sizeof(rnd)] = '\0';
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	*a = (struct audit_call){ .log = log,
@@ -88,7 +92,7 @@ void api_audit_admin(struct call *c, const char *project, const char *resource_n
 	struct audit_call a;
 	call_fields(c, &a, AUDIT_LOG_ACTIVITY, 1, project, resource_name, peer, sizeof(peer), id);
 	char *req = c->body ? json_dumps(c->body, JSON_COMPACT) : NULL;
-	char *text = audit_entry_text(&a, req ? req : "{}", response_text ? response_text : "{}");
+	char *text = audit_entry_stored(&a, req ? req : "{}", response_text ? response_text : "{}");
 	store_audit_next(c->b->link, project, "activity", text, a.time_us);
 	mem_free(text);
 	mem_free(req);
@@ -213,7 +217,7 @@ static void data_access(struct call *c, const char *project, const char *resourc
 	pe->b = c->b;
 	snprintf(pe->project, sizeof(pe->project), "%s", project);
 	pe->time_us = a.time_us;
-	pe->text = audit_entry_text(&a, request_text, NULL);
+	pe->text = audit_entry_stored(&a, request_text, NULL);
 	auth_audit_enabled(c->b, project, a.service, log_type_of[t], c->principal, on_enabled, pe);
 }
 
@@ -279,7 +283,7 @@ void api_audit_done(struct call *c, int status, const char *text, size_t len)
 		a.granted = 0;
 		a.status_code = 7;
 		a.status_message = "PERMISSION_DENIED";
-		char *e = audit_entry_text(&a, NULL, NULL);
+		char *e = audit_entry_stored(&a, NULL, NULL);
 		write_entry(c->b, project, AUDIT_LOG_POLICY, e, a.time_us);
 		mem_free(e);
 		return;
@@ -294,7 +298,7 @@ void api_audit_done(struct call *c, int status, const char *text, size_t len)
 		a.status_code = error_of(text, len, msg, sizeof(msg));
 		a.status_message = msg;
 		char *req = c->body ? json_dumps(c->body, JSON_COMPACT) : NULL;
-		char *e = audit_entry_text(&a, req ? req : "{}", NULL);
+		char *e = audit_entry_stored(&a, req ? req : "{}", NULL);
 		write_entry(c->b, project, AUDIT_LOG_ACTIVITY, e, a.time_us);
 		mem_free(e);
 		mem_free(req);

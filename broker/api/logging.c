@@ -5,6 +5,7 @@
  * order Redis stored them (their stream ids, the time of the write). */
 #include "api.h"
 
+#include "audit.h"
 #include "auth.h"
 #include "base64.h"
 #include "broker.h"
@@ -252,7 +253,10 @@ static void step(struct call *c)
 		struct src *src = &s->src[best];
 		struct row *w = &src->rows[src->pos++];
 		snprintf(src->last, sizeof(src->last), "%s", w->id);
-		json_t *e = json_loadb(w->text, w->len, 0, NULL);
+		json_t *st = json_loadb(w->text, w->len, 0, NULL);
+		json_t *e = audit_entry_expand(st, s->project,
+					       (enum audit_log_name)audit_log_by_id(logs[best]));
+		json_decref(st);
 		if (e && logfilter_match(s->filter, e))
 			json_array_append(s->entries, e);
 		json_decref(e);

@@ -14,14 +14,59 @@ static const char *const log_ids[] = {
 	"cloudaudit.googleapis.com%2Fpolicy",
 };
 
+/* "projects/P/logs/cloudaudit.googleapis.com%2F..." into buf. */
+static void log_name(const char *project, enum audit_log_name log, char *buf, size_t n)
+{
+	snprintf(buf, n, "projects/%s/logs/%s", project ? project : "-", log_ids[log]);
+}
+
+int audit_log_by_id(const char *id)
+{
+	for (size_t i = 0; i < sizeof(log_ids) / sizeof(log_ids[0]); i++)
+		if (strcmp(id, log_ids[i] + strlen("cloudaudit.googleapis.com%2F")) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* v as w decimal digits at p (zero-padded). */
+static char *digits(char *p, long v, int w)
+{
+	for (int i = w - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + w;
+}
+
 void audit_time(int64_t us, char *buf, size_t n)
 {
+	if (us < 0)
+		us = 0;
 	time_t s = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	char day[24];
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%06dZ", day, (int)(us % 1000000));
+	if (n < 28 || tm.tm_year + 1900 > 9999) {
+		char day[40];
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf, n, "%s.%06dZ", day, (int)(us % 1000000));
+		return;
+	}
+	/* 2026-12-03T10:00:00.123456Z, without strftime and printf (one per
+	 * audit entry, on the admin write path). */
+	char *p = buf;
+	p = digits(p, tm.tm_year + 1900, 4);
+	*p++ = '-';
+	p = digits(p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = digits(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = digits(p, (long)(us % 1000000), 6);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static int secret_key(const char *k)
@@ -60,11 +105,25 @@ json_t *audit_redact(json_t *v)
 	return json_deep_copy(v);
 }
 
-/* The monitored resource of a resource name. */
-static json_t *monitored(const struct audit_call *a)
+#define DEFAULT_SERVICE "pubsub.googleapis.com"
+#define AUDITLOG_TYPE "type.googleapis.com/google.cloud.audit.AuditLog"
+
+/* Frees what jansson allocated (json_dumps); NULL is fine. */
+static void jansson_free(void *p)
 {
-	const char *r = a->resource_name ? a->resource_name : "";
-	const char *p = a->project ? a->project : "";
+	void *(*alloc)(size_t);
+	void (*release)(void *);
+	if (p == NULL)
+		return;
+	json_get_alloc_funcs(&alloc, &release);
+	release(p);
+}
+
+/* The monitored resource of resource name r in project p. */
+static json_t *monitored(const char *p, const char *r)
+{
+	r = r ? r : "";
+	p = p ? p : "";
 	if (strstr(r, "/topics/"))
 		return json_pack("{s:s,s:{s:s,s:s}}", "type", "pubsub_topic", "labels",
 				 "project_id", p, "topic_id", r);
@@ -179,21 +238,17 @@ static void put_object(struct buf *b, const char *text, const char *type)
 	} else {
 		puts_(b, text);
 	}
-	if (owned) {
-		void *(*alloc)(size_t);
-		void (*release)(void *);
-		json_get_alloc_funcs(&alloc, &release);
-		release(owned);
-	}
+	jansson_free(owned);
 }
 
-char *audit_entry_text(const struct audit_call *a, const char *request_text,
-		       const char *response_text)
+/* The entry's text; stored: without what audit_entry_expand derives. */
+static char *entry_text(const struct audit_call *a, const char *request_text,
+			const char *response_text, int stored)
 {
 	char ts[40], logname[200], ip[80] = "";
 	audit_time(a->time_us, ts, sizeof(ts));
-	snprintf(logname, sizeof(logname), "projects/%s/logs/%s", a->project ? a->project : "-",
-		 log_ids[a->log]);
+	if (!stored)
+		log_name(a->project, a->log, logname, sizeof(logname));
 	if (a->caller_ip && a->caller_ip[0]) {
 		/* "ip:port" and "[v6]:port" as the transports give them: the ip. */
 		const char *s = a->caller_ip;
@@ -209,24 +264,27 @@ char *audit_entry_text(const struct audit_call *a, const char *request_text,
 	int f = 1;
 	put(&b, "{", 1);
 	put_kv(&b, &f, "insertId", a->insert_id ? a->insert_id : "");
-	put_kv(&b, &f, "logName", logname);
+	if (!stored)
+		put_kv(&b, &f, "logName", logname);
 	put_kv(&b, &f, "timestamp", ts);
-	put_kv(&b, &f, "receiveTimestamp", ts);
+	if (!stored)
+		put_kv(&b, &f, "receiveTimestamp", ts);
 	put_kv(&b, &f, "severity", a->status_code ? "ERROR" : a->write ? "NOTICE" : "INFO");
-	json_t *res = monitored(a);
-	char *rtext = json_dumps(res, JSON_COMPACT);
-	puts_(&b, ",\"resource\":");
-	puts_(&b, rtext ? rtext : "{}");
-	void *(*alloc)(size_t);
-	void (*release)(void *);
-	json_get_alloc_funcs(&alloc, &release);
-	if (rtext)
-		release(rtext);
-	json_decref(res);
+	if (!stored) {
+		json_t *res = monitored(a->project, rname);
+		char *rtext = json_dumps(res, JSON_COMPACT);
+		puts_(&b, ",\"resource\":");
+		puts_(&b, rtext ? rtext : "{}");
+		jansson_free(rtext);
+		json_decref(res);
+	}
 	puts_(&b, ",\"protoPayload\":{");
 	f = 1;
-	put_kv(&b, &f, "@type", "type.googleapis.com/google.cloud.audit.AuditLog");
-	put_kv(&b, &f, "serviceName", a->service ? a->service : "pubsub.googleapis.com");
+	const char *service = a->service ? a->service : DEFAULT_SERVICE;
+	if (!stored)
+		put_kv(&b, &f, "@type", AUDITLOG_TYPE);
+	if (!stored || strcmp(service, DEFAULT_SERVICE) != 0)
+		put_kv(&b, &f, "serviceName", service);
 	put_kv(&b, &f, "methodName", a->method_name ? a->method_name : "");
 	put_kv(&b, &f, "resourceName", rname);
 	puts_(&b, ",\"authenticationInfo\":{");
@@ -240,7 +298,9 @@ char *audit_entry_text(const struct audit_call *a, const char *request_text,
 	if (a->permission && a->permission[0]) {
 		int g = 1;
 		puts_(&b, ",\"authorizationInfo\":[{");
-		put_kv(&b, &g, "resource", a->auth_resource ? a->auth_resource : rname);
+		const char *ar = a->auth_resource ? a->auth_resource : rname;
+		if (!stored || strcmp(ar, rname) != 0)
+			put_kv(&b, &g, "resource", ar);
 		put_kv(&b, &g, "permission", a->permission);
 		puts_(&b, a->granted ? ",\"granted\":true}]" : ",\"granted\":false}]");
 	}
@@ -250,10 +310,13 @@ char *audit_entry_text(const struct audit_call *a, const char *request_text,
 		put_kv(&b, &g, "callerIp", ip);
 	if (a->user_agent && a->user_agent[0])
 		put_kv(&b, &g, "callerSuppliedUserAgent", a->user_agent);
-	puts_(&b, g ? "\"requestAttributes\":{" : ",\"requestAttributes\":{");
-	g = 1;
-	put_kv(&b, &g, "time", ts);
-	puts_(&b, "}}");
+	if (!stored) {
+		puts_(&b, g ? "\"requestAttributes\":{" : ",\"requestAttributes\":{");
+		g = 1;
+		put_kv(&b, &g, "time", ts);
+		put(&b, "}", 1);
+	}
+	put(&b, "}", 1);
 	if (request_text) {
 		puts_(&b, ",\"request\":");
 		put_object(&b, request_text, a->request_type);
@@ -274,19 +337,106 @@ char *audit_entry_text(const struct audit_call *a, const char *request_text,
 	return b.p;
 }
 
+char *audit_entry_text(const struct audit_call *a, const char *request_text,
+		       const char *response_text)
+{
+	return entry_text(a, request_text, response_text, 0);
+}
+
+char *audit_entry_stored(const struct audit_call *a, const char *request_text,
+			 const char *response_text)
+{
+	return entry_text(a, request_text, response_text, 1);
+}
+
 json_t *audit_entry(const struct audit_call *a)
 {
 	char *req = a->request ? json_dumps(a->request, JSON_COMPACT) : NULL;
 	char *resp = a->response ? json_dumps(a->response, JSON_COMPACT) : NULL;
 	char *text = audit_entry_text(a, req, resp);
 	json_t *e = json_loads(text, 0, NULL);
-	void *(*alloc)(size_t);
-	void (*release)(void *);
-	json_get_alloc_funcs(&alloc, &release);
-	if (req)
-		release(req);
-	if (resp)
-		release(resp);
+	jansson_free(req);
+	jansson_free(resp);
 	mem_free(text);
+	return e;
+}
+
+/* Moves key k of from into to (borrowed from from); when from has none,
+ * sets def instead (stolen; NULL: nothing). */
+static void move_or(json_t *to, json_t *from, const char *k, json_t *def)
+{
+	json_t *v = json_object_get(from, k);
+	if (v) {
+		json_object_set(to, k, v);
+		json_decref(def);
+	} else if (def) {
+		json_object_set_new(to, k, def);
+	}
+}
+
+/* Copies the keys of from that to does not have yet, in from's order. */
+static void copy_rest(json_t *to, json_t *from)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(from, k, v)
+	{
+		if (json_object_get(to, k) == NULL)
+			json_object_set(to, k, v);
+	}
+}
+
+json_t *audit_entry_expand(json_t *stored, const char *project, enum audit_log_name log)
+{
+	if (!json_is_object(stored))
+		return NULL;
+	char logname[200];
+	log_name(project, log, logname, sizeof(logname));
+	json_t *ts = json_object_get(stored, "timestamp");
+	json_t *pp = json_object_get(stored, "protoPayload");
+	const char *rname = json_string_value(json_object_get(pp, "resourceName"));
+	json_t *e = json_object();
+	move_or(e, stored, "insertId", NULL);
+	move_or(e, stored, "logName", json_string(logname));
+	move_or(e, stored, "timestamp", NULL);
+	move_or(e, stored, "receiveTimestamp", ts ? json_copy(ts) : NULL);
+	move_or(e, stored, "severity", NULL);
+	move_or(e, stored, "resource", monitored(project, rname));
+	if (json_is_object(pp)) {
+		json_t *q = json_object();
+		move_or(q, pp, "@type", json_string(AUDITLOG_TYPE));
+		move_or(q, pp, "serviceName", json_string(DEFAULT_SERVICE));
+		move_or(q, pp, "methodName", NULL);
+		move_or(q, pp, "resourceName", NULL);
+		move_or(q, pp, "authenticationInfo", NULL);
+		json_t *ai = json_object_get(pp, "authorizationInfo");
+		if (json_is_array(ai)) {
+			json_t *out = json_array();
+			size_t i;
+			json_t *x;
+			json_array_foreach(ai, i, x)
+			{
+				json_t *y = json_object();
+				if (json_is_object(x)) {
+					move_or(y, x, "resource",
+						rname ? json_string(rname) : NULL);
+					copy_rest(y, x);
+				}
+				json_array_append_new(out, y);
+			}
+			json_object_set_new(q, "authorizationInfo", out);
+		}
+		json_t *rm = json_object_get(pp, "requestMetadata");
+		if (json_is_object(rm)) {
+			json_t *m = json_deep_copy(rm);
+			if (json_object_get(m, "requestAttributes") == NULL && ts)
+				json_object_set_new(m, "requestAttributes",
+						    json_pack("{s:O}", "time", ts));
+			json_object_set_new(q, "requestMetadata", m);
+		}
+		copy_rest(q, pp);
+		json_object_set_new(e, "protoPayload", q);
+	}
+	copy_rest(e, stored);
 	return e;
 }

@@ -55,6 +55,26 @@ json_t *audit_entry(const struct audit_call *a);
 char *audit_entry_text(const struct audit_call *a, const char *request_text,
 		       const char *response_text);
 
+/* The entry as it is stored in its log's stream (mem_alloc'd text): the
+ * same without what audit_entry_expand derives again from the log, the
+ * project and the entry itself - logName, receiveTimestamp, resource,
+ * protoPayload.@type, serviceName when it is pubsub.googleapis.com,
+ * authorizationInfo[].resource when it is the resourceName,
+ * requestAttributes.time - so each admin write puts about half the bytes
+ * into Redis (docs/audit.md, "How entries are stored"). */
+char *audit_entry_stored(const struct audit_call *a, const char *request_text,
+			 const char *response_text);
+
+/* The LogEntry of a stored entry of project's log (new reference; NULL
+ * when stored is not an object), with its fields in audit_entry_text's
+ * order: what audit_entry_stored left out is put back, what the stored
+ * entry has (an entry stored whole, as before this form) is kept. */
+json_t *audit_entry_expand(json_t *stored, const char *project, enum audit_log_name log);
+
+/* The log of a stream's id ("activity", "data_access", "system_event",
+ * "policy"), or -1. */
+int audit_log_by_id(const char *id);
+
 /* A deep copy of v with every secret replaced by "REDACTED": values of
  * keys named secret, authorization, password, privateKeyData,
  * private_key, token and access_token, at any depth. New reference. */

@@ -2,26 +2,19 @@
  * appends in the same step as its change, the streams' index, retention. */
 #include "audit.h"
 #include "keys.h"
+#include "mem.h"
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The attributes of an exported entry: its timestamp, as Cloud Logging's
- * Pub/Sub sinks set it. */
-static void export_attrs(int64_t time_us, char *buf, size_t n)
-{
-	char ts[40];
-	audit_time(time_us, ts, sizeof(ts));
-	snprintf(buf, n, "{\"logging.googleapis.com/timestamp\":\"%s\"}", ts);
-}
-
 void store_audit_next(struct link *l, const char *project, const char *log, const char *entry,
 		      int64_t time_us)
 {
-	char key[KEYS_MAX], attrs[96];
-	export_attrs(time_us, attrs, sizeof(attrs));
-	link_audit_next(l, project, KEYS_AUDIT(key, project, log), entry, attrs);
+	char key[KEYS_MAX];
+	int id = audit_log_by_id(log);
+	rn_assert(id >= 0);
+	link_audit_next(l, project, id, KEYS_AUDIT(key, project, log), entry, time_us);
 }
 
 int store_audit_write(struct link *l, const char *project, const char *log, const char *entry,

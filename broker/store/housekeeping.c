@@ -46,7 +46,7 @@ static void system_event(struct link *l, const char *name, const char *kind, con
 				.resource_name = rname,
 				.time_us = now_ms * 1000,
 				.insert_id = id };
-	char *text = audit_entry_text(&a, req, NULL);
+	char *text = audit_entry_stored(&a, req, NULL);
 	store_audit_next(l, project, "system_event", text, a.time_us);
 	mem_free(text);
 }

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "keys.h"
+#include "audit.h"
 #include "sinks.h"
 #include "wake.h"
 
@@ -50,8 +51,10 @@ struct link {
 	int logged_down;
 	int setup_failed; /* AUTH or SELECT refused on this connection */
 	/* link_audit_next: the entry the next audited script appends. */
-	char *audit_project, *audit_key, *audit_entry, *audit_attrs;
-	struct sinks *sinks; /* where entries are exported (sinks.h) */
+	char *audit_project, *audit_key, *audit_entry;
+	int audit_log;         /* its enum audit_log_name */
+	int64_t audit_time_us; /* its timestamp (the exported message's attribute) */
+	struct sinks *sinks;   /* where entries are exported (sinks.h) */
 	/* link_watch: one more channel on the subscriber connection. */
 	const char *watch_channel;
 	link_watch_fn watch_fn;
@@ -63,10 +66,11 @@ struct link {
 struct audit_send {
 	struct link *rc;
 	enum script_id id;
-	int numkeys, argc, tries;
+	int numkeys, argc, tries, log;
+	int64_t time_us;
 	char **argv;
 	size_t *lens;
-	char *project, *key, *entry, *attrs;
+	char *project, *key, *entry;
 };
 
 struct pending {
@@ -400,7 +404,6 @@ void link_free(struct link *rc)
 	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
-	mem_free(rc->audit_attrs);
 	sinks_free(rc->sinks);
 	mem_free(rc);
 }
@@ -426,17 +429,17 @@ int link_argv(struct link *rc, link_cb cb, void *arg, int argc, const char **arg
 	return 0;
 }
 
-void link_audit_next(struct link *rc, const char *project, const char *key, const char *entry,
-		     const char *attrs)
+void link_audit_next(struct link *rc, const char *project, int log, const char *key,
+		     const char *entry, int64_t time_us)
 {
+	rc->audit_log = log;
 	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
-	mem_free(rc->audit_attrs);
 	rc->audit_project = mem_strdup(project);
 	rc->audit_key = mem_strdup(key);
 	rc->audit_entry = mem_strdup(entry);
-	rc->audit_attrs = mem_strdup(attrs);
+	rc->audit_time_us = time_us;
 }
 
 /* Where an audited script's entry goes when the call has none. */
@@ -448,20 +451,17 @@ static void audit_send_free(struct audit_send *a)
 {
 	if (a == NULL)
 		return;
-	for (int i = 0; i < a->argc; i++)
-		mem_free(a->argv[i]);
-	mem_free(a->argv);
-	mem_free(a->lens);
+	mem_free(a->argv); /* the lengths and texts are in its block */
 	mem_free(a->project);
 	mem_free(a->key);
 	mem_free(a->entry);
-	mem_free(a->attrs);
 	mem_free(a);
 }
 
 /* EVALSHA of a script: its own keys, [the audit stream and the matching
- * sinks' streams], its own arguments, [sinks version, m, attributes,
- * entry] (prelude.lua). a NULL: an audited script without an entry. */
+ * sinks' streams], its own arguments, [sinks version, m, attributes, the
+ * exported LogEntry ('' when m is 0), the stored entry] (prelude.lua). a
+ * NULL: an audited script without an entry. */
 static int send_script(struct link *rc, struct pending *p, enum script_id id, int numkeys, int argc,
 		       const char *const *argv, const size_t *lens, const struct audit_send *a)
 {
@@ -469,8 +469,18 @@ static int send_script(struct link *rc, struct pending *p, enum script_id id, in
 		return -1;
 	int au = scripts[id].audited;
 	const char *sk[AUDIT_MAX_SINKS];
-	size_t m = au && a ? sinks_match(rc->sinks, a->project, a->entry, sk, AUDIT_MAX_SINKS) : 0;
-	size_t total = (size_t)argc + 8 + m;
+	char *full = NULL, attrs[96] = "";
+	size_t m = au && a ? sinks_match(rc->sinks, a->project, a->log, a->entry, sk,
+					 AUDIT_MAX_SINKS, &full)
+			   : 0;
+	if (m) {
+		/* The attributes of an exported entry: its timestamp, as Cloud
+		 * Logging's Pub/Sub sinks set it. */
+		char ts[40];
+		audit_time(a->time_us, ts, sizeof(ts));
+		snprintf(attrs, sizeof(attrs), "{\"logging.googleapis.com/timestamp\":\"%s\"}", ts);
+	}
+	size_t total = (size_t)argc + 9 + m;
 	const char *stackv[64];
 	size_t stackl[64];
 	const char **v = total > 64 ? mem_alloc(sizeof(*v) * total) : stackv;
@@ -497,7 +507,8 @@ static int send_script(struct link *rc, struct pending *p, enum script_id id, in
 		const char *ver = sinks_version(rc->sinks);
 		PUT(ver, strlen(ver));
 		PUT(ms, strlen(ms));
-		PUT(a ? a->attrs : "", a ? strlen(a->attrs) : 0);
+		PUT(attrs, strlen(attrs));
+		PUT(full ? full : "", full ? strlen(full) : 0);
 		PUT(a ? a->entry : "", a ? strlen(a->entry) : 0);
 	}
 #undef PUT
@@ -507,6 +518,7 @@ static int send_script(struct link *rc, struct pending *p, enum script_id id, in
 		mem_free(v);
 		mem_free(l);
 	}
+	mem_free(full);
 	return r;
 }
 
@@ -536,19 +548,26 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 		a->id = id;
 		a->numkeys = numkeys;
 		a->argc = argc;
-		a->argv = mem_alloc(sizeof(*a->argv) * (size_t)(argc ? argc : 1));
-		a->lens = mem_alloc(sizeof(*a->lens) * (size_t)(argc ? argc : 1));
+		/* One block: the pointers, the lengths, then the texts. */
+		size_t n = (size_t)(argc ? argc : 1), bytes = n * (sizeof(char *) + sizeof(size_t));
+		for (int i = 0; i < argc; i++)
+			bytes += lens[i] + 1;
+		a->argv = mem_alloc(bytes);
+		a->lens = (size_t *)(a->argv + n);
+		char *text = (char *)(a->lens + n);
 		for (int i = 0; i < argc; i++) {
-			a->argv[i] = mem_alloc(lens[i] + 1);
-			memcpy(a->argv[i], argv[i], lens[i]);
-			a->argv[i][lens[i]] = '\0';
+			a->argv[i] = text;
+			memcpy(text, argv[i], lens[i]);
+			text[lens[i]] = '\0';
+			text += lens[i] + 1;
 			a->lens[i] = lens[i];
 		}
+		a->log = rc->audit_log;
+		a->time_us = rc->audit_time_us;
 		a->project = rc->audit_project;
 		a->key = rc->audit_key;
 		a->entry = rc->audit_entry;
-		a->attrs = rc->audit_attrs;
-		rc->audit_project = rc->audit_key = rc->audit_entry = rc->audit_attrs = NULL;
+		rc->audit_project = rc->audit_key = rc->audit_entry = NULL;
 		p->au = a;
 	}
 	int r = send_script(rc, p, id, numkeys, argc, argv, lens, p->au);
@@ -560,8 +579,7 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 	mem_free(rc->audit_project);
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
-	mem_free(rc->audit_attrs);
-	rc->audit_project = rc->audit_key = rc->audit_entry = rc->audit_attrs = NULL;
+	rc->audit_project = rc->audit_key = rc->audit_entry = NULL;
 	return r;
 }
 

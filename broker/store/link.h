@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct broker;
 struct link;
@@ -46,13 +47,15 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 typedef void (*link_watch_fn)(void *arg, const char *payload);
 void link_watch(struct link *rc, const char *channel, link_watch_fn fn, void *arg);
 
-/* The audit entry (text) that the next link_script of an audited script
- * (scripts.h: audited) appends to stream key of project's log in the same
- * step, and exports (a message with attributes attrs, a JSON object text)
- * to the topics of project's log sinks whose filters it matches (sinks.h);
- * one-shot, dropped by that call. */
-void link_audit_next(struct link *rc, const char *project, const char *key, const char *entry,
-		     const char *attrs);
+/* The audit entry (its stored text, audit_entry_stored) that the next
+ * link_script of an audited script (scripts.h: audited) appends to stream
+ * key of project's log (enum audit_log_name) in the same step, and exports
+ * (the LogEntry it expands to, as a message whose attribute
+ * logging.googleapis.com/timestamp is time_us) to the topics of project's
+ * log sinks whose filters it matches (sinks.h); one-shot, dropped by that
+ * call. */
+void link_audit_next(struct link *rc, const char *project, int log, const char *key,
+		     const char *entry, int64_t time_us);
 
 /* This broker process's random id: the payload of its wake-up PUBLISHes,
  * so that it can ignore its own (it wakes locally right away). */

@@ -1,6 +1,8 @@
 /* sinks.c - the store's copy of the log sinks (sinks.h). */
 #include "sinks.h"
 
+#include "audit.h"
+
 #include "keys.h"
 #include "log.h"
 #include "logfilter.h"
@@ -119,19 +121,27 @@ void sinks_load(struct sinks *s, const redisReply *ver, const redisReply *all)
 	}
 }
 
-size_t sinks_match(const struct sinks *s, const char *project, const char *entry, const char **keys,
-		   size_t max)
+size_t sinks_match(const struct sinks *s, const char *project, int log, const char *entry,
+		   const char **keys, size_t max, char **full)
 {
 	json_t *e = NULL;
 	size_t n = 0;
+	*full = NULL;
 	for (size_t i = 0; i < s->n && n < max; i++) {
 		if (strcmp(s->v[i].project, project) != 0)
 			continue;
-		if (e == NULL && (e = json_loads(entry, 0, NULL)) == NULL)
-			return 0;
+		if (e == NULL) {
+			json_t *st = json_loads(entry, 0, NULL);
+			e = audit_entry_expand(st, project, (enum audit_log_name)log);
+			json_decref(st);
+			if (e == NULL)
+				return 0;
+		}
 		if (logfilter_match(s->v[i].filter, e))
 			keys[n++] = s->v[i].log_key;
 	}
+	if (n && (*full = json_dumps(e, JSON_COMPACT)) == NULL)
+		n = 0;
 	json_decref(e);
 	return n;
 }

@@ -24,9 +24,12 @@ const char *sinks_version(const struct sinks *s);
 void sinks_load(struct sinks *s, const redisReply *ver, const redisReply *all);
 
 /* The log streams of the destination topics of project's enabled sinks
- * whose filter the entry (LogEntry JSON text) matches: up to max pointers
- * into the copy, valid until the next sinks_load. Returns how many. */
-size_t sinks_match(const struct sinks *s, const char *project, const char *entry, const char **keys,
-		   size_t max);
+ * whose filter the entry matches - the stored text of an entry of log
+ * (audit_entry_stored), matched as the LogEntry it expands to: up to max
+ * pointers into the copy, valid until the next sinks_load. Returns how
+ * many; when some, *full is that LogEntry's text (mem_alloc'd, what the
+ * sinks' topics receive), else NULL. */
+size_t sinks_match(const struct sinks *s, const char *project, int log, const char *entry,
+		   const char **keys, size_t max, char **full);
 
 #endif

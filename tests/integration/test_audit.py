@@ -71,9 +71,28 @@ class AuditCase(harness.BrokerTestCase):
         return em, jwtutil.self_signed(json.loads(base64.b64decode(k["privateKeyData"])))
 
     def entries(self, project, log="activity"):
+        """The entries of PROJECT's LOG as Redis holds them: the stored form
+        (without what entries:list derives: logName, resource, ...)."""
         rows = harness.redis_cmd(self.rport, "XRANGE",
                                  "rn:v1:audit:%s:%s" % (project, log), "-", "+")
         return [json.loads(dict(zip(f[::2], f[1::2]))[b"e"]) for _, f in rows or []]
+
+    def listed(self, project, log="activity"):
+        """The same entries as entries:list gives them (whole LogEntries),
+        oldest first. (A read that Data Access logs may log itself.)"""
+        out, tok = [], None
+        for _ in range(100):
+            body = {"resourceNames": ["projects/" + project], "pageSize": 1000,
+                    "filter": 'logName="projects/%s/logs/cloudaudit.googleapis.com%%2F%s"'
+                    % (project, log)}
+            if tok:
+                body["pageToken"] = tok
+            js = self.assertOk(self.call("POST", "/v2/entries:list", body))
+            out += js.get("entries", [])
+            tok = js.get("nextPageToken")
+            if not tok:
+                return out
+        self.fail("entries:list did not end")
 
 
 class AuditTest(AuditCase):
@@ -171,10 +190,35 @@ class AuditTest(AuditCase):
             self.assertIs(pp["authorizationInfo"][0]["granted"], True)
             self.assertEqual(pp["requestMetadata"]["callerIp"], "127.0.0.1", name)
             self.assertEqual(pp["requestMetadata"]["callerSuppliedUserAgent"], "audit-test/1.0")
-            self.assertEqual(e["logName"],
-                             "projects/%s/logs/cloudaudit.googleapis.com%%2Factivity" % p)
+            self.assertNotIn("logName", e, "stored without what entries:list derives")
             self.assertEqual(e["severity"], "NOTICE")
             self.assertRegex(e["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        # entries:list gives each whole: what the stored form leaves out is
+        # derived again from the log, the project and the entry.
+        stored = {e["insertId"]: e for e in self.entries(p)}
+        kinds = {"topics": "pubsub_topic", "subscriptions": "pubsub_subscription",
+                 "serviceAccounts": "service_account"}
+        listed = self.listed(p)
+        self.assertEqual([e["insertId"] for e in listed], list(stored))
+        for e in listed:
+            pp, st = e["protoPayload"], stored[e["insertId"]]
+            self.assertEqual(e["logName"],
+                             "projects/%s/logs/cloudaudit.googleapis.com%%2Factivity" % p)
+            self.assertEqual(e["receiveTimestamp"], e["timestamp"])
+            self.assertEqual(pp["requestMetadata"]["requestAttributes"]["time"], e["timestamp"])
+            self.assertEqual(pp["@type"], "type.googleapis.com/google.cloud.audit.AuditLog")
+            self.assertIn(pp["serviceName"], ("pubsub.googleapis.com", "iam.googleapis.com",
+                                              "logging.googleapis.com",
+                                              "cloudresourcemanager.googleapis.com"))
+            rn = pp["resourceName"].split("/")
+            kind = kinds.get(rn[2], "project") if len(rn) > 3 else "project"
+            self.assertEqual(e["resource"]["type"], kind, pp["resourceName"])
+            self.assertEqual(e["resource"]["labels"]["project_id"], p)
+            self.assertEqual(pp["authorizationInfo"][0]["resource"],
+                             st["protoPayload"]["authorizationInfo"][0].get(
+                                 "resource", pp["resourceName"]))
+            for k in ("methodName", "resourceName", "authenticationInfo"):
+                self.assertEqual(pp[k], st["protoPayload"][k])
         # A change that does not happen has an entry that says so: ERROR,
         # with the status of the answer, and no response.
         before = len(self.entries(p))

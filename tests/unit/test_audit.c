@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "mem.h"
 
 static const char *str(json_t *o, const char *path)
 {
@@ -142,12 +143,105 @@ static void secrets_never_recorded(void **state)
 	json_decref(sub);
 }
 
+/* The stored form expands to exactly the entry (text and key order), for
+ * each log, resource kind, a failure, a foreign service, an
+ * authorizationInfo resource of its own, no caller metadata; and it is
+ * shorter. An entry stored whole (the form before) expands to itself. */
+static void stored_form_expands_to_the_entry(void **state)
+{
+	(void)state;
+	const char *req =
+		"{\"name\":\"projects/P/subscriptions/S\",\"topic\":\"projects/P/topics/T\"}";
+	struct audit_call calls[] = {
+		{ .log = AUDIT_LOG_ACTIVITY,
+		  .write = 1,
+		  .method_name = "google.pubsub.v1.Publisher.CreateTopic",
+		  .project = "P",
+		  .resource_name = "projects/P/topics/T",
+		  .principal = "serviceAccount:robot@P.iam.regnotify",
+		  .permission = "pubsub.topics.create",
+		  .granted = 1,
+		  .caller_ip = "10.0.0.1:5",
+		  .user_agent = "wrk",
+		  .time_us = 1593533687593398LL,
+		  .insert_id = "a1",
+		  .request_type = "google.pubsub.v1.Topic",
+		  .response_type = "google.pubsub.v1.Topic" },
+		{ .log = AUDIT_LOG_DATA_ACCESS,
+		  .method_name = "google.pubsub.v1.Subscriber.GetSubscription",
+		  .project = "P",
+		  .resource_name = "projects/P/subscriptions/S",
+		  .permission = "pubsub.subscriptions.get",
+		  .granted = 1,
+		  .user_agent = "ua \"quoted\"",
+		  .time_us = 1,
+		  .insert_id = "a2" },
+		{ .log = AUDIT_LOG_POLICY,
+		  .service = "iam.googleapis.com",
+		  .method_name = "google.iam.admin.v1.CreateServiceAccountKey",
+		  .project = "P",
+		  .resource_name = "projects/P/serviceAccounts/x@P.iam.regnotify",
+		  .permission = "iam.serviceAccountKeys.create",
+		  .auth_resource = "projects/P",
+		  .caller_ip = "[::1]:9",
+		  .time_us = 2,
+		  .insert_id = "a3",
+		  .status_code = 7,
+		  .status_message = "Permission denied" },
+		{ .log = AUDIT_LOG_SYSTEM_EVENT,
+		  .write = 1,
+		  .method_name = "InternalExpireInactiveSubscription",
+		  .project = "P",
+		  .resource_name = "projects/P/subscriptions/S",
+		  .time_us = 3,
+		  .insert_id = "a4" },
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		const struct audit_call *a = &calls[i];
+		const char *rq = i == 1 ? NULL : req, *rs = i == 0 ? req : NULL;
+		char *full = audit_entry_text(a, rq, rs), *stored = audit_entry_stored(a, rq, rs);
+		assert_true(strlen(stored) < strlen(full));
+		assert_null(strstr(stored, "logName"));
+		assert_null(strstr(stored, "receiveTimestamp"));
+		json_t *st = json_loads(stored, 0, NULL);
+		assert_non_null(st);
+		json_t *e = audit_entry_expand(st, "P", a->log);
+		char *back = json_dumps(e, JSON_COMPACT);
+		assert_string_equal(back, full);
+		free(back);
+		json_decref(e);
+		/* Stored whole: kept as it is. */
+		json_t *whole = json_loads(full, 0, NULL);
+		e = audit_entry_expand(whole, "P", a->log);
+		back = json_dumps(e, JSON_COMPACT);
+		assert_string_equal(back, full);
+		free(back);
+		json_decref(e);
+		json_decref(whole);
+		json_decref(st);
+		mem_free(full);
+		mem_free(stored);
+	}
+	assert_null(audit_entry_expand(NULL, "P", AUDIT_LOG_ACTIVITY));
+	char ts[40];
+	audit_time(0, ts, sizeof(ts));
+	assert_string_equal(ts, "1970-01-01T00:00:00.000000Z");
+	audit_time(951782400000001LL, ts, sizeof(ts)); /* 2000-02-29 */
+	assert_string_equal(ts, "2000-02-29T00:00:00.000001Z");
+	audit_time(1798761599999999LL, ts, sizeof(ts));
+	assert_string_equal(ts, "2026-12-31T23:59:59.999999Z");
+	assert_int_equal(audit_log_by_id("data_access"), AUDIT_LOG_DATA_ACCESS);
+	assert_int_equal(audit_log_by_id("policy"), AUDIT_LOG_POLICY);
+	assert_int_equal(audit_log_by_id("nope"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_topic_sample),
 		cmocka_unit_test(severities_and_resources),
 		cmocka_unit_test(secrets_never_recorded),
+		cmocka_unit_test(stored_form_expands_to_the_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

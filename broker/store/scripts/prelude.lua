@@ -10,20 +10,23 @@ local IAM_CHANNEL = 'rn:v1:iam'
 -- Audited scripts (their KEYS line ends with "audit-log"): the call's
 -- audit entry goes to that stream in the same step as the change, and to
 -- the topic of every log sink whose filter it matches (store/sinks.c).
--- The link appends (store/link.c link_script):
+-- The link appends (store/link.c send_script):
 --   KEYS: ..., audit-log, then m sink topics' log streams
---   ARGV: ..., sinks-version, m, message-attributes, entry ('' for none)
--- A broker whose sinks version is not Redis' gets {'AUDIT_STALE', ver,
--- {project, {name, json, ...}, ...}} before anything changes, reloads its
--- sinks and resends (the check embed.cmake puts after this prelude). The
--- streams are indexed for the sweeper's retention (keys.h KEYS_AUDIT,
+--   ARGV: ..., sinks-version, m, message-attributes, exported LogEntry
+--         ('' when m is 0), stored entry ('' for none)
+-- The log keeps the stored form (model/audit.c audit_entry_stored: what
+-- entries:list derives again is left out); the sinks' topics get the whole
+-- LogEntry. A broker whose sinks version is not Redis' gets {'AUDIT_STALE',
+-- ver, {project, {name, json, ...}, ...}} before anything changes, reloads
+-- its sinks and resends (the check embed.cmake puts after this prelude).
+-- The streams are indexed for the sweeper's retention (keys.h KEYS_AUDIT,
 -- KEYS_ALL_AUDITS, KEYS_SINKS_*).
 local SINKS_VER, SINKS_PROJECTS = 'rn:v1:sinks:ver', 'rn:v1:sinks:projects'
 local function sinks_hash(p) return 'rn:v1:project:' .. p .. ':sinks' end
 local function audit_stale()
   if ARGV[#ARGV] == '' then return nil end
   local v = redis.call('GET', SINKS_VER) or '0'
-  if v == ARGV[#ARGV - 3] then return nil end
+  if v == ARGV[#ARGV - 4] then return nil end
   local all = {}
   for _, p in ipairs(redis.call('SMEMBERS', SINKS_PROJECTS)) do
     all[#all + 1] = p
@@ -34,14 +37,19 @@ end
 local function audit_add()
   local e = ARGV[#ARGV]
   if e == '' then return end
-  local m = tonumber(ARGV[#ARGV - 2])
+  local m = tonumber(ARGV[#ARGV - 3])
   local log = KEYS[#KEYS - m]
-  redis.call('XADD', log, '*', 'e', e)
-  redis.call('SADD', 'rn:v1:audits', log)
+  -- A stream is indexed once, when its first entry makes it (streams stay
+  -- when trimmed empty, and nothing takes them out of the index).
+  if not redis.call('XADD', log, 'NOMKSTREAM', '*', 'e', e) then
+    redis.call('XADD', log, '*', 'e', e)
+    redis.call('SADD', 'rn:v1:audits', log)
+  end
   for i = #KEYS - m + 1, #KEYS do
     -- A sink whose topic is gone exports nothing (NOMKSTREAM: no topic,
     -- no stream); its entries stay in the log.
-    if redis.call('XADD', KEYS[i], 'NOMKSTREAM', '*', 'd', e, 'a', ARGV[#ARGV - 1]) then
+    if redis.call('XADD', KEYS[i], 'NOMKSTREAM', '*', 'd', ARGV[#ARGV - 1],
+                  'a', ARGV[#ARGV - 2]) then
       redis.call('PUBLISH', 'rn:v1:wake:' .. KEYS[i]:match('^rn:v1:{(.+)}:log$'), '')
     end
   end
