@@ -6,6 +6,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libevent-dev libjansson-dev libhiredis-dev
       libnng-dev libcurl4-openssl-dev libssl-dev libcmocka-dev redis-server redis-tools
+      libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
       python3 curl)
 # Test-only: the end-to-end tests push images with skopeo to a real docker-registry;
 # man-db checks the man pages.
