@@ -1,0 +1,36 @@
+/* grpc_rpc.h - the gRPC methods the endpoint serves, each transcoded to
+ * the REST route its google.api.http rule names (pubsub.proto,
+ * iam_policy.proto): the request message's JSON (pbjson.h) becomes the
+ * body ("*") or the query, its resource-name fields the path. So a gRPC
+ * call runs the same gate and handler as the REST call (docs/grpc.md).
+ * Pure: any thread. */
+#ifndef RN_GRPC_RPC_H
+#define RN_GRPC_RPC_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+struct grpc_rpc {
+	const char *path; /* "/google.pubsub.v1.Publisher/CreateTopic" */
+	int method;       /* router.h M_* */
+	const char *tmpl; /* "/v1/{topic}:publish": JSON field paths in braces */
+	int body;         /* 1: the request's JSON is the body (rule body "*") */
+	const ProtobufCMessageDescriptor *request, *response;
+	int streaming; /* StreamingPull: bidirectional, not transcoded */
+};
+
+/* Every method (n of them). */
+const struct grpc_rpc *grpc_rpc_table(size_t *n);
+
+/* The method of a gRPC :path, or NULL (UNIMPLEMENTED). */
+const struct grpc_rpc *grpc_rpc_find(const char *path);
+
+/* The REST "path?query" of request JSON req under r's rule into buf: the
+ * template's fields (percent-encoded but for '/'), then - without a body -
+ * the request's other scalar fields as query parameters ("pageSize=10").
+ * Returns 0, or -1 with err ("topic" is empty, the name is too long). */
+int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t n, char *err,
+		       size_t errn);
+
+#endif
