@@ -277,6 +277,8 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 		char nhost[256] = "";
 		if (!config_is_loopback(cfg->listen_host))
 			off = cfg->listen_host;
+		else if (cfg->grpc_port && !config_is_loopback(cfg->grpc_host))
+			off = cfg->grpc_host;
 		else if (strncmp(cfg->nng_listen, "tcp://", 6) == 0 ||
 			 strncmp(cfg->nng_listen, "tls+tcp://", 10) == 0) {
 			int port;

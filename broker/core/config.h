@@ -27,6 +27,8 @@ struct config {
 	int listen_port;
 	char metrics_host[256]; /* --metrics-listen; metrics_port 0: off */
 	int metrics_port;
+	char grpc_host[256]; /* --grpc-listen; grpc_port 0: off */
+	int grpc_port;
 	/* Client-library protocol (transport/reqrep.c). */
 	char nng_listen[512];
 	char nng_tls_cert_key[512];

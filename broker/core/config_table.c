@@ -58,6 +58,30 @@ static void show_metrics_listen(const struct config *cfg, char *buf, size_t n)
 		 cfg->metrics_port);
 }
 
+static int set_grpc_listen(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	cfg->grpc_port = 0;
+	cfg->grpc_host[0] = '\0';
+	if (v[0] == '\0')
+		return 0;
+	if (config_parse_listen(v, cfg->grpc_host, sizeof(cfg->grpc_host), &cfg->grpc_port) ||
+	    cfg->grpc_port == 0) {
+		snprintf(err, errlen, "invalid grpc_listen '%s': expected HOST:PORT", v);
+		return -1;
+	}
+	return 0;
+}
+
+static void show_grpc_listen(const struct config *cfg, char *buf, size_t n)
+{
+	if (cfg->grpc_port == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	int v6 = strchr(cfg->grpc_host, ':') != NULL;
+	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", cfg->grpc_host, v6 ? "]" : "", cfg->grpc_port);
+}
+
 static void show_listen(const struct config *cfg, char *buf, size_t n)
 {
 	int v6 = strchr(cfg->listen_host, ':') != NULL;
@@ -205,6 +229,15 @@ const struct option_def config_options[] = {
 	  .help = "a loopback-only port that serves GET /metrics without a permission check "
 		  "(for a local Prometheus agent); empty: off, /metrics only on listen, where it "
 		  "needs regnotify.metrics.get" },
+	{ .name = "grpc_listen",
+	  .type = OPT_CUSTOM,
+	  FIELD(grpc_host),
+	  .def = "",
+	  .metavar = "HOST:PORT",
+	  .set = set_grpc_listen,
+	  .show = show_grpc_listen,
+	  .help = "a port of its own for the gRPC endpoint (google.pubsub.v1 and "
+		  "google.iam.v1 over HTTP/2 without TLS, docs/grpc.md); empty: off" },
 	{ .name = "nng_listen",
 	  .type = OPT_STRING,
 	  FIELD(nng_listen),

@@ -13,7 +13,8 @@ enum http_method { M_GET = 1, M_PUT = 2, M_POST = 4, M_PATCH = 8, M_DELETE = 16 
 /* Transports a route is served on (bits; call_ops.transport is one). */
 #define VIA_HTTP 1u
 #define VIA_NNG 2u
-#define VIA_ALL (VIA_HTTP | VIA_NNG)
+#define VIA_GRPC 8u
+#define VIA_ALL (VIA_HTTP | VIA_NNG | VIA_GRPC)
 /* The loopback --metrics-listen port: only routes that name it (not in
  * VIA_ALL), and without a permission check. */
 #define VIA_METRICS 4u

@@ -129,6 +129,23 @@ static int put_enc(char *buf, size_t n, size_t *o, const char *s, size_t len, in
 	return 0;
 }
 
+void grpc_rpc_strip_path_fields(const struct grpc_rpc *r, json_t *req)
+{
+	for (const char *t = r->tmpl ? strchr(r->tmpl, '{') : NULL; t; t = strchr(t + 1, '{')) {
+		const char *end = strchr(t, '}');
+		char field[64];
+		snprintf(field, sizeof(field), "%.*s", (int)(end - t - 1), t + 1);
+		char *dot = strrchr(field, '.');
+		json_t *parent = req;
+		if (dot) {
+			*dot = '\0';
+			parent = at(req, field);
+		}
+		if (json_is_object(parent))
+			json_object_del(parent, dot ? dot + 1 : field);
+	}
+}
+
 int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t n, char *err,
 		       size_t errn)
 {

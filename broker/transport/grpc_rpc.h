@@ -33,4 +33,9 @@ const struct grpc_rpc *grpc_rpc_find(const char *path);
 int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t n, char *err,
 		       size_t errn);
 
+/* Takes the fields the template binds out of req (the rule's body "*" is
+ * every field the path does not bind): "topic" of a publish, "name"
+ * inside "subscription" of an update. */
+void grpc_rpc_strip_path_fields(const struct grpc_rpc *r, json_t *req);
+
 #endif

@@ -87,6 +87,8 @@ static void bad_values(void **state)
 		{ "--pull-wait", "10" },
 		{ "--retention-interval", "0s" },
 		{ "--bogus", "1" },
+		{ "--grpc-listen", "nonsense" },
+		{ "--grpc-listen", "127.0.0.1:0" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
@@ -95,6 +97,11 @@ static void bad_values(void **state)
 		assert_null(strchr(err, '\n'));
 	}
 	assert_int_equal(load(&cfg, err, 1, "--listen"), -1);
+	/* A gRPC port off loopback needs access control, as --listen does. */
+	assert_int_equal(load(&cfg, err, 4, "--grpc-listen", "0.0.0.0:8087", "--auth", "off"), -1);
+	assert_non_null(strstr(err, "0.0.0.0"));
+	assert_int_equal(load(&cfg, err, 2, "--grpc-listen", "127.0.0.1:8087"), 0);
+	assert_int_equal(cfg.grpc_port, 8087);
 }
 
 static void layers(void **state)

@@ -54,6 +54,26 @@ static void transcoding(void **state)
 		"/v1/projects/p/topics/t%3Fx%3D1%23y%3Az");
 }
 
+/* Body "*" is every field the path does not bind. */
+static void body_fields(void **state)
+{
+	(void)state;
+	json_t *v = json_loads("{\"topic\":\"projects/p/topics/t\",\"messages\":[]}", 0, NULL);
+	grpc_rpc_strip_path_fields(grpc_rpc_find("/google.pubsub.v1.Publisher/Publish"), v);
+	assert_null(json_object_get(v, "topic"));
+	assert_non_null(json_object_get(v, "messages"));
+	json_decref(v);
+	v = json_loads("{\"subscription\":{\"name\":\"n\",\"ackDeadlineSeconds\":20},"
+		       "\"updateMask\":\"ackDeadlineSeconds\"}",
+		       0, NULL);
+	grpc_rpc_strip_path_fields(grpc_rpc_find("/google.pubsub.v1.Subscriber/UpdateSubscription"),
+				   v);
+	assert_null(json_object_get(json_object_get(v, "subscription"), "name"));
+	assert_non_null(json_object_get(json_object_get(v, "subscription"), "ackDeadlineSeconds"));
+	assert_non_null(json_object_get(v, "updateMask"));
+	json_decref(v);
+}
+
 static void refusals(void **state)
 {
 	(void)state;
@@ -129,6 +149,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(transcoding),
+		cmocka_unit_test(body_fields),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(every_method_has_its_route),
 	};

@@ -1,0 +1,24 @@
+/* grpc.h - the gRPC endpoint (h2c; docs/grpc.md): google.pubsub.v1
+ * Publisher and Subscriber and google.iam.v1.IAMPolicy, each unary call
+ * transcoded to its REST route (grpc_rpc.h) for the same gate and
+ * handlers. nghttp2 on the broker's loop; no threads. */
+#ifndef RN_GRPC_H
+#define RN_GRPC_H
+
+#include <event2/util.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct broker;
+struct grpc_srv;
+
+/* Listens on b->cfg.grpc_host:grpc_port (nothing when the port is 0) and
+ * registers the module (quiesce: GOAWAY; stop: close and free). Returns 0,
+ * or -1 after logging why. Loop thread, before the loop runs. */
+int grpc_start(struct broker *b);
+
+/* Serves an accepted socket as HTTP/2, the already-read bytes first. */
+void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
+		       const void *already, size_t already_len);
+
+#endif

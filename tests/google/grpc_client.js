@@ -1,0 +1,78 @@
+// Google's official Pub/Sub client (@google-cloud/pubsub, gRPC) against
+// regnotifyd's gRPC endpoint with PUBSUB_EMULATOR_HOST (tests/integration/
+// test_grpc.py). Prints one JSON line of what happened; every step is
+// bounded by a timeout so nothing hangs.
+//   node grpc_client.js PROJECT full|auth
+'use strict';
+const {PubSub, v1} = require('@google-cloud/pubsub');
+const grpc = require('@grpc/grpc-js');
+
+const [project, mode] = process.argv.slice(2);
+const out = {};
+const codeOf = async (p) => { try { await p; return 0; } catch (e) { return e.code; } };
+const within = (ms, p) => Promise.race([p, new Promise((_, rej) =>
+  setTimeout(() => rej(Object.assign(new Error('timeout'), {code: 'TIMEOUT'})), ms))]);
+
+async function full() {
+  const ps = new PubSub({projectId: project});
+  const [topic] = await ps.createTopic('grpc-topic');
+  out.topic = topic.name;
+  out.duplicate = await codeOf(ps.createTopic('grpc-topic'));
+  out.missing = await codeOf(ps.topic('no-such-topic').getMetadata());
+  out.invalid = await codeOf(ps.createTopic('x'));
+  const [meta] = await topic.getMetadata();
+  out.meta_name = meta.name;
+  const [topics] = await ps.getTopics();
+  out.topics = topics.map((t) => t.name);
+  const [sub] = await topic.createSubscription('grpc-sub', {ackDeadlineSeconds: 30});
+  const [smeta] = await sub.getMetadata();
+  out.sub_topic = smeta.topic;
+  out.sub_deadline = smeta.ackDeadlineSeconds;
+  // 1,000 messages through the library's batching.
+  const ids = await Promise.all(Array.from({length: 1000}, (_, i) =>
+    topic.publishMessage({data: Buffer.from('m' + i), attributes: {i: String(i)}})));
+  out.published = new Set(ids).size;
+  // Unary Pull + Acknowledge (the generated client).
+  const sc = new v1.SubscriberClient({servicePath: process.env.HOST, port: process.env.PORT,
+    sslCreds: grpc.credentials.createInsecure()});
+  const got = new Set();
+  for (let i = 0; i < 50 && got.size < 1000; i++) {
+    const [r] = await sc.pull({subscription: sub.name, maxMessages: 500});
+    const msgs = r.receivedMessages || [];
+    msgs.forEach((m) => got.add(m.message.data.toString()));
+    if (msgs.length) await sc.acknowledge({subscription: sub.name, ackIds: msgs.map((m) => m.ackId)});
+  }
+  out.received = got.size;
+  out.attr_ok = got.has('m999');
+  const [after] = await sc.pull({subscription: sub.name, maxMessages: 10, returnImmediately: true});
+  out.after_ack = (after.receivedMessages || []).length;
+  // StreamingPull is not served yet: the library gets UNIMPLEMENTED at once.
+  out.streaming = await within(20000, new Promise((resolve) => {
+    const s = ps.subscription('grpc-sub');
+    s.on('error', (e) => { s.close().catch(() => {}); resolve(e.code); });
+    s.on('message', () => {});
+  })).catch((e) => e.code);
+  // An unknown method: UNIMPLEMENTED at once.
+  const raw = new grpc.Client(process.env.HOST + ':' + process.env.PORT,
+    grpc.credentials.createInsecure());
+  out.unknown = await within(10000, new Promise((resolve) => {
+    raw.makeUnaryRequest('/google.pubsub.v1.Publisher/NoSuchMethod', (x) => x, (x) => x,
+      Buffer.alloc(0), (err) => resolve(err ? err.code : 0));
+  })).catch((e) => e.code);
+  raw.close();
+  await sc.close();
+  out.delete_sub = await codeOf(sub.delete());
+  out.delete_topic = await codeOf(topic.delete());
+  out.deleted_get = await codeOf(topic.getMetadata());
+  await ps.close();
+}
+
+async function auth() {
+  const ps = new PubSub({projectId: project});
+  out.unauthenticated = await codeOf(within(20000, ps.createTopic('grpc-topic')));
+  await ps.close();
+}
+
+(mode === 'auth' ? auth() : full())
+  .then(() => { console.log(JSON.stringify(out)); process.exit(0); })
+  .catch((e) => { out.error = String(e.code) + ' ' + e.message; console.log(JSON.stringify(out)); process.exit(1); });
