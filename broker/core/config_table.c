@@ -25,19 +25,39 @@ static int set_listen(struct config *cfg, const char *v, char *err, size_t errle
 	return 0;
 }
 
-static int set_metrics_listen(struct config *cfg, const char *v, char *err, size_t errlen)
+/* An optional HOST:PORT option (name): "" turns it off (port 0). */
+static int set_optional_listen(const char *name, const char *v, char *host, size_t hostn, int *port,
+			       char *err, size_t errlen)
 {
-	cfg->metrics_port = 0;
-	cfg->metrics_host[0] = '\0';
+	*port = 0;
+	host[0] = '\0';
 	if (v[0] == '\0')
 		return 0;
-	if (config_parse_listen(v, cfg->metrics_host, sizeof(cfg->metrics_host),
-				&cfg->metrics_port) ||
-	    cfg->metrics_port == 0) {
-		snprintf(err, errlen, "invalid metrics_listen '%s': expected HOST:PORT", v);
+	if (config_parse_listen(v, host, hostn, port) || *port == 0) {
+		snprintf(err, errlen, "invalid %s '%s': expected HOST:PORT", name, v);
 		return -1;
 	}
-	if (!config_is_loopback(cfg->metrics_host)) {
+	return 0;
+}
+
+/* HOST:PORT ([v6]:PORT) of a listener; "" for an optional one that is
+ * off (port 0). */
+static void show_hostport(const char *host, int port, int optional, char *buf, size_t n)
+{
+	if (optional && port == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	int v6 = strchr(host, ':') != NULL;
+	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+static int set_metrics_listen(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (set_optional_listen("metrics_listen", v, cfg->metrics_host, sizeof(cfg->metrics_host),
+				&cfg->metrics_port, err, errlen) != 0)
+		return -1;
+	if (cfg->metrics_port && !config_is_loopback(cfg->metrics_host)) {
 		snprintf(err, errlen,
 			 "invalid metrics_listen '%s': /metrics without a permission check is "
 			 "served on loopback only",
@@ -49,44 +69,23 @@ static int set_metrics_listen(struct config *cfg, const char *v, char *err, size
 
 static void show_metrics_listen(const struct config *cfg, char *buf, size_t n)
 {
-	if (cfg->metrics_port == 0) {
-		buf[0] = '\0';
-		return;
-	}
-	int v6 = strchr(cfg->metrics_host, ':') != NULL;
-	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", cfg->metrics_host, v6 ? "]" : "",
-		 cfg->metrics_port);
+	show_hostport(cfg->metrics_host, cfg->metrics_port, 1, buf, n);
 }
 
 static int set_grpc_listen(struct config *cfg, const char *v, char *err, size_t errlen)
 {
-	cfg->grpc_port = 0;
-	cfg->grpc_host[0] = '\0';
-	if (v[0] == '\0')
-		return 0;
-	if (config_parse_listen(v, cfg->grpc_host, sizeof(cfg->grpc_host), &cfg->grpc_port) ||
-	    cfg->grpc_port == 0) {
-		snprintf(err, errlen, "invalid grpc_listen '%s': expected HOST:PORT", v);
-		return -1;
-	}
-	return 0;
+	return set_optional_listen("grpc_listen", v, cfg->grpc_host, sizeof(cfg->grpc_host),
+				   &cfg->grpc_port, err, errlen);
 }
 
 static void show_grpc_listen(const struct config *cfg, char *buf, size_t n)
 {
-	if (cfg->grpc_port == 0) {
-		buf[0] = '\0';
-		return;
-	}
-	int v6 = strchr(cfg->grpc_host, ':') != NULL;
-	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", cfg->grpc_host, v6 ? "]" : "", cfg->grpc_port);
+	show_hostport(cfg->grpc_host, cfg->grpc_port, 1, buf, n);
 }
 
 static void show_listen(const struct config *cfg, char *buf, size_t n)
 {
-	int v6 = strchr(cfg->listen_host, ':') != NULL;
-	snprintf(buf, n, "%s%s%s:%d", v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "",
-		 cfg->listen_port);
+	show_hostport(cfg->listen_host, cfg->listen_port, 0, buf, n);
 }
 
 static int set_redis(struct config *cfg, const char *v, char *err, size_t errlen)
