@@ -322,6 +322,25 @@ static char *dup_str(const char *s, size_t n)
 	return p;
 }
 
+/* An optional ".digits" (1 to 9) at *p as nanoseconds; *p moves past it. */
+static int parse_fraction(const char **p, int32_t *ns)
+{
+	const char *s = *p;
+	int digits = 0;
+	*ns = 0;
+	if (*s != '.')
+		return 0;
+	for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+		if (digits < 9)
+			*ns = *ns * 10 + (*s - '0');
+	if (digits == 0 || digits > 9)
+		return -1;
+	for (; digits < 9; digits++)
+		*ns *= 10;
+	*p = s;
+	return 0;
+}
+
 /* Parses an RFC 3339 time ("2026-12-03T10:00:00.5Z", "+01:00" offsets). */
 static int parse_rfc3339(const char *s, int64_t *secs, int32_t *nanos)
 {
@@ -334,17 +353,9 @@ static int parse_rfc3339(const char *s, int64_t *secs, int32_t *nanos)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	const char *p = s + 19;
-	int32_t ns = 0;
-	if (*p == '.') {
-		int digits = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 9)
-				ns = ns * 10 + (*p - '0');
-		if (digits == 0 || digits > 9)
-			return -1;
-		for (; digits < 9; digits++)
-			ns *= 10;
-	}
+	int32_t ns;
+	if (parse_fraction(&p, &ns) != 0)
+		return -1;
 	int64_t off = 0;
 	if (*p == 'Z' || *p == 'z') {
 		p++;
@@ -374,17 +385,11 @@ static int parse_duration(const char *s, int64_t *secs, int32_t *nanos)
 	long long whole = strtoll(p, &end, 10);
 	if (end == p || errno)
 		return -1;
-	int32_t ns = 0;
-	if (*end == '.') {
-		int digits = 0;
-		for (end++; *end >= '0' && *end <= '9'; end++, digits++)
-			if (digits < 9)
-				ns = ns * 10 + (*end - '0');
-		if (digits == 0 || digits > 9)
-			return -1;
-		for (; digits < 9; digits++)
-			ns *= 10;
-	}
+	int32_t ns;
+	const char *q = end;
+	if (parse_fraction(&q, &ns) != 0)
+		return -1;
+	end = (char *)q;
 	if (strcmp(end, "s") != 0)
 		return -1;
 	*secs = neg ? -whole : whole;
