@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 			goto out;
 		broker_add_module(b, &embed_module, sig.embed);
 	}
-	if (reqrep_start(b) != 0 || http_start(b) != 0 || grpc_start(b) != 0)
+	if (reqrep_start(b) != 0 || grpc_start(b) != 0 || http_start(b) != 0)
 		goto out;
 	b->link = link_new(b);
 	broker_add_module(b, &link_module, b);

@@ -102,6 +102,9 @@ static void ack_like(struct call *c, int modack)
 		snprintf(idbuf[2 * i + 1], 64, "%ld", attempt);
 		attempts[k++] = idbuf[2 * i + 1];
 	}
+	for (size_t i = 0; i < k && c->b->lease_seen; i++)
+		c->b->lease_seen(c->b->lease_seen_arg, sub,
+				 json_string_value(json_array_get(ids, i)), modack ? (long)dl : -1);
 	int64_t now = broker_now_ms();
 	int rc = modack ? store_modack(c->b->link, sub, now, (long)dl, ack_ids, attempts, k,
 				       on_acked, c)

@@ -309,7 +309,7 @@ static void run_pull(struct call *c)
 {
 	struct pull_state *ps = c->state;
 	ps->wake_seq = c->b->waiters->seq;
-	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, on_pulled, c) != 0)
+	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, on_pulled, c) != 0)
 		api_not_queued(c);
 }
 

@@ -51,9 +51,15 @@ struct broker {
 	struct wake *wake;                 /* core/wake.c: publish observers */
 	const struct gate_auth *gate_auth; /* core/gate.c: the access-control steps */
 	struct auth *auth;                 /* auth/: keys, tokens and policies */
+	struct grpc_srv *grpc;             /* transport/grpc.c: HTTP/2 connections */
 	/* api/audit.c: sees every answer before it is sent (audit entries
 	 * of failed, refused and Data Access calls); NULL: none. */
 	void (*call_done)(struct call *c, int status, const char *text, size_t len);
+	/* transport/grpc_stream.c: sees each well-formed ackId of an
+	 * acknowledge (deadline_s -1) or modifyAckDeadline of subscription
+	 * sub ("p/s"), for StreamingPull's flow control; NULL: none. */
+	void (*lease_seen)(void *arg, const char *sub, const char *ack_id, long deadline_s);
+	void *lease_seen_arg;
 	struct {
 		const struct module_ops *ops;
 		void *state;

@@ -73,6 +73,9 @@ struct call {
 	void (*state_free)(void *);
 	struct call *next; /* parked pulls (api/pull.c) */
 	int tries;         /* read-modify-write retries (patches) */
+	/* transport/grpc_stream.c: a StreamingPull's pull leases for the
+	 * stream's ack deadline, not the subscription's (0). */
+	long lease_ms;
 };
 
 /* A new call counted in b->inflight. srv and conn are the transport's

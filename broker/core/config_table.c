@@ -217,7 +217,8 @@ const struct option_def config_options[] = {
 	  .metavar = "HOST:PORT",
 	  .set = set_listen,
 	  .show = show_listen,
-	  .help = "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz)" },
+	  .help = "HTTP listen address HOST:PORT (Pub/Sub REST API, /healthz, /readyz; "
+		  "gRPC for connections that open with HTTP/2)" },
 	{ .name = "metrics_listen",
 	  .type = OPT_CUSTOM,
 	  FIELD(metrics_host),
@@ -236,7 +237,8 @@ const struct option_def config_options[] = {
 	  .set = set_grpc_listen,
 	  .show = show_grpc_listen,
 	  .help = "a port of its own for the gRPC endpoint (google.pubsub.v1 and "
-		  "google.iam.v1 over HTTP/2 without TLS, docs/grpc.md); empty: off" },
+		  "google.iam.v1 over HTTP/2 without TLS, docs/grpc.md; listen serves it "
+		  "too, to connections that open with HTTP/2); empty: off" },
 	{ .name = "nng_listen",
 	  .type = OPT_STRING,
 	  FIELD(nng_listen),

@@ -308,7 +308,7 @@ static void worker_kick(struct worker *w)
 		return; /* a completion kicks again */
 	if (room > 1000)
 		room = 1000;
-	if (store_pull(d->b->link, w->sub, now, room, on_pulled, w) == 0)
+	if (store_pull(d->b->link, w->sub, now, room, 0, on_pulled, w) == 0)
 		w->pulling = 1;
 	else
 		arm(w, REFRESH_MS);

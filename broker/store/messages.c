@@ -115,14 +115,16 @@ static const char *const *sub_keys(struct sub_keys *sk, const char *s)
 	return sk->v;
 }
 
-int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, store_cb cb, void *arg)
+int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
+	       store_cb cb, void *arg)
 {
 	struct sub_keys sk;
-	char now[32], n[16];
+	char now[32], n[16], lease[24];
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(n, sizeof(n), "%ld", max);
-	const char *args[] = { sub, now, n };
-	return store_run(l, SCRIPT_PULL, cb, arg, 4, sub_keys(&sk, sub), 3, args);
+	snprintf(lease, sizeof(lease), "%ld", lease_ms > 0 ? lease_ms : 0);
+	const char *args[] = { sub, now, n, lease };
+	return store_run(l, SCRIPT_PULL, cb, arg, 4, sub_keys(&sk, sub), 4, args);
 }
 
 /* Runs script id on sub with the fixed args and then the id columns. */

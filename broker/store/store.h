@@ -82,9 +82,11 @@ typedef void (*store_published_cb)(void *arg, redisReply *failed, redisReply **i
 int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
 		  size_t n, store_published_cb cb, void *arg);
 
-/* Leases up to max messages of subscription sub ("p/s"); decode the reply
- * with store_pulled_decode. */
-int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, store_cb cb, void *arg);
+/* Leases up to max messages of subscription sub ("p/s") for lease_ms (0:
+ * the subscription's ackDeadlineSeconds; StreamingPull's stream deadline
+ * otherwise); decode the reply with store_pulled_decode. */
+int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
+	       store_cb cb, void *arg);
 
 /* Acknowledges entry ids (n may be 0: only the subscription's existence is
  * checked). Reply {'OK'} | {'NOT_FOUND'}. */

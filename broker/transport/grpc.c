@@ -4,7 +4,7 @@
  * (grpc_rpc.c) and runs through the same gate and handler as a REST call;
  * the JSON answer becomes the response message (pbjson.c), an error the
  * grpc-status and grpc-message of its Pub/Sub status word. docs/grpc.md. */
-#include "grpc.h"
+#include "grpc_internal.h"
 
 #include "broker.h"
 #include "call.h"
@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -26,48 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* A request message may be as large as Pub/Sub's request limit, with room
- * for the framing and the message's own fields. */
-#define GRPC_MAX_REQUEST (10 * 1024 * 1024 + 64 * 1024)
-/* Output queued to one connection before nghttp2 is told to wait. */
-#define GRPC_OUT_HIGH (4 * 1024 * 1024)
-#define GRPC_MAX_STREAMS 1000
-#define GRPC_HEADER_MAX 8192
-
-struct grpc_srv {
-	struct broker *b;
-	struct evconnlistener *lis;
-	struct h2conn *conns;
-	long unflushed;
-};
-
-struct h2conn {
-	struct grpc_srv *srv;
-	struct bufferevent *bev;
-	nghttp2_session *s;
-	char peer[64];
-	struct h2stream *streams;
-	struct h2conn *prev, *next;
-	int in_recv; /* inside nghttp2_session_mem_recv: no send, no free */
-};
-
-struct h2stream {
-	struct h2conn *conn; /* NULL: the connection went away (call in flight) */
-	int32_t id;
-	char path[256];
-	char auth[GRPC_HEADER_MAX];
-	char ua[512];
-	int bad_type; /* content-type is not application/grpc */
-	struct evbuffer *in;
-	int too_large;
-	struct call *call; /* in flight */
-	/* The answer: the framed message, then the trailers. */
-	struct evbuffer *out;
-	int status;
-	char message[1024];
-	struct h2stream *prev, *next;
-};
+#include <unistd.h>
 
 static void stream_unlink(struct h2stream *st)
 {
@@ -81,16 +41,40 @@ static void stream_unlink(struct h2stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	st->prev = st->next = NULL;
+	st->conn = NULL;
 }
 
 static void stream_free(struct h2stream *st)
 {
 	stream_unlink(st);
+	if (st->timer)
+		event_free(st->timer);
+	if (st->sp)
+		grpc_spull_free(st);
 	if (st->in)
 		evbuffer_free(st->in);
 	if (st->out)
 		evbuffer_free(st->out);
 	mem_free(st);
+}
+
+void grpc_stream_unref(struct h2stream *st)
+{
+	if (--st->refs == 0 && st->conn == NULL)
+		stream_free(st);
+}
+
+/* The stream is done on the wire (closed, or its connection went away):
+ * it is freed now, or by the last call that still points at it. */
+static void stream_gone(struct h2stream *st, int broken)
+{
+	stream_unlink(st);
+	if (st->timer)
+		event_del(st->timer);
+	if (st->sp)
+		grpc_spull_closed(st, broken);
+	if (st->refs == 0)
+		stream_free(st);
 }
 
 /* ---- the answer --------------------------------------------------------- */
@@ -100,10 +84,18 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 {
 	struct h2stream *st = src->ptr;
 	(void)user;
+	size_t have = evbuffer_get_length(st->out);
+	if (have == 0 && !st->answered)
+		return NGHTTP2_ERR_DEFERRED; /* a StreamingPull between messages */
 	int n = evbuffer_remove(st->out, buf, len);
 	if (n < 0)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (evbuffer_get_length(st->out) == 0) {
+		if (!st->answered) {
+			if (st->sp)
+				grpc_spull_drained(st);
+			return n;
+		}
 		*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
 		char code[16];
 		snprintf(code, sizeof(code), "%d", st->status);
@@ -118,8 +110,6 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 	}
 	return n;
 }
-
-static void conn_flush(struct h2conn *h);
 
 /* grpc-message: percent-encoded outside printable ASCII and '%' (the gRPC
  * HTTP/2 protocol). */
@@ -140,45 +130,86 @@ static void encode_message(const char *m, char *out, size_t n)
 	out[o] = '\0';
 }
 
-/* Answers stream st: the message (NULL: none) and status code + message. */
-static void respond(struct h2stream *st, const uint8_t *msg, size_t len, int code,
-		    const char *message)
+static const nghttp2_nv response_headers[] = {
+	{ (uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE },
+	{ (uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16, NGHTTP2_NV_FLAG_NONE },
+	{ (uint8_t *)"grpc-accept-encoding", (uint8_t *)"identity", 20, 8, NGHTTP2_NV_FLAG_NONE },
+};
+
+/* Queues one framed message and, the first time, the response headers;
+ * the caller flushes. */
+static void queue_message(struct h2stream *st, const uint8_t *msg, size_t len)
 {
 	struct h2conn *h = st->conn;
+	uint8_t pre[5] = { 0, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			   (uint8_t)len };
+	evbuffer_add(st->out, pre, 5);
+	evbuffer_add(st->out, msg, len);
+	if (!st->headers_sent) {
+		st->headers_sent = 1;
+		nghttp2_data_provider prd = { .source.ptr = st, .read_callback = read_body };
+		nghttp2_submit_response(h->s, st->id, response_headers, 3, &prd);
+	} else {
+		nghttp2_session_resume_data(h->s, st->id);
+	}
+}
+
+void grpc_send_message(struct h2stream *st, const uint8_t *msg, size_t len)
+{
+	if (st->conn == NULL || st->answered)
+		return;
+	queue_message(st, msg, len);
+	grpc_conn_flush(st->conn);
+}
+
+void grpc_send_headers(struct h2stream *st)
+{
+	struct h2conn *h = st->conn;
+	if (h == NULL || st->answered || st->headers_sent)
+		return;
+	st->headers_sent = 1;
+	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = read_body };
+	nghttp2_submit_response(h->s, st->id, response_headers, 3, &prd);
+	grpc_conn_flush(h);
+}
+
+void grpc_finish(struct h2stream *st, int code, const char *message)
+{
+	struct h2conn *h = st->conn;
+	if (h == NULL || st->answered)
+		return;
+	st->answered = 1;
 	st->status = code;
 	encode_message(message ? message : "", st->message, sizeof(st->message));
-	st->out = evbuffer_new();
-	if (msg) {
-		uint8_t pre[5] = { 0, (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-				   (uint8_t)(len >> 8), (uint8_t)len };
-		evbuffer_add(st->out, pre, 5);
-		evbuffer_add(st->out, msg, len);
-	}
-	nghttp2_nv hdrs[] = {
-		{ (uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16,
-		  NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"grpc-accept-encoding", (uint8_t *)"identity", 20, 8,
-		  NGHTTP2_NV_FLAG_NONE },
-	};
-	if (msg == NULL) {
+	if (st->timer)
+		event_del(st->timer);
+	if (st->headers_sent) {
+		nghttp2_session_resume_data(h->s, st->id);
+	} else {
 		/* Trailers-only: one HEADERS frame that ends the stream. */
 		char c[16];
 		snprintf(c, sizeof(c), "%d", code);
 		nghttp2_nv all[] = {
-			hdrs[0],
-			hdrs[1],
+			response_headers[0],
+			response_headers[1],
 			{ (uint8_t *)"grpc-status", (uint8_t *)c, 11, strlen(c),
 			  NGHTTP2_NV_FLAG_NONE },
 			{ (uint8_t *)"grpc-message", (uint8_t *)st->message, 12,
 			  strlen(st->message), NGHTTP2_NV_FLAG_NONE },
 		};
+		st->headers_sent = 1;
 		nghttp2_submit_response(h->s, st->id, all, st->message[0] ? 4 : 3, NULL);
-	} else {
-		nghttp2_data_provider prd = { .source.ptr = st, .read_callback = read_body };
-		nghttp2_submit_response(h->s, st->id, hdrs, 3, &prd);
 	}
-	conn_flush(h);
+	grpc_conn_flush(h);
+}
+
+/* Answers a unary stream: the message (NULL: none) and the status. */
+static void respond(struct h2stream *st, const uint8_t *msg, size_t len, int code,
+		    const char *message)
+{
+	if (msg && st->conn && !st->answered)
+		queue_message(st, msg, len); /* grpc_finish flushes both */
+	grpc_finish(st, code, message);
 }
 
 /* The gRPC code of a REST error answer ({"error":{"status":"NOT_FOUND"}}). */
@@ -190,30 +221,38 @@ static int code_of(const char *status_word)
 	return 2; /* UNKNOWN */
 }
 
+int grpc_code_of_answer(int status, json_t *v, const char **msg)
+{
+	json_t *e = json_object_get(v, "error");
+	const char *word = json_string_value(json_object_get(e, "status"));
+	*msg = json_string_value(json_object_get(e, "message"));
+	if (*msg == NULL)
+		*msg = "";
+	/* A transcoded path without a REST route: a method not served yet. */
+	if (status == 404 && strncmp(*msg, "The requested URL", 17) == 0) {
+		*msg = "This method is not implemented by regnotifyd yet (docs/grpc.md).";
+		return 12;
+	}
+	return code_of(word);
+}
+
 static void op_send(struct call *c, int status, char *text, size_t len)
 {
 	struct h2stream *st = c->conn;
-	st->call = NULL;
-	if (st->conn == NULL) { /* the client went away meanwhile */
+	if (st->conn == NULL || st->answered) { /* gone, or its grpc-timeout ran out */
 		mem_free(text);
-		stream_free(st);
+		grpc_stream_unref(st);
 		return;
 	}
 	const struct grpc_rpc *r = grpc_rpc_find(st->path);
 	json_t *v = json_loadb(text, len, 0, NULL);
 	mem_free(text);
 	if (status < 200 || status >= 300) {
-		json_t *e = json_object_get(v, "error");
-		const char *word = json_string_value(json_object_get(e, "status"));
-		const char *msg = json_string_value(json_object_get(e, "message"));
-		int code = code_of(word);
-		/* A transcoded path without a REST route: a method not served yet. */
-		if (status == 404 && msg && strncmp(msg, "The requested URL", 17) == 0) {
-			code = 12;
-			msg = "This method is not implemented by regnotifyd yet (docs/grpc.md).";
-		}
-		respond(st, NULL, 0, code, msg ? msg : "");
+		const char *msg;
+		int code = grpc_code_of_answer(status, v, &msg);
+		respond(st, NULL, 0, code, msg);
 		json_decref(v);
+		grpc_stream_unref(st);
 		return;
 	}
 	char err[256];
@@ -224,6 +263,7 @@ static void op_send(struct call *c, int status, char *text, size_t len)
 		log_error("grpc: %s: the answer does not convert to its message: %s", st->path,
 			  r ? err : "no method");
 		respond(st, NULL, 0, 13, "The broker's answer could not be encoded.");
+		grpc_stream_unref(st);
 		return;
 	}
 	size_t n = protobuf_c_message_get_packed_size(m);
@@ -232,11 +272,11 @@ static void op_send(struct call *c, int status, char *text, size_t len)
 	protobuf_c_message_free_unpacked(m, NULL);
 	respond(st, buf, n, 0, NULL);
 	mem_free(buf);
+	grpc_stream_unref(st);
 }
 
-static const char *op_header(struct call *c, const char *name)
+const char *grpc_stream_header(struct h2stream *st, const char *name)
 {
-	struct h2stream *st = c->conn;
 	if (strcasecmp(name, "Authorization") == 0)
 		return st->auth[0] ? st->auth : NULL;
 	if (strcasecmp(name, "User-Agent") == 0)
@@ -244,10 +284,19 @@ static const char *op_header(struct call *c, const char *name)
 	return NULL;
 }
 
+void grpc_stream_peer(struct h2stream *st, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", st->conn ? st->conn->peer : "?");
+}
+
+static const char *op_header(struct call *c, const char *name)
+{
+	return grpc_stream_header(c->conn, name);
+}
+
 static void op_peer(struct call *c, char *buf, size_t n)
 {
-	struct h2stream *st = c->conn;
-	snprintf(buf, n, "%s", st->conn ? st->conn->peer : "?");
+	grpc_stream_peer(c->conn, buf, n);
 }
 
 static const struct call_ops grpc_ops = {
@@ -261,9 +310,35 @@ static const struct call_ops grpc_ops = {
 
 /* ---- a request ---------------------------------------------------------- */
 
+/* grpc-timeout: 1 to 8 digits and a unit (the gRPC HTTP/2 protocol), in
+ * milliseconds (at least 1). */
+static int parse_timeout(const uint8_t *v, size_t n, int64_t *ms)
+{
+	if (n < 2 || n > 9)
+		return -1;
+	int64_t x = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (v[i] - '0');
+	}
+	switch (v[n - 1]) {
+	case 'H': x *= 3600000; break;
+	case 'M': x *= 60000; break;
+	case 'S': x *= 1000; break;
+	case 'm': break;
+	case 'u': x /= 1000; break;
+	case 'n': x /= 1000000; break;
+	default: return -1;
+	}
+	*ms = x > 0 ? x : 1;
+	return 0;
+}
+
 static void dispatch(struct h2conn *h, struct h2stream *st)
 {
 	const struct grpc_rpc *r = grpc_rpc_find(st->path);
+	st->dispatched = 1;
 	if (st->bad_type) {
 		respond(st, NULL, 0, 3, "content-type must be application/grpc");
 		return;
@@ -272,9 +347,9 @@ static void dispatch(struct h2conn *h, struct h2stream *st)
 		respond(st, NULL, 0, 12, "Method not found");
 		return;
 	}
-	if (r->streaming) {
-		respond(st, NULL, 0, 12,
-			"StreamingPull is not served by regnotifyd yet; use Pull (docs/grpc.md)");
+	if (st->bad_timeout) {
+		respond(st, NULL, 0, 3,
+			"grpc-timeout does not parse (1 to 8 digits and H M S m u n)");
 		return;
 	}
 	if (st->too_large) {
@@ -310,7 +385,7 @@ static void dispatch(struct h2conn *h, struct h2stream *st)
 	char *body = r->body ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	struct call *c = call_new(h->srv->b, &grpc_ops, h->srv, st);
-	st->call = c;
+	st->refs++;
 	/* Static: the call logs it after the answer, when the stream may be gone. */
 	c->uri = r->path;
 	if (strncasecmp(st->auth, "Bearer ", 7) == 0) {
@@ -343,6 +418,7 @@ static ssize_t on_send(nghttp2_session *s, const uint8_t *data, size_t len, int 
 	if (evbuffer_get_length(bufferevent_get_output(h->bev)) > GRPC_OUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
 	bufferevent_write(h->bev, data, len);
+	h->last_send_ms = broker_now_ms();
 	return (ssize_t)len;
 }
 
@@ -355,6 +431,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 	st->conn = h;
 	st->id = f->hd.stream_id;
 	st->in = evbuffer_new();
+	st->out = evbuffer_new();
 	st->next = h->streams;
 	if (h->streams)
 		h->streams->prev = st;
@@ -381,6 +458,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 		snprintf(st->ua, sizeof(st->ua), "%.*s", (int)valuelen, (const char *)value);
 	else if (IS("content-type"))
 		st->bad_type = !(valuelen >= 16 && memcmp(value, "application/grpc", 16) == 0);
+	else if (IS("grpc-timeout"))
+		st->bad_timeout = parse_timeout(value, valuelen, &st->timeout_ms) != 0;
 #undef IS
 	return 0;
 }
@@ -402,41 +481,66 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 	return 0;
 }
 
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2stream *st = arg;
+	(void)fd;
+	(void)what;
+	if (st->conn == NULL || st->answered)
+		return;
+	if (st->sp)
+		grpc_spull_timeout(st);
+	else /* the call goes on; its answer is dropped (op_send) */
+		respond(st, NULL, 0, 4, "Deadline Exceeded");
+}
+
 static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)
 {
 	struct h2conn *h = user;
 	struct h2stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-	if (st && f->hd.type == NGHTTP2_HEADERS && st->call == NULL && st->out == NULL) {
+	if (st == NULL || (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA))
+		return 0;
+	int end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+	if (f->hd.type == NGHTTP2_HEADERS && !st->dispatched && st->sp == NULL) {
 		/* A method that is not served is refused at its headers, before
 		 * its messages: a stream the client keeps open never hangs. */
 		const struct grpc_rpc *r = grpc_rpc_find(st->path);
-		if (st->bad_type || r == NULL || r->streaming) {
+		if (st->bad_type || st->bad_timeout || r == NULL) {
 			dispatch(h, st);
 			return 0;
 		}
+		if (st->timeout_ms > 0) {
+			st->timer = evtimer_new(h->srv->b->base, on_timeout, st);
+			struct timeval tv = { (time_t)(st->timeout_ms / 1000),
+					      (suseconds_t)(st->timeout_ms % 1000) * 1000 };
+			evtimer_add(st->timer, &tv);
+		}
+		if (r->streaming) {
+			st->dispatched = 1;
+			grpc_spull_open(st);
+			if (end && st->conn)
+				grpc_spull_data(st, 1);
+			return 0;
+		}
 	}
-	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+	if (st->sp) {
+		if (f->hd.type == NGHTTP2_DATA)
+			grpc_spull_data(st, end);
 		return 0;
-	if (st && st->call == NULL && st->out == NULL)
+	}
+	if (end && !st->dispatched)
 		dispatch(h, st);
 	return 0;
 }
 
 static int on_close(nghttp2_session *s, int32_t id, uint32_t code, void *user)
 {
-	(void)code;
 	(void)user;
 	struct h2stream *st = nghttp2_session_get_stream_user_data(s, id);
 	if (st == NULL)
 		return 0;
 	nghttp2_session_set_stream_user_data(s, id, NULL);
-	if (st->call) { /* answered later: op_send frees it */
-		stream_unlink(st);
-		st->conn = NULL;
-		return 0;
-	}
-	stream_free(st);
+	stream_gone(st, code != NGHTTP2_NO_ERROR); /* RST_STREAM: the client cancelled */
 	return 0;
 }
 
@@ -447,12 +551,9 @@ static void conn_free(struct h2conn *h)
 	struct grpc_srv *srv = h->srv;
 	while (h->streams) {
 		struct h2stream *st = h->streams;
-		if (st->call) {
-			stream_unlink(st);
-			st->conn = NULL;
-		} else {
-			stream_free(st);
-		}
+		if (h->s)
+			nghttp2_session_set_stream_user_data(h->s, st->id, NULL);
+		stream_gone(st, 1); /* the connection went away */
 	}
 	if (h->prev)
 		h->prev->next = h->next;
@@ -465,7 +566,7 @@ static void conn_free(struct h2conn *h)
 	mem_free(h);
 }
 
-static void conn_flush(struct h2conn *h)
+void grpc_conn_flush(struct h2conn *h)
 {
 	if (h->in_recv)
 		return; /* on_read sends when the input is processed */
@@ -493,14 +594,14 @@ static void on_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	evbuffer_drain(in, (size_t)n);
-	conn_flush(h);
+	grpc_conn_flush(h);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct h2conn *h = arg;
 	(void)bev;
-	conn_flush(h);
+	grpc_conn_flush(h);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -554,12 +655,17 @@ void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct so
 	srv->conns = h;
 	bufferevent_setcb(h->bev, on_read, on_write, on_event, h);
 	bufferevent_enable(h->bev, EV_READ | EV_WRITE);
-	if (already_len)
-		evbuffer_add(bufferevent_get_input(h->bev), already, already_len);
-	if (already_len)
-		on_read(h->bev, h);
-	else
-		conn_flush(h);
+	if (already_len) { /* not through the input buffer: libevent freezes its end */
+		h->in_recv = 1;
+		ssize_t n = nghttp2_session_mem_recv(h->s, already, already_len);
+		h->in_recv = 0;
+		if (n < 0) {
+			log_debug("grpc: %s: %s", h->peer, nghttp2_strerror((int)n));
+			conn_free(h);
+			return;
+		}
+	}
+	grpc_conn_flush(h);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
@@ -570,7 +676,109 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	grpc_serve_socket(arg, fd, sa, NULL, 0);
 }
 
+/* ---- HTTP/2 on the REST port -------------------------------------------- */
+
+/* The client connection preface (RFC 9113 3.4). */
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define PREFACE_LEN 24
+
+/* The REST port's connections are evhttp's; this sees their first bytes
+ * (libevent calls it with no other argument than the bufferevent, and
+ * one broker runs per process). */
+static struct grpc_srv *h2c_srv;
+
+/* Takes a connection that opened with the preface away from evhttp: the
+ * socket is duplicated for nghttp2, and evhttp's descriptor becomes one
+ * end of a closed socketpair, so evhttp reads EOF and frees its side
+ * (its shutdown and close hit the dummy, not the client). */
+static void take_over(struct bufferevent *bev, struct evbuffer *in)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int sp[2] = { -1, -1 };
+	int nfd = -1;
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    (nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		log_error("grpc: cannot take over an HTTP/2 connection: %s", strerror(errno));
+		if (nfd >= 0)
+			close(nfd);
+		shutdown(fd, SHUT_RDWR); /* evhttp sees EOF and frees it */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	size_t len = evbuffer_get_length(in);
+	uint8_t *bytes = mem_alloc(len);
+	evbuffer_remove(in, bytes, len);
+	/* Off epoll while fd still names the client's socket. */
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	dup2(sp[0], fd);
+	close(sp[0]);
+	close(sp[1]);
+	bufferevent_enable(bev, EV_READ);
+	grpc_serve_socket(h2c_srv, nfd, (struct sockaddr *)&ss, bytes, len);
+	mem_free(bytes);
+}
+
+/* The input callback of a REST connection until its first bytes decide:
+ * evhttp reads nothing before PREFACE_LEN bytes (the low watermark)
+ * unless they already differ from the preface. */
+static void sniff(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct bufferevent *bev = arg;
+	if (info->n_added == 0)
+		return;
+	size_t len = evbuffer_get_length(in);
+	size_t n = len < PREFACE_LEN ? len : PREFACE_LEN;
+	char head[PREFACE_LEN];
+	evbuffer_copyout(in, head, n);
+	int h2 = memcmp(head, preface, n) == 0;
+	if (h2 && n < PREFACE_LEN)
+		return; /* not decided yet */
+	evbuffer_remove_cb(in, sniff, arg);
+	if (!h2) {
+		bufferevent_setwatermark(bev, EV_READ, 0, 0);
+		return;
+	}
+	take_over(bev, in);
+}
+
+struct bufferevent *grpc_h2c_bev(struct event_base *base, void *arg)
+{
+	(void)arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+	if (bev == NULL)
+		return NULL;
+	bufferevent_setwatermark(bev, EV_READ, PREFACE_LEN, 0);
+	evbuffer_add_cb(bufferevent_get_input(bev), sniff, bev);
+	return bev;
+}
+
 /* ---- the module --------------------------------------------------------- */
+
+/* Every second: a PING on connections quiet for GRPC_KEEPALIVE_MS with
+ * streams open (NATs and proxies drop silent connections), and
+ * StreamingPull's bookkeeping. */
+#define GRPC_KEEPALIVE_MS 30000
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_srv *srv = arg;
+	(void)fd;
+	(void)what;
+	int64_t now = broker_now_ms();
+	for (struct h2conn *h = srv->conns, *next; h; h = next) {
+		next = h->next;
+		if (h->streams && now - h->last_send_ms >= GRPC_KEEPALIVE_MS) {
+			h->last_send_ms = now;
+			nghttp2_submit_ping(h->s, NGHTTP2_FLAG_NONE, NULL);
+			grpc_conn_flush(h);
+		}
+	}
+	grpc_streams_tick(srv);
+}
 
 static void quiesce(void *state)
 {
@@ -578,12 +786,18 @@ static void quiesce(void *state)
 	if (srv->lis)
 		evconnlistener_free(srv->lis);
 	srv->lis = NULL;
-	/* Clients reconnect elsewhere: GOAWAY, in-flight calls are answered. */
-	for (struct h2conn *h = srv->conns; h; h = h->next) {
+	/* StreamingPulls end with UNAVAILABLE (clients reconnect elsewhere);
+	 * GOAWAY, and the unary calls in flight are answered. */
+	for (struct h2conn *h = srv->conns; h; h = h->next)
+		h->in_recv = 1; /* no send, no free while the list is walked */
+	grpc_spull_shutdown(srv);
+	for (struct h2conn *h = srv->conns, *next; h; h = next) {
+		next = h->next;
+		h->in_recv = 0;
 		nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE,
 				      nghttp2_session_get_last_proc_stream_id(h->s),
 				      NGHTTP2_NO_ERROR, NULL, 0);
-		nghttp2_session_send(h->s);
+		grpc_conn_flush(h);
 	}
 }
 
@@ -603,6 +817,11 @@ static void stop(void *state)
 		evconnlistener_free(srv->lis);
 	while (srv->conns)
 		conn_free(srv->conns);
+	grpc_streams_free(srv);
+	event_free(srv->tick);
+	srv->b->grpc = NULL;
+	if (h2c_srv == srv)
+		h2c_srv = NULL;
 	mem_free(srv);
 }
 
@@ -615,11 +834,17 @@ static const struct module_ops grpc_module = {
 
 int grpc_start(struct broker *b)
 {
-	if (b->cfg.grpc_port == 0)
-		return 0;
 	struct grpc_srv *srv = mem_calloc(1, sizeof(*srv));
 	srv->b = b;
+	b->grpc = srv;
+	h2c_srv = srv;
+	srv->tick = event_new(b->base, -1, EV_PERSIST, on_tick, srv);
+	struct timeval tv = { 1, 0 };
+	event_add(srv->tick, &tv);
+	grpc_streams_init(srv);
 	broker_add_module(b, &grpc_module, srv);
+	if (b->cfg.grpc_port == 0)
+		return 0;
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
 	char spec[300];

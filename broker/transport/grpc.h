@@ -5,6 +5,7 @@
 #ifndef RN_GRPC_H
 #define RN_GRPC_H
 
+#include <event2/bufferevent.h>
 #include <event2/util.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -12,10 +13,16 @@
 struct broker;
 struct grpc_srv;
 
-/* Listens on b->cfg.grpc_host:grpc_port (nothing when the port is 0) and
- * registers the module (quiesce: GOAWAY; stop: close and free). Returns 0,
- * or -1 after logging why. Loop thread, before the loop runs. */
+/* Sets b->grpc, listens on b->cfg.grpc_host:grpc_port (nothing more
+ * when the port is 0) and registers the module (quiesce: StreamingPulls
+ * end UNAVAILABLE, GOAWAY; stop: close and free). Returns 0, or -1 after
+ * logging why. Loop thread, before the loop runs and before http_start. */
 int grpc_start(struct broker *b);
+
+/* evhttp's bufferevent callback for the REST port (arg: b->grpc): a
+ * connection that opens with the HTTP/2 preface is served as gRPC, any
+ * other as HTTP/1.1 by evhttp. */
+struct bufferevent *grpc_h2c_bev(struct event_base *base, void *arg);
 
 /* Serves an accepted socket as HTTP/2, the already-read bytes first. */
 void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,

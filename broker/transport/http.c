@@ -5,6 +5,8 @@
  * late reply is always safe. */
 #include "http.h"
 
+#include "grpc.h"
+
 #include "broker.h"
 #include "call.h"
 #include "gate.h"
@@ -211,6 +213,9 @@ static int listen_on(struct broker *b, const char *host, int port, const struct 
 	evhttp_set_max_body_size(h->evh, HTTP_HARD_BODY_MAX);
 	evhttp_set_timeout(h->evh, 120);
 	evhttp_set_gencb(h->evh, on_request, h);
+	/* PUBSUB_EMULATOR_HOST: gRPC's HTTP/2 on the API port (docs/grpc.md). */
+	if (ops == &http_ops && b->grpc)
+		evhttp_set_bevcb(h->evh, grpc_h2c_bev, b->grpc);
 	h->listener = evhttp_bind_socket_with_handle(h->evh, host, (ev_uint16_t)port);
 	if (h->listener == NULL) {
 		log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));

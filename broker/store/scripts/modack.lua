@@ -2,7 +2,10 @@
 -- KEYS: sub lease att retry
 -- Moves the lease of each message still held by that delivery attempt;
 -- 0 = nack (due now, or after the retryPolicy backoff). Stale ackIds are
--- ignored, as Pub/Sub does without exactly-once delivery.
+-- ignored, as Pub/Sub does without exactly-once delivery, and so is a
+-- lease that ran out or was nacked (due, or waiting out its backoff): a
+-- client's receipt modack that races its own quick nack must not take
+-- the message back (the client libraries send both as parallel calls).
 local s = ARGV[1]
 local f = redis.call('HMGET', KEYS[1], 'topic', 'rmin', 'rmax')
 if not f[1] then return {'NOT_FOUND'} end
@@ -12,7 +15,8 @@ redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local lease, att, retry = KEYS[2], KEYS[3], KEYS[4]
 for i = 4, #ARGV - 1, 2 do
   local id, n = ARGV[i], tonumber(ARGV[i + 1])
-  if redis.call('ZSCORE', lease, id) then
+  local due = tonumber(redis.call('ZSCORE', lease, id))
+  if due and due > now and redis.call('HGET', retry, id) ~= '1' then
     local cur = tonumber(redis.call('HGET', att, id) or '0') + 1
     if cur == n then
       local score = now + dl * 1000

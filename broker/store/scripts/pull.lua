@@ -1,4 +1,4 @@
--- pull: ARGV s, now-ms, max
+-- pull: ARGV s, now-ms, max, lease-ms (0: the subscription's ackDeadline)
 -- KEYS: sub lease att retry
 -- One atomic step: re-lease messages whose lease is due (dead-lettering
 -- those past maxDeliveryAttempts), then read new ones. Replies
@@ -12,6 +12,8 @@ redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local topic = f[1]
 if topic == '' then return {'OK', '', 0, 0} end
 local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], tonumber(f[5])
+local lease_ms = tonumber(ARGV[4]) or 0
+if lease_ms > 0 then ack = lease_ms end
 local rmin, rmax = tonumber(f[6]) or -1, tonumber(f[7]) or 0
 local log, lease, att, retry = tkey(topic, 'log'), KEYS[2], KEYS[3], KEYS[4]
 local out = {'OK', topic, dlq ~= '' and 1 or 0, 0}

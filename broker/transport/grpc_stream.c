@@ -1,0 +1,883 @@
+/* grpc_stream.c - google.pubsub.v1.Subscriber/StreamingPull.
+ *
+ * A stream is a loop of pulls through the same gate and handler as REST's
+ * subscriptions.pull (and its long poll): each answer becomes one or more
+ * StreamingPullResponses. The loop runs while the stream has room:
+ *
+ * - the client's flow control (maxOutstandingMessages/Bytes of the first
+ *   request), counted per client (its clientId: the Node client opens 5
+ *   streams with one id and one limit, and a stream that reconnects keeps
+ *   what its client holds): every message sent is outstanding until an
+ *   acknowledge or a nack (modifyAckDeadline 0) of its ackId is seen - on
+ *   the stream or as the unary calls the client libraries send
+ *   (b->lease_seen) - or until its lease runs out (acks sent to another
+ *   broker, a client that died);
+ * - HTTP/2's: the next pull waits until nghttp2 took the last answer, so a
+ *   client that stops reading stops the pulls.
+ *
+ * Messages are leased for the stream's ack deadline (streamAckDeadline-
+ * Seconds). When the client breaks the stream (RST_STREAM, connection
+ * lost), the messages it never confirmed (no modack or ack seen: still in
+ * flight, never handed to the application) are released for redelivery at
+ * once; the ones it confirmed stay with the client, which acks or nacks
+ * them on other calls. A stream the broker ends (shutdown: UNAVAILABLE, so
+ * the client reconnects, perhaps to another broker; grpc-timeout:
+ * DEADLINE_EXCEEDED) releases nothing: its messages precede its trailers.
+ * docs/grpc.md. */
+#include "grpc_internal.h"
+
+#include "broker.h"
+#include "call.h"
+#include "gate.h"
+#include "grpc_rpc.h"
+#include "log.h"
+#include "mem.h"
+#include "names.h"
+#include "pbjson.h"
+#include "router.h"
+
+#include "google/pubsub/v1/pubsub.pb-c.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SP_BATCH 1000 /* messages per pull, as REST's maxMessages */
+/* Outstanding messages per stream, whatever the client's flow control. */
+#define SP_MAX_OUTSTANDING 10000
+/* A pull asks for about this many bytes (from the sizes seen so far), and
+ * one StreamingPullResponse carries about SP_RESPONSE_BYTES (one larger
+ * message goes alone). */
+#define SP_PULL_BYTES (16 * 1024 * 1024)
+#define SP_RESPONSE_BYTES (4 * 1024 * 1024)
+#define SP_RELEASE_CHUNK 1000
+
+typedef Google__Pubsub__V1__StreamingPullRequest SPReq;
+typedef Google__Pubsub__V1__StreamingPullResponse SPResp;
+typedef Google__Pubsub__V1__ReceivedMessage RecvMsg;
+
+/* A message sent on a stream and not yet acked or nacked. */
+struct lease_ent {
+	struct lease_ent *hnext;       /* srv->leases chain */
+	struct lease_ent *prev, *next; /* the client's list */
+	struct sp_client *cl;
+	struct h2stream *st; /* the stream that sent it; NULL once it closed */
+	int64_t expiry_ms;
+	size_t bytes;
+	int confirmed; /* a modack with a deadline was seen: the client has it */
+	char ack_id[];
+};
+
+/* The streams of one client share its flow control: the streams of a
+ * subscription with one clientId, or - without one, as the Node client
+ * sends them - those on one HTTP/2 connection (the client's 5 streams
+ * carry one limit meant for all of them). */
+struct sp_client {
+	struct sp_client *next; /* srv->clients */
+	char sub[NAMES_KEY_MAX];
+	char id[128];
+	struct h2conn *conn; /* without a clientId; NULL once its streams left */
+	struct spull *streams;
+	long max_msgs;       /* the first stream's, capped; 0: SP_MAX_OUTSTANDING */
+	long long max_bytes; /* 0: none */
+	long outstanding;
+	long long out_bytes;
+	long reserved;    /* asked for by the pulls in flight */
+	double avg_bytes; /* of the messages sent so far */
+	struct lease_ent *ents;
+};
+
+struct spull {
+	char name[NAMES_NAME_MAX + 1]; /* projects/P/subscriptions/S */
+	char pull_path[2048];          /* the REST paths of its calls */
+	char ack_path[2048];
+	char modack_path[2048];
+	long deadline_s;
+	struct sp_client *cl;
+	struct spull *cnext, *cprev; /* cl->streams */
+	struct h2stream *st;
+	long asked;  /* the pull in flight's maxMessages (cl->reserved) */
+	int opened;  /* the first request was taken */
+	int checked; /* the first pull answered: the response headers went */
+	int pulling;
+	int queued; /* on srv's kick list */
+	int ended_by_server;
+	int ended_by_client; /* it half-closed */
+	struct grpc_srv *srv;
+	struct h2stream *kick_next; /* srv->kick_list */
+};
+
+/* The transport side of a call a stream makes: the gate keeps pointers
+ * into path and body until the call is answered. */
+enum { SC_PULL, SC_CONTROL };
+struct scall {
+	struct h2stream *st; /* holds a reference */
+	int kind;
+	char *path;
+	char *body;
+};
+
+/* ---- the outstanding-message index -------------------------------------- */
+
+static unsigned bucket_of(const char *s)
+{
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % GRPC_LEASE_BUCKETS;
+}
+
+static struct lease_ent **lease_slot(struct grpc_srv *srv, const char *ack_id)
+{
+	struct lease_ent **p = &srv->leases[bucket_of(ack_id)];
+	while (*p && strcmp((*p)->ack_id, ack_id) != 0)
+		p = &(*p)->hnext;
+	return p;
+}
+
+static void lease_add(struct grpc_srv *srv, struct h2stream *st, const char *ack_id, size_t bytes,
+		      int64_t expiry_ms)
+{
+	struct lease_ent **slot = lease_slot(srv, ack_id);
+	if (*slot)
+		return; /* ackIds are unique (id:attempt:tag) */
+	size_t n = strlen(ack_id);
+	struct lease_ent *e = mem_calloc(1, sizeof(*e) + n + 1);
+	memcpy(e->ack_id, ack_id, n + 1);
+	struct sp_client *cl = st->sp->cl;
+	e->cl = cl;
+	e->st = st;
+	e->bytes = bytes;
+	e->expiry_ms = expiry_ms;
+	*slot = e;
+	e->next = cl->ents;
+	if (cl->ents)
+		cl->ents->prev = e;
+	cl->ents = e;
+	cl->outstanding++;
+	cl->out_bytes += (long long)bytes;
+	srv->nleases++;
+}
+
+static void lease_drop(struct grpc_srv *srv, struct lease_ent *e)
+{
+	struct lease_ent **slot = lease_slot(srv, e->ack_id);
+	if (*slot == e)
+		*slot = e->hnext;
+	struct sp_client *cl = e->cl;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		cl->ents = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	cl->outstanding--;
+	cl->out_bytes -= (long long)e->bytes;
+	srv->nleases--;
+	mem_free(e);
+}
+
+/* The client of a stream that opens: found, or new with its limits. */
+static struct sp_client *client_join(struct grpc_srv *srv, struct spull *sp, const char *sub,
+				     const SPReq *q)
+{
+	const char *id = q->client_id ? q->client_id : "";
+	struct h2conn *conn = id[0] ? NULL : sp->st->conn;
+	struct sp_client *cl;
+	for (cl = srv->clients; cl; cl = cl->next)
+		if (strcmp(cl->sub, sub) == 0 &&
+		    (id[0] ? strncmp(cl->id, id, sizeof(cl->id) - 1) == 0 : cl->conn == conn))
+			break;
+	if (cl == NULL) {
+		cl = mem_calloc(1, sizeof(*cl));
+		snprintf(cl->sub, sizeof(cl->sub), "%s", sub);
+		snprintf(cl->id, sizeof(cl->id), "%s", id);
+		cl->conn = conn;
+		cl->max_msgs =
+			q->max_outstanding_messages > 0 ? (long)q->max_outstanding_messages : 0;
+		if (cl->max_msgs > SP_MAX_OUTSTANDING)
+			cl->max_msgs = SP_MAX_OUTSTANDING;
+		cl->max_bytes =
+			q->max_outstanding_bytes > 0 ? (long long)q->max_outstanding_bytes : 0;
+		cl->next = srv->clients;
+		srv->clients = cl;
+	}
+	sp->cl = cl;
+	sp->cnext = cl->streams;
+	if (cl->streams)
+		cl->streams->cprev = sp;
+	cl->streams = sp;
+	return cl;
+}
+
+/* Frees a client with no stream and nothing outstanding. */
+static void client_maybe_free(struct grpc_srv *srv, struct sp_client *cl)
+{
+	if (cl->streams || cl->ents)
+		return;
+	for (struct sp_client **p = &srv->clients; *p; p = &(*p)->next) {
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	}
+	mem_free(cl);
+}
+
+static void client_leave(struct grpc_srv *srv, struct spull *sp)
+{
+	struct sp_client *cl = sp->cl;
+	if (cl == NULL)
+		return;
+	if (sp->cprev)
+		sp->cprev->cnext = sp->cnext;
+	else
+		cl->streams = sp->cnext;
+	if (sp->cnext)
+		sp->cnext->cprev = sp->cprev;
+	sp->cnext = sp->cprev = NULL;
+	sp->cl = NULL;
+	if (cl->streams == NULL)
+		cl->conn = NULL; /* a later connection at that address is another client */
+	client_maybe_free(srv, cl);
+}
+
+/* ---- the calls a stream makes ------------------------------------------- */
+
+static void sp_kick(struct grpc_srv *srv, struct h2stream *st);
+static void client_kick(struct grpc_srv *srv, struct sp_client *cl);
+static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, size_t n);
+
+static const char *sc_header(struct call *c, const char *name)
+{
+	struct scall *sc = c->conn;
+	return grpc_stream_header(sc->st, name);
+}
+
+static void sc_peer(struct call *c, char *buf, size_t n)
+{
+	struct scall *sc = c->conn;
+	grpc_stream_peer(sc->st, buf, n);
+}
+
+static void sc_free(struct scall *sc)
+{
+	struct h2stream *st = sc->st;
+	mem_free(sc->path);
+	mem_free(sc->body);
+	mem_free(sc);
+	grpc_stream_unref(st);
+}
+
+static void on_pulled(struct call *c, int status, char *text, size_t len);
+static void on_control(struct call *c, int status, char *text, size_t len);
+
+static const struct call_ops pull_ops = {
+	.name = "grpc",
+	.log_prefix = "grpc ",
+	.transport = VIA_GRPC,
+	.send = on_pulled,
+	.header = sc_header,
+	.peer = sc_peer,
+};
+
+static const struct call_ops control_ops = {
+	.name = "grpc",
+	.log_prefix = "grpc ",
+	.transport = VIA_GRPC,
+	.send = on_control,
+	.header = sc_header,
+	.peer = sc_peer,
+};
+
+/* Runs POST path with body (taken) through the gate for stream st. The
+ * answer may come at once: the caller holds its own reference on st. */
+static void sp_call(struct h2stream *st, int kind, const char *path, char *body, const char *uri)
+{
+	struct scall *sc = mem_calloc(1, sizeof(*sc));
+	sc->st = st;
+	sc->kind = kind;
+	sc->path = mem_strdup(path);
+	sc->body = body;
+	st->refs++;
+	struct grpc_srv *srv = st->sp->srv;
+	struct call *c = call_new(srv->b, kind == SC_PULL ? &pull_ops : &control_ops, srv, sc);
+	c->uri = uri; /* static */
+	if (strncasecmp(st->auth, "Bearer ", 7) == 0) {
+		c->credential = st->auth + 7;
+		c->credential_len = strlen(c->credential);
+	}
+	if (kind == SC_PULL)
+		c->lease_ms = st->sp->deadline_s * 1000;
+	gate_dispatch(c, M_POST, sc->path, sc->body, strlen(sc->body));
+}
+
+static void on_control(struct call *c, int status, char *text, size_t len)
+{
+	struct scall *sc = c->conn;
+	if (status < 200 || status >= 300)
+		log_debug("grpc: StreamingPull %s: %d %.*s", sc->path, status, (int)len, text);
+	mem_free(text);
+	sc_free(sc);
+}
+
+/* Nacks ids (n, taken) of stream st: modifyAckDeadline 0 through the gate
+ * with the stream's credential, SP_RELEASE_CHUNK at a time. */
+static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, size_t n)
+{
+	(void)srv;
+	for (size_t i = 0; i < n; i += SP_RELEASE_CHUNK) {
+		json_t *a = json_array();
+		for (size_t k = i; k < n && k < i + SP_RELEASE_CHUNK; k++)
+			json_array_append_new(a, json_string(ids[k]));
+		json_t *body = json_pack("{s:o,s:i}", "ackIds", a, "ackDeadlineSeconds", 0);
+		char *text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		sp_call(st, SC_CONTROL, st->sp->modack_path, text, "StreamingPull release");
+	}
+	for (size_t i = 0; i < n; i++)
+		mem_free(ids[i]);
+	mem_free(ids);
+}
+
+/* The received messages of a pull answer v (REST JSON), as ackIds. */
+static char **answer_ids(json_t *v, size_t *n)
+{
+	json_t *rm = json_object_get(v, "receivedMessages");
+	*n = json_array_size(rm);
+	char **ids = mem_alloc(sizeof(*ids) * (*n ? *n : 1));
+	for (size_t i = 0; i < *n; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(rm, i), "ackId"));
+		ids[i] = mem_strdup(id ? id : "");
+	}
+	return ids;
+}
+
+/* Packs resp's messages [from, to) as one StreamingPullResponse. */
+static void send_range(struct h2stream *st, SPResp *resp, size_t from, size_t to)
+{
+	SPResp part = *resp;
+	part.received_messages = resp->received_messages + from;
+	part.n_received_messages = to - from;
+	size_t n = google__pubsub__v1__streaming_pull_response__get_packed_size(&part);
+	uint8_t *buf = mem_alloc(n ? n : 1);
+	google__pubsub__v1__streaming_pull_response__pack(&part, buf);
+	grpc_send_message(st, buf, n);
+	mem_free(buf);
+}
+
+/* A pull answer with messages for a live stream: index them, send them in
+ * responses of about SP_RESPONSE_BYTES. */
+static void deliver(struct h2stream *st, json_t *v)
+{
+	struct spull *sp = st->sp;
+	char err[256];
+	ProtobufCMessage *m = pbjson_to_message(
+		&google__pubsub__v1__streaming_pull_response__descriptor, v, err, sizeof(err));
+	if (m == NULL) {
+		log_error("grpc: StreamingPull %s: the answer does not convert: %s", sp->name, err);
+		size_t n;
+		char **ids = answer_ids(v, &n);
+		sp_release(sp->srv, st, ids, n);
+		sp->ended_by_server = 1;
+		grpc_finish(st, 13, "The broker's answer could not be encoded.");
+		return;
+	}
+	SPResp *resp = (SPResp *)m;
+	int64_t expiry = broker_now_ms() + sp->deadline_s * 1000;
+	size_t from = 0, bytes = 0;
+	for (size_t i = 0; i < resp->n_received_messages; i++) {
+		RecvMsg *rm = resp->received_messages[i];
+		size_t sz = protobuf_c_message_get_packed_size(&rm->base);
+		lease_add(sp->srv, st, rm->ack_id, sz, expiry);
+		struct sp_client *cl = sp->cl;
+		cl->avg_bytes =
+			cl->avg_bytes > 0 ? cl->avg_bytes * 0.9 + (double)sz * 0.1 : (double)sz;
+		if (i > from && bytes + sz > SP_RESPONSE_BYTES) {
+			send_range(st, resp, from, i);
+			from = i;
+			bytes = 0;
+		}
+		bytes += sz;
+	}
+	if (from < resp->n_received_messages)
+		send_range(st, resp, from, resp->n_received_messages);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static void on_pulled(struct call *c, int status, char *text, size_t len)
+{
+	struct scall *sc = c->conn;
+	struct h2stream *st = sc->st;
+	struct spull *sp = st->sp;
+	struct broker *b = sp->srv->b;
+	sp->pulling = 0;
+	if (sp->cl)
+		sp->cl->reserved -= sp->asked;
+	sp->asked = 0;
+	json_t *v = json_loadb(text, len, 0, NULL);
+	mem_free(text);
+	int ok = status >= 200 && status < 300;
+	if (st->conn == NULL || st->answered) {
+		/* The stream ended while the pull ran: nobody will get these. */
+		if (ok) {
+			size_t n;
+			char **ids = answer_ids(v, &n);
+			sp_release(sp->srv, st, ids, n);
+		}
+	} else if (!ok) {
+		const char *msg;
+		int code = grpc_code_of_answer(status, v, &msg);
+		sp->ended_by_server = 1;
+		grpc_finish(st, code, msg);
+		/* Its client's other streams that wait for room and have not
+		 * pulled yet would get the same answer: they get it now (the
+		 * Node client reports an error once all its streams ended). */
+		struct h2stream *same[GRPC_MAX_STREAMS];
+		int nsame = 0;
+		for (struct spull *o = sp->cl ? sp->cl->streams : NULL; o; o = o->cnext) {
+			struct h2stream *ost = o->st;
+			if (o == sp || o->checked || o->pulling || ost->conn == NULL ||
+			    ost->answered || strcmp(ost->auth, st->auth) != 0 ||
+			    nsame == GRPC_MAX_STREAMS)
+				continue;
+			ost->refs++; /* a finish may free a connection and its streams */
+			same[nsame++] = ost;
+		}
+		for (int i = 0; i < nsame; i++) {
+			same[i]->sp->ended_by_server = 1;
+			grpc_finish(same[i], code, msg);
+			grpc_stream_unref(same[i]);
+		}
+	} else {
+		if (!sp->checked) {
+			sp->checked = 1;
+			grpc_send_headers(st);
+		}
+		if (json_array_size(json_object_get(v, "receivedMessages")) > 0)
+			deliver(st, v);
+		if (b->shutting_down) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 14, "The broker is shutting down; reconnect.");
+		} else if (sp->cl) {
+			client_kick(sp->srv, sp->cl); /* what it did not take is free again */
+		}
+	}
+	json_decref(v);
+	sc_free(sc);
+}
+
+/* Pulls when the stream has room (flow control, and its last answer was
+ * taken by nghttp2). */
+static void sp_try_pull(struct h2stream *st)
+{
+	struct spull *sp = st->sp;
+	if (st->conn == NULL || st->answered || !sp->opened || sp->pulling ||
+	    sp->srv->b->shutting_down || evbuffer_get_length(st->out) > 0)
+		return;
+	struct sp_client *cl = sp->cl;
+	long limit = cl->max_msgs > 0 ? cl->max_msgs : SP_MAX_OUTSTANDING;
+	long room = limit - cl->outstanding - cl->reserved;
+	if (room > SP_BATCH)
+		room = SP_BATCH;
+	long long bytes_left = cl->max_bytes > 0 ? cl->max_bytes - cl->out_bytes : -1;
+	if (cl->avg_bytes > 0) {
+		double by_size = SP_PULL_BYTES / cl->avg_bytes;
+		if (bytes_left >= 0 && (double)bytes_left / cl->avg_bytes < by_size)
+			by_size = (double)bytes_left / cl->avg_bytes;
+		if (by_size < (double)room)
+			room = by_size < 1 ? 1 : (long)by_size;
+	}
+	if (room <= 0 || bytes_left == 0 || bytes_left < -1)
+		return;
+	char body[80];
+	snprintf(body, sizeof(body), "{\"maxMessages\":%ld%s}", room,
+		 sp->checked ? "" : ",\"returnImmediately\":true");
+	sp->pulling = 1;
+	sp->asked = room;
+	cl->reserved += room;
+	sp_call(st, SC_PULL, sp->pull_path, mem_strdup(body), "StreamingPull");
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_srv *srv = arg;
+	(void)fd;
+	(void)what;
+	struct h2stream *list = srv->kick_list;
+	srv->kick_list = NULL;
+	while (list) {
+		struct h2stream *st = list;
+		list = st->sp->kick_next;
+		st->sp->kick_next = NULL;
+		st->sp->queued = 0;
+		sp_try_pull(st);
+		grpc_stream_unref(st); /* the list's */
+	}
+}
+
+/* sp_try_pull on the next loop turn (never inside nghttp2's callbacks). */
+static void sp_kick(struct grpc_srv *srv, struct h2stream *st)
+{
+	if (st->sp->queued || srv->kick == NULL || st->conn == NULL)
+		return;
+	st->sp->queued = 1;
+	st->refs++;
+	st->sp->kick_next = srv->kick_list;
+	srv->kick_list = st;
+	event_active(srv->kick, EV_TIMEOUT, 0);
+}
+
+static void client_kick(struct grpc_srv *srv, struct sp_client *cl)
+{
+	for (struct spull *sp = cl->streams; sp; sp = sp->cnext)
+		sp_kick(srv, sp->st);
+}
+
+/* ---- the client's requests ---------------------------------------------- */
+
+static int bad_deadline(struct h2stream *st, int32_t d)
+{
+	if (d >= 10 && d <= 600)
+		return 0;
+	char m[160];
+	snprintf(m, sizeof(m),
+		 "Invalid stream ack deadline given: %d. The deadline must be between 10 and "
+		 "600 seconds.",
+		 (int)d);
+	st->sp->ended_by_server = 1;
+	grpc_finish(st, 3, m);
+	return -1;
+}
+
+static int open_stream(struct h2stream *st, const SPReq *q)
+{
+	struct spull *sp = st->sp;
+	char project[NAMES_PROJECT_MAX + 1], id[NAMES_ID_MAX + 1], m[600];
+	sp->ended_by_server = 1; /* until it opens */
+	if (q->subscription == NULL || q->subscription[0] == '\0') {
+		grpc_finish(st, 3,
+			    "The first request of a StreamingPull must name the subscription.");
+		return -1;
+	}
+	if (strlen(q->subscription) > NAMES_NAME_MAX ||
+	    names_split(q->subscription, "subscriptions", project, sizeof(project), id,
+			sizeof(id)) != 0) {
+		snprintf(m, sizeof(m), "Invalid resource name given (name=%.400s).",
+			 q->subscription);
+		grpc_finish(st, 3, m);
+		return -1;
+	}
+	if (bad_deadline(st, q->stream_ack_deadline_seconds) != 0)
+		return -1;
+	snprintf(sp->name, sizeof(sp->name), "%s", q->subscription);
+	sp->deadline_s = q->stream_ack_deadline_seconds;
+	size_t n;
+	const struct grpc_rpc *t = grpc_rpc_table(&n);
+	json_t *req = json_pack("{s:s}", "subscription", q->subscription);
+	char err[256];
+	const char *verbs[] = { "Pull", "Acknowledge", "ModifyAckDeadline" };
+	char *paths[] = { sp->pull_path, sp->ack_path, sp->modack_path };
+	for (int k = 0; k < 3; k++) {
+		char want[96];
+		snprintf(want, sizeof(want), "/google.pubsub.v1.Subscriber/%s", verbs[k]);
+		const struct grpc_rpc *r = grpc_rpc_find(want);
+		if (r == NULL || grpc_rpc_rest_path(r, req, paths[k], sizeof(sp->pull_path), err,
+						    sizeof(err)) != 0) {
+			json_decref(req);
+			grpc_finish(st, 3, r ? err : "no such method");
+			return -1;
+		}
+	}
+	(void)t;
+	json_decref(req);
+	char sub[NAMES_KEY_MAX];
+	names_key(sub, project, id);
+	client_join(sp->srv, sp, sub, q);
+	sp->ended_by_server = 0;
+	sp->opened = 1;
+	sp_kick(sp->srv, st);
+	return 0;
+}
+
+/* Acks and deadline changes carried on the stream (other client
+ * libraries send them here; the Node client sends unary calls). */
+static int stream_controls(struct h2stream *st, const SPReq *q)
+{
+	struct spull *sp = st->sp;
+	if (q->n_modify_deadline_seconds != q->n_modify_deadline_ack_ids) {
+		sp->ended_by_server = 1;
+		grpc_finish(
+			st, 3,
+			"modify_deadline_seconds and modify_deadline_ack_ids must have the same "
+			"length.");
+		return -1;
+	}
+	if (q->n_ack_ids > 0) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < q->n_ack_ids; i++)
+			json_array_append_new(a, json_string(q->ack_ids[i]));
+		json_t *body = json_pack("{s:o}", "ackIds", a);
+		char *text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		sp_call(st, SC_CONTROL, sp->ack_path, text, "StreamingPull acknowledge");
+	}
+	/* One modifyAckDeadline per distinct deadline. */
+	char *done = mem_calloc(q->n_modify_deadline_seconds + 1, 1);
+	for (size_t i = 0; i < q->n_modify_deadline_seconds; i++) {
+		if (done[i])
+			continue;
+		int32_t d = q->modify_deadline_seconds[i];
+		json_t *a = json_array();
+		for (size_t k = i; k < q->n_modify_deadline_seconds; k++) {
+			if (!done[k] && q->modify_deadline_seconds[k] == d) {
+				done[k] = 1;
+				json_array_append_new(a,
+						      json_string(q->modify_deadline_ack_ids[k]));
+			}
+		}
+		json_t *body = json_pack("{s:o,s:i}", "ackIds", a, "ackDeadlineSeconds", (int)d);
+		char *text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		sp_call(st, SC_CONTROL, sp->modack_path, text, "StreamingPull modifyAckDeadline");
+	}
+	mem_free(done);
+	return 0;
+}
+
+static int take_request(struct h2stream *st, const SPReq *q)
+{
+	struct spull *sp = st->sp;
+	if (!sp->opened) {
+		if (open_stream(st, q) != 0)
+			return -1;
+	} else {
+		if (q->subscription && q->subscription[0]) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 3,
+				    "The subscription may be named only in the first request.");
+			return -1;
+		}
+		if (q->max_outstanding_messages != 0 || q->max_outstanding_bytes != 0) {
+			sp->ended_by_server = 1;
+			grpc_finish(
+				st, 3,
+				"max_outstanding_messages and max_outstanding_bytes may be set only "
+				"in the first request.");
+			return -1;
+		}
+		if (q->stream_ack_deadline_seconds != 0) {
+			if (bad_deadline(st, q->stream_ack_deadline_seconds) != 0)
+				return -1;
+			sp->deadline_s = q->stream_ack_deadline_seconds;
+		}
+	}
+	return stream_controls(st, q);
+}
+
+void grpc_spull_open(struct h2stream *st)
+{
+	struct spull *sp = mem_calloc(1, sizeof(*sp));
+	sp->srv = st->conn->srv;
+	sp->st = st;
+	st->sp = sp;
+}
+
+void grpc_spull_data(struct h2stream *st, int end)
+{
+	struct spull *sp = st->sp;
+	st->refs++; /* the calls below may answer at once */
+	if (st->too_large) {
+		sp->ended_by_server = 1;
+		grpc_finish(st, 3, "Request payload size exceeds the limit: 10485760 bytes.");
+	}
+	while (!st->answered && st->conn) {
+		size_t len = evbuffer_get_length(st->in);
+		if (len < 5)
+			break;
+		uint8_t pre[5];
+		evbuffer_copyout(st->in, pre, 5);
+		size_t n = ((size_t)pre[1] << 24) | ((size_t)pre[2] << 16) | ((size_t)pre[3] << 8) |
+			   pre[4];
+		if (pre[0] != 0) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 12,
+				    "Compressed messages are not supported (grpc-encoding)");
+			break;
+		}
+		if (n > GRPC_MAX_REQUEST - 5) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 3,
+				    "Request payload size exceeds the limit: 10485760 bytes.");
+			break;
+		}
+		if (len < 5 + n)
+			break;
+		uint8_t *p = evbuffer_pullup(st->in, (ssize_t)(5 + n));
+		SPReq *q = google__pubsub__v1__streaming_pull_request__unpack(NULL, n, p + 5);
+		evbuffer_drain(st->in, 5 + n);
+		if (q == NULL) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 13, "The request message does not parse.");
+			break;
+		}
+		int rc = take_request(st, q);
+		google__pubsub__v1__streaming_pull_request__free_unpacked(q, NULL);
+		if (rc != 0)
+			break;
+	}
+	if (end && !st->answered && st->conn) {
+		/* The client half-closed: it wants nothing more (grpc-js cancels
+		 * a call this way), and what it did not confirm is released. */
+		sp->ended_by_client = 1;
+		grpc_finish(st, sp->opened ? 0 : 3,
+			    sp->opened ? NULL : "A StreamingPull needs a first request.");
+	}
+	grpc_stream_unref(st);
+}
+
+void grpc_spull_drained(struct h2stream *st)
+{
+	sp_kick(st->sp->srv, st);
+}
+
+void grpc_spull_timeout(struct h2stream *st)
+{
+	st->sp->ended_by_server = 1;
+	grpc_finish(st, 4, "Deadline Exceeded");
+}
+
+void grpc_spull_closed(struct h2stream *st, int broken)
+{
+	struct spull *sp = st->sp;
+	struct grpc_srv *srv = sp->srv;
+	struct sp_client *cl = sp->cl;
+	if (cl == NULL)
+		return;
+	/* What it sent and the client never confirmed is released; what
+	 * the client holds stays outstanding for the client's other streams
+	 * (or the one it reconnects with) until acked, nacked or expired. */
+	size_t n = 0, cap = 0;
+	char **ids = NULL;
+	for (struct lease_ent *e = cl->ents, *next; e; e = next) {
+		next = e->next;
+		if (e->st != st)
+			continue;
+		e->st = NULL;
+		if (e->confirmed || (sp->ended_by_server && !broken && !sp->ended_by_client))
+			continue; /* the client has it, or gets it before the trailers */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = mem_realloc(ids, sizeof(*ids) * cap);
+		}
+		ids[n++] = mem_strdup(e->ack_id);
+		lease_drop(srv, e);
+	}
+	if (n > 0)
+		client_kick(srv, cl);
+	client_leave(srv, sp);
+	if (n > 0 && !srv->b->shutting_down) {
+		log_debug("grpc: StreamingPull %s broke: %zu messages in flight released", sp->name,
+			  n);
+		sp_release(srv, st, ids, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		mem_free(ids[i]);
+	mem_free(ids);
+}
+
+void grpc_spull_free(struct h2stream *st)
+{
+	struct spull *sp = st->sp;
+	client_leave(sp->srv, sp);
+	mem_free(sp);
+	st->sp = NULL;
+}
+
+void grpc_spull_shutdown(struct grpc_srv *srv)
+{
+	int n = 0;
+	for (struct h2conn *h = srv->conns; h; h = h->next) {
+		for (struct h2stream *st = h->streams; st; st = st->next) {
+			if (st->sp == NULL || st->answered)
+				continue;
+			n++;
+			st->sp->ended_by_server = 1;
+			/* A pull in flight is answered (the pull module's quiesce)
+			 * and ends the stream when its messages went out. */
+			if (!st->sp->pulling)
+				grpc_finish(st, 14, "The broker is shutting down; reconnect.");
+		}
+	}
+	if (n > 0)
+		log_info("grpc: StreamingPull: %d stream%s ended with UNAVAILABLE (shutdown; "
+			 "clients reconnect)",
+			 n, n == 1 ? "" : "s");
+}
+
+/* ---- acks and modacks seen anywhere ------------------------------------- */
+
+static void lease_seen(void *arg, const char *sub, const char *ack_id, long deadline_s)
+{
+	struct grpc_srv *srv = arg;
+	struct lease_ent *e = *lease_slot(srv, ack_id);
+	if (e == NULL || strcmp(e->cl->sub, sub) != 0)
+		return;
+	if (deadline_s > 0) {
+		e->expiry_ms = broker_now_ms() + deadline_s * 1000;
+		e->confirmed = 1;
+		return;
+	}
+	struct sp_client *cl = e->cl;
+	lease_drop(srv, e);
+	client_kick(srv, cl);
+	client_maybe_free(srv, cl);
+}
+
+void grpc_streams_tick(struct grpc_srv *srv)
+{
+	int64_t now = broker_now_ms();
+	for (struct sp_client *cl = srv->clients, *cnext; cl; cl = cnext) {
+		cnext = cl->next;
+		int dropped = 0;
+		for (struct lease_ent *e = cl->ents, *next; e; e = next) {
+			next = e->next;
+			if (e->expiry_ms <= now) { /* its lease ran out */
+				lease_drop(srv, e);
+				dropped = 1;
+			}
+		}
+		if (dropped) {
+			client_kick(srv, cl);
+			client_maybe_free(srv, cl);
+		}
+	}
+}
+
+void grpc_streams_init(struct grpc_srv *srv)
+{
+	srv->kick = event_new(srv->b->base, -1, 0, on_kick, srv);
+	srv->b->lease_seen = lease_seen;
+	srv->b->lease_seen_arg = srv;
+}
+
+void grpc_streams_free(struct grpc_srv *srv)
+{
+	while (srv->kick_list) {
+		struct h2stream *st = srv->kick_list;
+		srv->kick_list = st->sp->kick_next;
+		st->sp->queued = 0;
+		grpc_stream_unref(st);
+	}
+	if (srv->kick)
+		event_free(srv->kick);
+	srv->kick = NULL;
+	srv->b->lease_seen = NULL;
+	while (srv->clients) { /* messages clients held when their streams closed */
+		struct sp_client *cl = srv->clients;
+		while (cl->ents)
+			lease_drop(srv, cl->ents);
+		srv->clients = cl->next;
+		mem_free(cl);
+	}
+}
