@@ -296,6 +296,12 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 			goto out;
 		}
 	}
+	if (cfg->grpc_tls_cert_key[0] && cfg->grpc_port == 0) {
+		snprintf(err, errlen,
+			 "grpc_tls_cert_key is set but grpc_listen is not: TLS is served on "
+			 "grpc_listen (the REST port's gRPC stays h2c)");
+		goto out;
+	}
 	if (strncmp(cfg->nng_listen, "tls+tcp://", 10) == 0 && !cfg->nng_tls_cert_key[0]) {
 		snprintf(err, errlen,
 			 "nng_listen %s needs nng_tls_cert_key (a PEM file with the certificate "

@@ -29,6 +29,7 @@ struct config {
 	int metrics_port;
 	char grpc_host[256]; /* --grpc-listen; grpc_port 0: off */
 	int grpc_port;
+	char grpc_tls_cert_key[512]; /* TLS (h2 by ALPN) on grpc_listen; "" plaintext */
 	/* Client-library protocol (transport/reqrep.c). */
 	char nng_listen[512];
 	char nng_tls_cert_key[512];

@@ -239,6 +239,13 @@ const struct option_def config_options[] = {
 	  .help = "a port of its own for the gRPC endpoint (google.pubsub.v1 and "
 		  "google.iam.v1 over HTTP/2 without TLS, docs/grpc.md; listen serves it "
 		  "too, to connections that open with HTTP/2); empty: off" },
+	{ .name = "grpc_tls_cert_key",
+	  .type = OPT_STRING,
+	  FIELD(grpc_tls_cert_key),
+	  .def = "",
+	  .metavar = "FILE",
+	  .help = "PEM file with the certificate (chain) and private key: grpc_listen serves "
+		  "gRPC over TLS 1.2+ (HTTP/2 by ALPN) instead of h2c; empty: h2c" },
 	{ .name = "nng_listen",
 	  .type = OPT_STRING,
 	  FIELD(nng_listen),

@@ -19,11 +19,14 @@
 #include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -582,6 +585,10 @@ void grpc_conn_flush(struct h2conn *h)
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct h2conn *h = arg;
+	if (!h->got_data) {
+		h->got_data = 1;
+		bufferevent_set_timeouts(bev, NULL, NULL); /* streams may idle for long */
+	}
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	uint8_t *data = evbuffer_pullup(in, -1);
@@ -611,8 +618,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		conn_free(arg);
 }
 
-void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
-		       const void *already, size_t already_len)
+/* A connection that sends nothing (no preface, no TLS handshake) in this
+ * long is closed. */
+#define GRPC_HANDSHAKE_SECS 10
+
+static void serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa, SSL *ssl,
+		  const void *already, size_t already_len)
 {
 	struct h2conn *h = mem_calloc(1, sizeof(*h));
 	h->srv = srv;
@@ -633,7 +644,28 @@ void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct so
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	h->bev = bufferevent_socket_new(srv->b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (ssl) {
+		h->bev = bufferevent_openssl_socket_new(
+			srv->b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (h->bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(h->bev, 1);
+	} else {
+		h->bev = bufferevent_socket_new(srv->b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (h->bev == NULL) {
+		log_error("grpc: %s: cannot set up the connection", h->peer);
+		if (ssl)
+			SSL_free(ssl);
+		evutil_closesocket(fd);
+		mem_free(h);
+		return;
+	}
+	if (already_len == 0) {
+		struct timeval hs = { GRPC_HANDSHAKE_SECS, 0 };
+		bufferevent_set_timeouts(h->bev, &hs, NULL);
+	} else {
+		h->got_data = 1;
+	}
 	nghttp2_session_callbacks *cbs;
 	nghttp2_session_callbacks_new(&cbs);
 	nghttp2_session_callbacks_set_send_callback(cbs, on_send);
@@ -668,12 +700,65 @@ void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct so
 	grpc_conn_flush(h);
 }
 
+void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
+		       const void *already, size_t already_len)
+{
+	serve(srv, fd, sa, NULL, already, already_len);
+}
+
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
+	struct grpc_srv *srv = arg;
 	(void)lis;
 	(void)salen;
-	grpc_serve_socket(arg, fd, sa, NULL, 0);
+	SSL *ssl = NULL;
+	if (srv->tls && (ssl = SSL_new(srv->tls)) == NULL) {
+		log_error("grpc: cannot start TLS on a connection");
+		evutil_closesocket(fd);
+		return;
+	}
+	serve(srv, fd, sa, ssl, NULL, 0);
+}
+
+/* ---- TLS ----------------------------------------------------------------- */
+
+/* gRPC over TLS is HTTP/2 chosen by ALPN: a client that does not offer
+ * "h2" is refused at the handshake. */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char h2[] = "\x02h2";
+	(void)ssl;
+	(void)arg;
+	unsigned char *o;
+	if (SSL_select_next_proto(&o, outlen, h2, sizeof(h2) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = o;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static SSL_CTX *tls_context(const char *file)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		char e[256];
+		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+		log_error("grpc: TLS certificate/key %s: %s", file, e);
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	return ctx;
 }
 
 /* ---- HTTP/2 on the REST port -------------------------------------------- */
@@ -819,6 +904,8 @@ static void stop(void *state)
 		conn_free(srv->conns);
 	grpc_streams_free(srv);
 	event_free(srv->tick);
+	if (srv->tls)
+		SSL_CTX_free(srv->tls);
 	srv->b->grpc = NULL;
 	if (h2c_srv == srv)
 		h2c_srv = NULL;
@@ -845,6 +932,9 @@ int grpc_start(struct broker *b)
 	broker_add_module(b, &grpc_module, srv);
 	if (b->cfg.grpc_port == 0)
 		return 0;
+	if (b->cfg.grpc_tls_cert_key[0] &&
+	    (srv->tls = tls_context(b->cfg.grpc_tls_cert_key)) == NULL)
+		return -1;
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
 	char spec[300];
@@ -861,6 +951,6 @@ int grpc_start(struct broker *b)
 		log_error("grpc: cannot listen on %s: %s", spec, strerror(errno));
 		return -1;
 	}
-	log_info("grpc: listening on %s (h2c)", spec);
+	log_info("grpc: listening on %s (%s)", spec, srv->tls ? "TLS, h2" : "h2c");
 	return 0;
 }

@@ -31,6 +31,7 @@ struct sp_client;
 struct grpc_srv {
 	struct broker *b;
 	struct evconnlistener *lis;
+	struct ssl_ctx_st *tls; /* grpc_tls_cert_key: the listener speaks TLS */
 	struct h2conn *conns;
 	struct event *kick;         /* runs grpc_stream_kick on the next loop turn */
 	struct event *tick;         /* 1 s: leases that ran out, keepalive pings */
@@ -48,6 +49,7 @@ struct h2conn {
 	struct h2stream *streams;
 	struct h2conn *prev, *next;
 	int in_recv;          /* inside nghttp2_session_mem_recv: no send, no free */
+	int got_data;         /* the handshake timeout is off once bytes came */
 	int64_t last_send_ms; /* keepalive: a PING after a quiet while */
 };
 

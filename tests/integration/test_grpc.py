@@ -24,16 +24,18 @@ GOOGLE_DIR = os.environ.get("RN_GOOGLE_DIR", os.path.join(
 class GrpcTest(harness.BrokerTestCase):
     START_BROKER = False
 
-    def node(self, port, project, mode):
+    def node(self, port, project, mode, **extra_env):
         if not os.path.isdir(os.path.join(GOOGLE_DIR, "node_modules", "@google-cloud",
                                           "pubsub")):
             self.fail("@google-cloud/pubsub is not installed: run 'npm ci' in %s "
                       "(scripts/test.sh does)" % GOOGLE_DIR)
         env = dict(os.environ, METADATA_SERVER_DETECTION="none", NO_PROXY="127.0.0.1",
                    PUBSUB_EMULATOR_HOST="127.0.0.1:%d" % port, HOST="127.0.0.1",
-                   PORT=str(port))
+                   PORT=str(port), **extra_env)
         for k in ("GOOGLE_APPLICATION_CREDENTIALS", "HTTPS_PROXY", "HTTP_PROXY"):
             env.pop(k, None)
+        if mode == "tls":  # the emulator setting would force plaintext
+            env.pop("PUBSUB_EMULATOR_HOST")
         p = subprocess.run(["node", os.path.join(GOOGLE_DIR, "grpc_client.js"), project, mode],
                            capture_output=True, text=True, env=env, timeout=180,
                            cwd=GOOGLE_DIR)
@@ -70,6 +72,45 @@ class GrpcTest(harness.BrokerTestCase):
         st, js, raw = c.req("GET", "/v1/projects/%s/subscriptions" % p)
         self.assertEqual(st, 200, raw)
         self.assertNotIn(s, [x["name"] for x in js.get("subscriptions", [])])
+
+    def test_tls_listener(self):
+        tmp = self.env.tmp
+        def cert(name, cn):
+            key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".crt")
+            r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
+                                "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1",
+                                "-keyout", key, "-out", crt], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return key, crt
+        key, crt = cert("server", "127.0.0.1")
+        _, other = cert("other", "127.0.0.1")
+        pem = os.path.join(tmp, "server.pem")
+        with open(pem, "w") as f, open(crt) as c, open(key) as k:
+            f.write(c.read() + k.read())
+        gport = harness.free_port()
+        b = self.env.start_broker(self.redis.port, extra=[
+            "--grpc-listen", "127.0.0.1:%d" % gport, "--grpc-tls-cert-key", pem])
+        self.assertIn("(TLS, h2)", b.log_tail())
+        rc, out, log = self.node(gport, self.project(), "tls", CA_FILE=crt, OTHER_CA=other)
+        self.assertEqual(rc, 0, log)
+        self.assertEqual(out["received"], "over tls", out)
+        self.assertEqual((out["plaintext"], out["wrong_ca"]), (14, 14), out)
+        # A key file that does not parse: the broker refuses to start.
+        bad = os.path.join(tmp, "bad.pem")
+        with open(bad, "w") as f:
+            f.write("not a pem\n")
+        rc, _, err = harness.run_broker_once(
+            ["--redis", "redis://127.0.0.1:%d" % self.redis.port, "--listen",
+             "127.0.0.1:%d" % harness.free_port(), "--nng-listen", "",
+             "--grpc-listen", "127.0.0.1:%d" % harness.free_port(), "--grpc-tls-cert-key", bad],
+            cwd=tmp)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("TLS certificate/key", err)
+        # TLS without --grpc-listen: a configuration error, said so.
+        rc, _, err = harness.run_broker_once(["--grpc-tls-cert-key", pem], cwd=tmp)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("grpc_listen is not", err)
 
     def test_credentials_are_checked_like_rest(self):
         gport = harness.free_port()
