@@ -263,6 +263,23 @@ const scenarios = {
     await sub.close().catch(() => {});
   },
 
+  // An existing subscription (arg): receive and ack until 3 s pass without
+  // a message (60 s at most); print what came (several brokers, one
+  // subscription: the test runs one of these per broker at once).
+  async recv(ps) {
+    const sub = ps.subscription(arg, {flowControl: {maxMessages: 50}});
+    const got = [];
+    let last = Date.now();
+    sub.on('message', (m) => { got.push(m.data.toString()); last = Date.now(); m.ack(); });
+    sub.on('error', (e) => { out.error_event = e.code; });
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60000 && (got.length === 0 || Date.now() - last < 3000))
+      await sleep(100);
+    await sleep(300);
+    await sub.close();
+    out.got = got;
+  },
+
   // For the broker-kill tests: N messages published first, then received
   // slowly (so the broker dies mid-stream); "progress K" lines tell the
   // test how far it got.

@@ -9,7 +9,8 @@ redelivered meanwhile (the library extends the leases); flowControl
 maxMessages 5 never has more than 5 in the handler; dead-lettering after 5
 attempts; 5 MB messages; seek; NOT_FOUND, UNAUTHENTICATED and
 INVALID_ARGUMENT end a stream; a stream cancelled before it confirmed its
-messages has them released at once, and acks sent on the stream land; a
+messages has them released at once, and acks sent on the stream land; two
+brokers on one Redis stream one subscription to two clients at once; a
 broker SIGKILLed (or shut down: UNAVAILABLE) mid-stream while a TCP proxy
 moves the client to a second broker on the same Redis: every message
 published before is received. METADATA_SERVER_DETECTION=none everywhere.
@@ -177,6 +178,39 @@ class GrpcStreamTest(harness.BrokerTestCase):
         self.assertEqual(out["first_batch"], 20, out)
         self.assertEqual(out["redelivered"], 20, "released at once, not after 600 s: %r" % out)
         self.assertEqual(out["left_after_stream_acks"], 0, out)
+
+    def test_two_brokers_serve_one_subscription(self):
+        a = self.start()
+        b = self.start()
+        c = harness.Client(a.port)
+        self.addCleanup(c.close)
+        p = self.project()
+        self.assertEqual(c.req("PUT", "/v1/projects/%s/topics/two-t" % p)[0], 200)
+        self.assertEqual(c.req("PUT", "/v1/projects/%s/subscriptions/two-s" % p,
+                               {"topic": "projects/%s/topics/two-t" % p})[0], 200)
+        procs = [subprocess.Popen(["node", self.script(), p, "recv", "two-s"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=self.env_for(x.port), cwd=GOOGLE_DIR) for x in (a, b)]
+        for q in procs:
+            harness._track(q)
+            self.addCleanup(lambda q=q: q.poll() is None and q.kill())
+        time.sleep(2)  # both streams open
+        n = 400
+        for i in range(0, n, 100):
+            msgs = [{"data": harness.b64("x%d" % k)} for k in range(i, i + 100)]
+            st, _, raw = c.req("POST", "/v1/projects/%s/topics/two-t:publish" % p,
+                               {"messages": msgs})
+            self.assertEqual(st, 200, raw)
+        got = []
+        for q in procs:
+            o, e = q.communicate(timeout=120)
+            harness._untrack(q)
+            js = [l for l in o.splitlines() if l.startswith("{")]
+            self.assertTrue(js, o + e)
+            got.append(json.loads(js[-1])["got"])
+        self.assertEqual(set(got[0]) | set(got[1]), {"x%d" % k for k in range(n)})
+        self.assertTrue(got[0] and got[1], "both brokers delivered: %d + %d"
+                        % (len(got[0]), len(got[1])))
 
     # ---- a broker dies mid-stream ----------------------------------------
 
