@@ -146,6 +146,25 @@ void grpc_rpc_strip_path_fields(const struct grpc_rpc *r, json_t *req)
 	}
 }
 
+/* "projects/P" or "projects/P/KIND/ID": a name that could match a route.
+ * Another shape would fall through to the router's 404 for an unknown
+ * URL, which the endpoint reads as a method not served (UNIMPLEMENTED),
+ * not as the bad name it is. The handler checks the parts themselves. */
+static int name_shaped(const char *v)
+{
+	if (strncmp(v, "projects/", 9) != 0)
+		return 0;
+	int segs = 1;
+	for (const char *p = v + 9; *p; p++) {
+		if (*p == '/') {
+			if (p[-1] == '/' || p[1] == '\0')
+				return 0;
+			segs++;
+		}
+	}
+	return v[9] != '\0' && v[9] != '/' && (segs == 1 || segs == 3);
+}
+
 int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t n, char *err,
 		       size_t errn)
 {
@@ -176,6 +195,15 @@ int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t 
 				"https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names "
 				"for more information.",
 				field);
+			return -1;
+		}
+		if (!name_shaped(v)) {
+			snprintf(
+				err, errn,
+				"Invalid resource name given (%s=%.300s). Refer to "
+				"https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names "
+				"for more information.",
+				field, v);
 			return -1;
 		}
 		if (put_enc(buf, n, &o, v, strlen(v), 1) != 0)

@@ -43,6 +43,8 @@ async function full() {
     if (msgs.length) await sc.acknowledge({subscription: sub.name, ackIds: msgs.map((m) => m.ackId)});
   }
   out.received = got.size;
+  // A name of the wrong shape: INVALID_ARGUMENT (not UNIMPLEMENTED).
+  out.bad_name = await codeOf(sc.getSubscription({subscription: 'nope'}));
   out.attr_ok = got.has('m999');
   const [after] = await sc.pull({subscription: sub.name, maxMessages: 10, returnImmediately: true});
   out.after_ack = (after.receivedMessages || []).length;

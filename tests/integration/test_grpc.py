@@ -57,6 +57,7 @@ class GrpcTest(harness.BrokerTestCase):
         self.assertEqual(out["sub_topic"], t)
         self.assertEqual(out["sub_deadline"], 30)
         self.assertEqual((out["duplicate"], out["missing"], out["invalid"]), (6, 5, 3))
+        self.assertEqual(out["bad_name"], 3, out)
         self.assertEqual(out["published"], 1000)
         self.assertEqual(out["received"], 1000)
         self.assertTrue(out["attr_ok"])

@@ -89,6 +89,22 @@ static void refusals(void **state)
 					"-that-does-not-fit"));
 	assert_int_equal(grpc_rpc_rest_path(r, v, buf, sizeof(buf), err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "too long"));
+	/* A name of another shape is INVALID_ARGUMENT here, not the router's
+	 * 404 for an unknown URL (which would read as UNIMPLEMENTED). */
+	const char *bad[] = { "nope",
+			      "projects/",
+			      "projects//topics/t",
+			      "projects/p/topics/",
+			      "projects/p/topics/t/x",
+			      "projects/p/topics" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[128];
+		json_object_set_new(v, "topic", json_string(bad[i]));
+		assert_int_equal(grpc_rpc_rest_path(r, v, buf, sizeof(buf), err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "Invalid resource name given (topic=%s)", bad[i]);
+		if (strstr(err, want) == NULL)
+			fail_msg("%s: %s", bad[i], err);
+	}
 	json_decref(v);
 	r = grpc_rpc_find("/google.pubsub.v1.Subscriber/StreamingPull");
 	assert_non_null(r);
