@@ -676,11 +676,16 @@ static void serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockadd
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_close);
 	nghttp2_session_server_new(&h->s, cbs, h);
 	nghttp2_session_callbacks_del(cbs);
+	/* Windows: 1 MiB per stream (a 10 MB publish is not held to 64 KiB
+	 * per round trip), 16 MiB per connection (what one client can have
+	 * in flight towards the broker, whatever its number of streams). */
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_MAX_STREAMS },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024 },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_STREAM_WINDOW },
 	};
 	nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
+	nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0, GRPC_CONN_WINDOW);
 	h->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = h;

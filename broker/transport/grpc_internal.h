@@ -25,6 +25,8 @@ struct sp_client;
 #define GRPC_OUT_HIGH (4 * 1024 * 1024)
 #define GRPC_MAX_STREAMS 1000
 #define GRPC_HEADER_MAX 8192
+#define GRPC_STREAM_WINDOW (1024 * 1024)
+#define GRPC_CONN_WINDOW (16 * 1024 * 1024)
 /* StreamingPull's outstanding-message index (grpc_stream.c). */
 #define GRPC_LEASE_BUCKETS 4096
 
