@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pbjson.h"
+#include "router.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,8 +70,59 @@ void grpc_stream_unref(struct h2stream *st)
 
 /* The stream is done on the wire (closed, or its connection went away):
  * it is freed now, or by the last call that still points at it. */
+/* ---- request bytes held: HTTP/2 flow control ----------------------------
+ *
+ * nghttp2 is told that request bytes were consumed (and so reopens the
+ * client's windows) only while a connection holds at most GRPC_CONN_HELD of
+ * them: past that, the windows stay shut until requests are taken. So one
+ * connection holds at most GRPC_CONN_HELD + GRPC_CONN_WINDOW of requests,
+ * whatever its number of streams. */
+
+static void consume(struct h2conn *h, struct h2stream *st, size_t n)
+{
+	if (n == 0 || h->s == NULL)
+		return;
+	nghttp2_session_consume(h->s, st ? st->id : 0, n);
+}
+
+/* Reopens the windows of streams that were held back, while there is room. */
+static void refill(struct h2conn *h)
+{
+	for (struct h2stream *st = h->streams; st && h->held <= GRPC_CONN_HELD; st = st->next) {
+		if (st->unconsumed) {
+			consume(h, st, st->unconsumed);
+			st->unconsumed = 0;
+		}
+	}
+}
+
+void grpc_stream_release_input(struct h2stream *st, size_t n)
+{
+	struct h2conn *h = st->conn;
+	if (n > st->held)
+		n = st->held;
+	st->held -= n;
+	if (h == NULL)
+		return;
+	h->held -= n;
+	if (st->held == 0 && st->unconsumed) { /* its bytes are taken: its window reopens */
+		consume(h, st, st->unconsumed);
+		st->unconsumed = 0;
+	}
+	refill(h);
+}
+
 static void stream_gone(struct h2stream *st, int broken)
 {
+	struct h2conn *h = st->conn;
+	if (h) {
+		h->held -= st->held;
+		st->held = 0;
+		/* The connection's window gets back what the stream kept. */
+		if (st->unconsumed && h->s)
+			nghttp2_session_consume_connection(h->s, st->unconsumed);
+		st->unconsumed = 0;
+	}
 	stream_unlink(st);
 	if (st->timer)
 		event_del(st->timer);
@@ -313,6 +365,32 @@ static const struct call_ops grpc_ops = {
 
 /* ---- a request ---------------------------------------------------------- */
 
+/* 1 when the REST route a unary method is transcoded to exists (decided
+ * at start from the route table: the snapshot methods and detach have
+ * none yet), so the others are refused at their headers. */
+static int served(const struct grpc_srv *srv, const struct grpc_rpc *r)
+{
+	size_t n;
+	const struct grpc_rpc *t = grpc_rpc_table(&n);
+	return r->streaming || srv->served[r - t];
+}
+
+static void find_served(struct grpc_srv *srv)
+{
+	size_t n;
+	const struct grpc_rpc *t = grpc_rpc_table(&n);
+	for (size_t i = 0; i < n && i < GRPC_MAX_RPCS; i++) {
+		char path[512];
+		const struct route *rt = NULL;
+		char params[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+		srv->served[i] = !t[i].streaming &&
+				 grpc_rpc_probe_path(&t[i], path, sizeof(path)) == 0 &&
+				 router_match(srv->b->routes, srv->b->nroutes, t[i].method, path,
+					      &rt, params) == ROUTE_OK &&
+				 (rt->via == 0 || (rt->via & VIA_GRPC));
+	}
+}
+
 /* grpc-timeout: 1 to 8 digits and a unit (the gRPC HTTP/2 protocol), in
  * milliseconds (at least 1). */
 static int parse_timeout(const uint8_t *v, size_t n, int64_t *ms)
@@ -348,6 +426,11 @@ static void dispatch(struct h2conn *h, struct h2stream *st)
 	}
 	if (r == NULL) {
 		respond(st, NULL, 0, 12, "Method not found");
+		return;
+	}
+	if (!served(h->srv, r)) {
+		respond(st, NULL, 0, 12,
+			"This method is not implemented by regnotifyd yet (docs/grpc.md).");
 		return;
 	}
 	if (st->bad_timeout) {
@@ -399,6 +482,7 @@ static void dispatch(struct h2conn *h, struct h2stream *st)
 	 * run (it may wait for Redis): they live in the stream's buffer. */
 	size_t plen = strcspn(path, "?");
 	evbuffer_drain(st->in, len);
+	grpc_stream_release_input(st, st->held); /* unpacked: the request is taken */
 	evbuffer_add(st->in, path, strlen(path) + 1);
 	if (body) {
 		evbuffer_add(st->in, body, strlen(body) + 1);
@@ -435,6 +519,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 	st->id = f->hd.stream_id;
 	st->in = evbuffer_new();
 	st->out = evbuffer_new();
+	st->bad_type = 1; /* until a content-type application/grpc comes */
 	st->next = h->streams;
 	if (h->streams)
 		h->streams->prev = st;
@@ -452,6 +537,10 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 	struct h2stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
 	if (st == NULL || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
+	/* What SETTINGS_MAX_HEADER_LIST_SIZE says (RFC 9113 counts 32 a field). */
+	st->header_bytes += namelen + valuelen + 32;
+	if (st->header_bytes > GRPC_HEADER_LIST_MAX)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM */
 #define IS(n) (namelen == sizeof(n) - 1 && memcmp(name, n, namelen) == 0)
 	if (IS(":path"))
 		snprintf(st->path, sizeof(st->path), "%.*s", (int)valuelen, (const char *)value);
@@ -471,16 +560,26 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 		   void *user)
 {
 	(void)flags;
-	(void)user;
 	struct h2stream *st = nghttp2_session_get_stream_user_data(s, id);
-	if (st == NULL || st->too_large)
+	struct h2conn *h = user;
+	if (st == NULL || st->too_large || st->answered) { /* dropped */
+		nghttp2_session_consume(s, id, len);
 		return 0;
+	}
 	if (evbuffer_get_length(st->in) + len > GRPC_MAX_REQUEST) {
 		st->too_large = 1;
 		evbuffer_drain(st->in, evbuffer_get_length(st->in));
+		nghttp2_session_consume(s, id, len);
+		grpc_stream_release_input(st, st->held);
 		return 0;
 	}
 	evbuffer_add(st->in, data, len);
+	st->held += len;
+	h->held += len;
+	if (h->held <= GRPC_CONN_HELD && st->unconsumed == 0)
+		nghttp2_session_consume(s, id, len);
+	else
+		st->unconsumed += len;
 	return 0;
 }
 
@@ -504,15 +603,16 @@ static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	if (st == NULL || (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA))
 		return 0;
 	int end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-	if (f->hd.type == NGHTTP2_HEADERS && !st->dispatched && st->sp == NULL) {
+	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
+	    !st->dispatched && st->sp == NULL) {
 		/* A method that is not served is refused at its headers, before
 		 * its messages: a stream the client keeps open never hangs. */
 		const struct grpc_rpc *r = grpc_rpc_find(st->path);
-		if (st->bad_type || st->bad_timeout || r == NULL) {
+		if (st->bad_type || st->bad_timeout || r == NULL || !served(h->srv, r)) {
 			dispatch(h, st);
 			return 0;
 		}
-		if (st->timeout_ms > 0) {
+		if (st->timeout_ms > 0 && st->timer == NULL) {
 			st->timer = evtimer_new(h->srv->b->base, on_timeout, st);
 			struct timeval tv = { (time_t)(st->timeout_ms / 1000),
 					      (suseconds_t)(st->timeout_ms % 1000) * 1000 };
@@ -531,7 +631,7 @@ static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)
 			grpc_spull_data(st, end);
 		return 0;
 	}
-	if (end && !st->dispatched)
+	if (end && !st->dispatched && !st->answered) /* answered: its grpc-timeout ran out */
 		dispatch(h, st);
 	return 0;
 }
@@ -674,14 +774,18 @@ static void serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockadd
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_close);
-	nghttp2_session_server_new(&h->s, cbs, h);
+	nghttp2_option *opt;
+	nghttp2_option_new(&opt);
+	nghttp2_option_set_no_auto_window_update(opt, 1); /* consume(): held bytes */
+	nghttp2_session_server_new2(&h->s, cbs, h, opt);
+	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
 	/* Windows: 1 MiB per stream (a 10 MB publish is not held to 64 KiB
 	 * per round trip), 16 MiB per connection (what one client can have
 	 * in flight towards the broker, whatever its number of streams). */
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_MAX_STREAMS },
-		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 64 * 1024 },
+		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, GRPC_HEADER_LIST_MAX },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_STREAM_WINDOW },
 	};
 	nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
@@ -934,6 +1038,7 @@ int grpc_start(struct broker *b)
 	struct timeval tv = { 1, 0 };
 	event_add(srv->tick, &tv);
 	grpc_streams_init(srv);
+	find_served(srv);
 	broker_add_module(b, &grpc_module, srv);
 	if (b->cfg.grpc_port == 0)
 		return 0;

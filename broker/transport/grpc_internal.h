@@ -25,8 +25,12 @@ struct sp_client;
 #define GRPC_OUT_HIGH (4 * 1024 * 1024)
 #define GRPC_MAX_STREAMS 1000
 #define GRPC_HEADER_MAX 8192
+#define GRPC_HEADER_LIST_MAX (64 * 1024)
+#define GRPC_MAX_RPCS 64
 #define GRPC_STREAM_WINDOW (1024 * 1024)
 #define GRPC_CONN_WINDOW (16 * 1024 * 1024)
+/* Request bytes one connection holds before its windows stay shut. */
+#define GRPC_CONN_HELD (64 * 1024 * 1024)
 /* StreamingPull's outstanding-message index (grpc_stream.c). */
 #define GRPC_LEASE_BUCKETS 4096
 
@@ -40,6 +44,7 @@ struct grpc_srv {
 	struct h2stream *kick_list; /* StreamingPulls that may pull (grpc_stream.c) */
 	struct sp_client *clients;  /* their flow-control groups */
 	struct lease_ent *leases[GRPC_LEASE_BUCKETS];
+	unsigned char served[GRPC_MAX_RPCS]; /* per grpc_rpc_table entry */
 	long nleases;
 };
 
@@ -52,6 +57,7 @@ struct h2conn {
 	struct h2conn *prev, *next;
 	int in_recv;          /* inside nghttp2_session_mem_recv: no send, no free */
 	int got_data;         /* the handshake timeout is off once bytes came */
+	size_t held;          /* request bytes of its streams not yet taken */
 	int64_t last_send_ms; /* keepalive: a PING after a quiet while */
 };
 
@@ -62,6 +68,9 @@ struct h2stream {
 	char auth[GRPC_HEADER_MAX];
 	char ua[512];
 	int bad_type;        /* content-type is not application/grpc */
+	size_t header_bytes; /* of the header list so far */
+	size_t held;         /* request bytes received and not yet taken */
+	size_t unconsumed;   /* of those, not yet given back to the window */
 	int bad_timeout;     /* grpc-timeout does not parse */
 	int64_t timeout_ms;  /* grpc-timeout, 0: none */
 	struct event *timer; /* fires at timeout_ms */
@@ -92,6 +101,9 @@ void grpc_finish(struct h2stream *st, int code, const char *message);
 
 /* Sends what nghttp2 has queued; may free the connection. */
 void grpc_conn_flush(struct h2conn *h);
+
+/* n request bytes of st were taken (unpacked): the windows may reopen. */
+void grpc_stream_release_input(struct h2stream *st, size_t n);
 
 /* The gRPC status code and message of a REST answer that failed. */
 int grpc_code_of_answer(int status, json_t *v, const char **msg);

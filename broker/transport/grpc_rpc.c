@@ -15,62 +15,69 @@
 #define PUB "/google.pubsub.v1.Publisher/"
 #define SUB "/google.pubsub.v1.Subscriber/"
 #define IAM "/google.iam.v1.IAMPolicy/"
+/* iam_policy.proto's bindings for Pub/Sub's resources (schemas: none here). */
+#define RES "/v1/{resource=projects/*/topics/*|projects/*/subscriptions/*|projects/*/snapshots/*}"
 
 /* From the google.api.http options of pubsub.proto and iam_policy.proto. */
 static const struct grpc_rpc rpcs[] = {
-	{ PUB "CreateTopic", M_PUT, "/v1/{name}", 1, PS(topic), PS(topic), 0 },
-	{ PUB "UpdateTopic", M_PATCH, "/v1/{topic.name}", 1, PS(update_topic_request), PS(topic),
-	  0 },
-	{ PUB "Publish", M_POST, "/v1/{topic}:publish", 1, PS(publish_request),
+	{ PUB "CreateTopic", M_PUT, "/v1/{name=projects/*/topics/*}", 1, PS(topic), PS(topic), 0 },
+	{ PUB "UpdateTopic", M_PATCH, "/v1/{topic.name=projects/*/topics/*}", 1,
+	  PS(update_topic_request), PS(topic), 0 },
+	{ PUB "Publish", M_POST, "/v1/{topic=projects/*/topics/*}:publish", 1, PS(publish_request),
 	  PS(publish_response), 0 },
-	{ PUB "GetTopic", M_GET, "/v1/{topic}", 0, PS(get_topic_request), PS(topic), 0 },
-	{ PUB "ListTopics", M_GET, "/v1/{project}/topics", 0, PS(list_topics_request),
+	{ PUB "GetTopic", M_GET, "/v1/{topic=projects/*/topics/*}", 0, PS(get_topic_request),
+	  PS(topic), 0 },
+	{ PUB "ListTopics", M_GET, "/v1/{project=projects/*}/topics", 0, PS(list_topics_request),
 	  PS(list_topics_response), 0 },
-	{ PUB "ListTopicSubscriptions", M_GET, "/v1/{topic}/subscriptions", 0,
+	{ PUB "ListTopicSubscriptions", M_GET, "/v1/{topic=projects/*/topics/*}/subscriptions", 0,
 	  PS(list_topic_subscriptions_request), PS(list_topic_subscriptions_response), 0 },
-	{ PUB "ListTopicSnapshots", M_GET, "/v1/{topic}/snapshots", 0,
+	{ PUB "ListTopicSnapshots", M_GET, "/v1/{topic=projects/*/topics/*}/snapshots", 0,
 	  PS(list_topic_snapshots_request), PS(list_topic_snapshots_response), 0 },
-	{ PUB "DeleteTopic", M_DELETE, "/v1/{topic}", 0, PS(delete_topic_request), EMPTY, 0 },
-	{ PUB "DetachSubscription", M_POST, "/v1/{subscription}:detach", 1,
-	  PS(detach_subscription_request), PS(detach_subscription_response), 0 },
-	{ SUB "CreateSubscription", M_PUT, "/v1/{name}", 1, PS(subscription), PS(subscription), 0 },
-	{ SUB "GetSubscription", M_GET, "/v1/{subscription}", 0, PS(get_subscription_request),
-	  PS(subscription), 0 },
-	{ SUB "UpdateSubscription", M_PATCH, "/v1/{subscription.name}", 1,
-	  PS(update_subscription_request), PS(subscription), 0 },
-	{ SUB "ListSubscriptions", M_GET, "/v1/{project}/subscriptions", 0,
+	{ PUB "DeleteTopic", M_DELETE, "/v1/{topic=projects/*/topics/*}", 0,
+	  PS(delete_topic_request), EMPTY, 0 },
+	{ PUB "DetachSubscription", M_POST, "/v1/{subscription=projects/*/subscriptions/*}:detach",
+	  1, PS(detach_subscription_request), PS(detach_subscription_response), 0 },
+	{ SUB "CreateSubscription", M_PUT, "/v1/{name=projects/*/subscriptions/*}", 1,
+	  PS(subscription), PS(subscription), 0 },
+	{ SUB "GetSubscription", M_GET, "/v1/{subscription=projects/*/subscriptions/*}", 0,
+	  PS(get_subscription_request), PS(subscription), 0 },
+	{ SUB "UpdateSubscription", M_PATCH, "/v1/{subscription.name=projects/*/subscriptions/*}",
+	  1, PS(update_subscription_request), PS(subscription), 0 },
+	{ SUB "ListSubscriptions", M_GET, "/v1/{project=projects/*}/subscriptions", 0,
 	  PS(list_subscriptions_request), PS(list_subscriptions_response), 0 },
-	{ SUB "DeleteSubscription", M_DELETE, "/v1/{subscription}", 0,
+	{ SUB "DeleteSubscription", M_DELETE, "/v1/{subscription=projects/*/subscriptions/*}", 0,
 	  PS(delete_subscription_request), EMPTY, 0 },
-	{ SUB "ModifyAckDeadline", M_POST, "/v1/{subscription}:modifyAckDeadline", 1,
+	{ SUB "ModifyAckDeadline", M_POST,
+	  "/v1/{subscription=projects/*/subscriptions/*}:modifyAckDeadline", 1,
 	  PS(modify_ack_deadline_request), EMPTY, 0 },
-	{ SUB "Acknowledge", M_POST, "/v1/{subscription}:acknowledge", 1, PS(acknowledge_request),
-	  EMPTY, 0 },
-	{ SUB "Pull", M_POST, "/v1/{subscription}:pull", 1, PS(pull_request), PS(pull_response),
-	  0 },
+	{ SUB "Acknowledge", M_POST, "/v1/{subscription=projects/*/subscriptions/*}:acknowledge", 1,
+	  PS(acknowledge_request), EMPTY, 0 },
+	{ SUB "Pull", M_POST, "/v1/{subscription=projects/*/subscriptions/*}:pull", 1,
+	  PS(pull_request), PS(pull_response), 0 },
 	{ SUB "StreamingPull", M_POST, NULL, 0, PS(streaming_pull_request),
 	  PS(streaming_pull_response), 1 },
-	{ SUB "ModifyPushConfig", M_POST, "/v1/{subscription}:modifyPushConfig", 1,
+	{ SUB "ModifyPushConfig", M_POST,
+	  "/v1/{subscription=projects/*/subscriptions/*}:modifyPushConfig", 1,
 	  PS(modify_push_config_request), EMPTY, 0 },
-	{ SUB "GetSnapshot", M_GET, "/v1/{snapshot}", 0, PS(get_snapshot_request), PS(snapshot),
-	  0 },
-	{ SUB "ListSnapshots", M_GET, "/v1/{project}/snapshots", 0, PS(list_snapshots_request),
-	  PS(list_snapshots_response), 0 },
-	{ SUB "CreateSnapshot", M_PUT, "/v1/{name}", 1, PS(create_snapshot_request), PS(snapshot),
-	  0 },
-	{ SUB "UpdateSnapshot", M_PATCH, "/v1/{snapshot.name}", 1, PS(update_snapshot_request),
-	  PS(snapshot), 0 },
-	{ SUB "DeleteSnapshot", M_DELETE, "/v1/{snapshot}", 0, PS(delete_snapshot_request), EMPTY,
-	  0 },
-	{ SUB "Seek", M_POST, "/v1/{subscription}:seek", 1, PS(seek_request), PS(seek_response),
-	  0 },
-	{ IAM "SetIamPolicy", M_POST, "/v1/{resource}:setIamPolicy", 1,
+	{ SUB "GetSnapshot", M_GET, "/v1/{snapshot=projects/*/snapshots/*}", 0,
+	  PS(get_snapshot_request), PS(snapshot), 0 },
+	{ SUB "ListSnapshots", M_GET, "/v1/{project=projects/*}/snapshots", 0,
+	  PS(list_snapshots_request), PS(list_snapshots_response), 0 },
+	{ SUB "CreateSnapshot", M_PUT, "/v1/{name=projects/*/snapshots/*}", 1,
+	  PS(create_snapshot_request), PS(snapshot), 0 },
+	{ SUB "UpdateSnapshot", M_PATCH, "/v1/{snapshot.name=projects/*/snapshots/*}", 1,
+	  PS(update_snapshot_request), PS(snapshot), 0 },
+	{ SUB "DeleteSnapshot", M_DELETE, "/v1/{snapshot=projects/*/snapshots/*}", 0,
+	  PS(delete_snapshot_request), EMPTY, 0 },
+	{ SUB "Seek", M_POST, "/v1/{subscription=projects/*/subscriptions/*}:seek", 1,
+	  PS(seek_request), PS(seek_response), 0 },
+	{ IAM "SetIamPolicy", M_POST, RES ":setIamPolicy", 1,
 	  &google__iam__v1__set_iam_policy_request__descriptor,
 	  &google__iam__v1__policy__descriptor, 0 },
-	{ IAM "GetIamPolicy", M_POST, "/v1/{resource}:getIamPolicy", 1,
+	{ IAM "GetIamPolicy", M_POST, RES ":getIamPolicy", 1,
 	  &google__iam__v1__get_iam_policy_request__descriptor,
 	  &google__iam__v1__policy__descriptor, 0 },
-	{ IAM "TestIamPermissions", M_POST, "/v1/{resource}:testIamPermissions", 1,
+	{ IAM "TestIamPermissions", M_POST, RES ":testIamPermissions", 1,
 	  &google__iam__v1__test_iam_permissions_request__descriptor,
 	  &google__iam__v1__test_iam_permissions_response__descriptor, 0 },
 };
@@ -129,12 +136,57 @@ static int put_enc(char *buf, size_t n, size_t *o, const char *s, size_t len, in
 	return 0;
 }
 
+/* The template field at t ("{topic=PATTERN}"): its name into field, its
+ * pattern (alternatives split by '|'), and the '}'. */
+static const char *tmpl_field(const char *t, char *field, size_t fn, const char **pat,
+			      size_t *patlen)
+{
+	const char *end = strchr(t, '}');
+	const char *eq = memchr(t, '=', (size_t)(end - t));
+	const char *name_end = eq ? eq : end;
+	snprintf(field, fn, "%.*s", (int)(name_end - t - 1), t + 1);
+	*pat = eq ? eq + 1 : NULL;
+	*patlen = eq ? (size_t)(end - eq - 1) : 0;
+	return end;
+}
+
+int grpc_rpc_probe_path(const struct grpc_rpc *r, char *buf, size_t n)
+{
+	size_t o = 0;
+	if (r->tmpl == NULL)
+		return -1;
+	for (const char *t = r->tmpl; *t;) {
+		const char *pat = NULL;
+		size_t patlen = 0;
+		if (*t == '{') {
+			char field[64];
+			const char *end = tmpl_field(t, field, sizeof(field), &pat, &patlen);
+			const char *bar = pat ? memchr(pat, '|', patlen) : NULL;
+			if (bar)
+				patlen = (size_t)(bar - pat);
+			for (size_t i = 0; pat && i < patlen; i++) {
+				if (o + 2 >= n)
+					return -1;
+				buf[o++] = pat[i] == '*' ? 'x' : pat[i];
+			}
+			t = end + 1;
+			continue;
+		}
+		if (o + 2 >= n)
+			return -1;
+		buf[o++] = *t++;
+	}
+	buf[o] = '\0';
+	return 0;
+}
+
 void grpc_rpc_strip_path_fields(const struct grpc_rpc *r, json_t *req)
 {
 	for (const char *t = r->tmpl ? strchr(r->tmpl, '{') : NULL; t; t = strchr(t + 1, '{')) {
-		const char *end = strchr(t, '}');
 		char field[64];
-		snprintf(field, sizeof(field), "%.*s", (int)(end - t - 1), t + 1);
+		const char *pat;
+		size_t patlen;
+		tmpl_field(t, field, sizeof(field), &pat, &patlen);
 		char *dot = strrchr(field, '.');
 		json_t *parent = req;
 		if (dot) {
@@ -146,23 +198,38 @@ void grpc_rpc_strip_path_fields(const struct grpc_rpc *r, json_t *req)
 	}
 }
 
-/* "projects/P" or "projects/P/KIND/ID": a name that could match a route.
- * Another shape would fall through to the router's 404 for an unknown
- * URL, which the endpoint reads as a method not served (UNIMPLEMENTED),
- * not as the bad name it is. The handler checks the parts themselves. */
-static int name_shaped(const char *v)
+/* 1 when v matches one of the '|'-separated patterns (literal segments, a
+ * star for one non-empty segment without a slash), as google.api.http
+ * does. */
+static int matches(const char *v, const char *pat, size_t patlen)
 {
-	if (strncmp(v, "projects/", 9) != 0)
-		return 0;
-	int segs = 1;
-	for (const char *p = v + 9; *p; p++) {
-		if (*p == '/') {
-			if (p[-1] == '/' || p[1] == '\0')
-				return 0;
-			segs++;
+	const char *alt = pat, *pend = pat + patlen;
+	while (alt < pend) {
+		const char *bar = memchr(alt, '|', (size_t)(pend - alt));
+		const char *aend = bar ? bar : pend;
+		const char *p = alt, *x = v;
+		int ok = 1;
+		while (ok && p < aend) {
+			const char *slash = memchr(p, '/', (size_t)(aend - p));
+			size_t plen = (size_t)((slash ? slash : aend) - p);
+			size_t xlen = strcspn(x, "/");
+			if (plen == 1 && *p == '*')
+				ok = xlen > 0;
+			else
+				ok = xlen == plen && memcmp(p, x, plen) == 0;
+			p += plen;
+			x += xlen;
+			if (p < aend) { /* a '/' in both */
+				ok = ok && *x == '/';
+				p++;
+				x++;
+			}
 		}
+		if (ok && *x == '\0')
+			return 1;
+		alt = aend + 1;
 	}
-	return v[9] != '\0' && v[9] != '/' && (segs == 1 || segs == 3);
+	return 0;
 }
 
 int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t n, char *err,
@@ -184,9 +251,10 @@ int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t 
 			buf[o] = '\0';
 			continue;
 		}
-		const char *end = strchr(t, '}');
 		char field[64];
-		snprintf(field, sizeof(field), "%.*s", (int)(end - t - 1), t + 1);
+		const char *pat;
+		size_t patlen;
+		const char *end = tmpl_field(t, field, sizeof(field), &pat, &patlen);
 		const char *v = json_string_value(at(req, field));
 		if (v == NULL || v[0] == '\0') {
 			snprintf(
@@ -197,7 +265,7 @@ int grpc_rpc_rest_path(const struct grpc_rpc *r, json_t *req, char *buf, size_t 
 				field);
 			return -1;
 		}
-		if (!name_shaped(v)) {
+		if (pat && !matches(v, pat, patlen)) {
 			snprintf(
 				err, errn,
 				"Invalid resource name given (%s=%.300s). Refer to "

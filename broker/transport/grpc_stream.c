@@ -448,6 +448,10 @@ static void on_pulled(struct call *c, int status, char *text, size_t len)
 			grpc_finish(same[i], code, msg);
 			grpc_stream_unref(same[i]);
 		}
+		/* The rest pull now (the room this one held is free): each gets
+		 * its own answer, e.g. NOT_FOUND once the subscription went. */
+		if (sp->cl)
+			client_kick(sp->srv, sp->cl);
 	} else {
 		if (!sp->checked) {
 			sp->checked = 1;
@@ -595,6 +599,7 @@ static int open_stream(struct h2stream *st, const SPReq *q)
 	client_join(sp->srv, sp, sub, q);
 	sp->ended_by_server = 0;
 	sp->opened = 1;
+	grpc_send_headers(st); /* accepted; what it gets comes when there is room */
 	sp_kick(sp->srv, st);
 	return 0;
 }
@@ -715,6 +720,7 @@ void grpc_spull_data(struct h2stream *st, int end)
 		uint8_t *p = evbuffer_pullup(st->in, (ssize_t)(5 + n));
 		SPReq *q = google__pubsub__v1__streaming_pull_request__unpack(NULL, n, p + 5);
 		evbuffer_drain(st->in, 5 + n);
+		grpc_stream_release_input(st, 5 + n);
 		if (q == NULL) {
 			sp->ended_by_server = 1;
 			grpc_finish(st, 13, "The request message does not parse.");

@@ -91,12 +91,10 @@ static void refusals(void **state)
 	assert_non_null(strstr(err, "too long"));
 	/* A name of another shape is INVALID_ARGUMENT here, not the router's
 	 * 404 for an unknown URL (which would read as UNIMPLEMENTED). */
-	const char *bad[] = { "nope",
-			      "projects/",
-			      "projects//topics/t",
-			      "projects/p/topics/",
-			      "projects/p/topics/t/x",
-			      "projects/p/topics" };
+	const char *bad[] = { "nope", "projects/", "projects//topics/t", "projects/p/topics/",
+			      "projects/p/topics/t/x", "projects/p/topics",
+			      /* another collection: DeleteTopic cannot delete a subscription */
+			      "projects/p/subscriptions/s", "projects/p/snapshots/s" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[128];
 		json_object_set_new(v, "topic", json_string(bad[i]));
@@ -105,6 +103,18 @@ static void refusals(void **state)
 		if (strstr(err, want) == NULL)
 			fail_msg("%s: %s", bad[i], err);
 	}
+	json_decref(v);
+	/* IAM's resource: a topic, a subscription or a snapshot, nothing else. */
+	path_of("/google.iam.v1.IAMPolicy/SetIamPolicy",
+		"{\"resource\":\"projects/p/subscriptions/s\"}",
+		"/v1/projects/p/subscriptions/s:setIamPolicy");
+	r = grpc_rpc_find("/google.iam.v1.IAMPolicy/SetIamPolicy");
+	v = json_pack("{s:s}", "resource", "projects/p");
+	assert_int_equal(grpc_rpc_rest_path(r, v, buf, sizeof(buf), err, sizeof(err)), -1);
+	json_decref(v);
+	r = grpc_rpc_find("/google.pubsub.v1.Subscriber/DeleteSubscription");
+	v = json_pack("{s:s}", "subscription", "projects/p/topics/t");
+	assert_int_equal(grpc_rpc_rest_path(r, v, buf, sizeof(buf), err, sizeof(err)), -1);
 	json_decref(v);
 	r = grpc_rpc_find("/google.pubsub.v1.Subscriber/StreamingPull");
 	assert_non_null(r);
