@@ -197,10 +197,45 @@ static size_t put_u64(char *p, unsigned long long v)
  * pre-sized buffer (this is the drain's hot path: no snprintf, one
  * gmtime per distinct millisecond). The stored attributes are already
  * compact JSON objects and go in verbatim. */
+/* The same answer for a transport that encodes messages itself. */
+static void reply_native(struct call *c, const redisReply *r, const struct store_pulled *p)
+{
+	const struct pull_state *ps = c->state;
+	struct call_msg *msgs = mem_alloc(sizeof(*msgs) * p->n);
+	char(*ids)[64] = mem_alloc(64 * p->n);
+	for (size_t i = 0; i < p->n; i++) {
+		struct store_msg m;
+		store_pulled_msg(r, i, &m);
+		char *dash;
+		unsigned long long ms = strtoull(m.id, &dash, 10);
+		unsigned long long seq = *dash == '-' ? strtoull(dash + 1, NULL, 10) : 0;
+		snprintf(ids[i], 64, "%.*s:%ld:%08x", (int)m.id_len, m.id, m.attempt, ps->tag);
+		msgs[i] = (struct call_msg){
+			.ack_id = ids[i],
+			.data = m.data,
+			.data_len = m.data_len,
+			.attrs = m.attrs,
+			.attrs_len = m.attrs_len,
+			.key = m.key,
+			.key_len = m.key_len,
+			.message_id = ms * 1000000ULL + seq,
+			.publish_ms = (int64_t)ms,
+			.delivery_attempt = p->has_dlq ? m.attempt : 0,
+		};
+	}
+	call_reply_messages(c, msgs, p->n);
+	mem_free(ids);
+	mem_free(msgs);
+}
+
 static void reply_messages(struct call *c, const redisReply *r, const struct store_pulled *p)
 {
 	const struct pull_state *ps = c->state;
 	struct store_msg m;
+	if (c->ops->send_messages) {
+		reply_native(c, r, p);
+		return;
+	}
 	size_t cap = 64;
 	for (size_t i = 0; i < p->n; i++) {
 		store_pulled_msg(r, i, &m);
@@ -309,7 +344,8 @@ static void run_pull(struct call *c)
 {
 	struct pull_state *ps = c->state;
 	ps->wake_seq = c->b->waiters->seq;
-	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, on_pulled, c) != 0)
+	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, on_pulled, c) !=
+	    0)
 		api_not_queued(c);
 }
 

@@ -18,6 +18,22 @@ struct call;
 /* "serviceAccount:" + an email of at most 254 bytes. */
 #define CALL_PRINCIPAL_MAX 272
 
+/* One leased message of a pull answer, for a transport that encodes it
+ * itself (gRPC: protobuf, no JSON and no base64 on the way). Pointers
+ * into the store's reply, valid during send_messages. */
+struct call_msg {
+	const char *ack_id; /* "ms-seq:attempt:tag", NUL-terminated */
+	const char *data;   /* the raw bytes */
+	size_t data_len;
+	const char *attrs; /* compact JSON object text; attrs_len 0: none */
+	size_t attrs_len;
+	const char *key; /* orderingKey; key_len 0: none */
+	size_t key_len;
+	unsigned long long message_id;
+	int64_t publish_ms;
+	long delivery_attempt; /* 0: not reported (no dead-letter policy) */
+};
+
 struct call_ops {
 	const char *name; /* "http", "nng": for logs */
 	/* Before the route in the debug line of each answer: NULL for HTTP
@@ -33,6 +49,9 @@ struct call_ops {
 	void (*set_header)(struct call *c, const char *name, const char *value);
 	/* The peer as "ip:port" (or the transport's form) into buf. */
 	void (*peer)(struct call *c, char *buf, size_t n);
+	/* Optional: a pull's answer with messages, taken in place of send's
+	 * JSON (call_reply_messages). */
+	void (*send_messages)(struct call *c, const struct call_msg *m, size_t n);
 };
 
 /* Owned by the loop; freed by the reply functions below, never by handlers. */
@@ -89,6 +108,10 @@ void call_reply(struct call *c, int status, json_t *body);
 /* Answers with text from mem_alloc, which the reply takes over (no copy),
  * then frees the call. */
 void call_reply_owned(struct call *c, int status, char *text, size_t len);
+
+/* Answers a pull with n messages through ops->send_messages (which the
+ * transport must have), then frees the call. */
+void call_reply_messages(struct call *c, const struct call_msg *m, size_t n);
 
 /* Answers with a copy of a ready-made JSON text (len bytes), then frees
  * the call. */

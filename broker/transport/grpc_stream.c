@@ -36,6 +36,7 @@
 #include "pbjson.h"
 #include "router.h"
 
+#include "google/protobuf/timestamp.pb-c.h"
 #include "google/pubsub/v1/pubsub.pb-c.h"
 
 #include <stdio.h>
@@ -271,6 +272,9 @@ static void sc_free(struct scall *sc)
 static void on_pulled(struct call *c, int status, char *text, size_t len);
 static void on_control(struct call *c, int status, char *text, size_t len);
 
+static void on_messages(struct call *c, const struct call_msg *m, size_t n);
+static void end_unchecked_like(struct h2stream *st, int code, const char *msg);
+
 static const struct call_ops pull_ops = {
 	.name = "grpc",
 	.log_prefix = "grpc ",
@@ -278,6 +282,7 @@ static const struct call_ops pull_ops = {
 	.send = on_pulled,
 	.header = sc_header,
 	.peer = sc_peer,
+	.send_messages = on_messages,
 };
 
 static const struct call_ops control_ops = {
@@ -339,19 +344,6 @@ static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, si
 	mem_free(ids);
 }
 
-/* The received messages of a pull answer v (REST JSON), as ackIds. */
-static char **answer_ids(json_t *v, size_t *n)
-{
-	json_t *rm = json_object_get(v, "receivedMessages");
-	*n = json_array_size(rm);
-	char **ids = mem_alloc(sizeof(*ids) * (*n ? *n : 1));
-	for (size_t i = 0; i < *n; i++) {
-		const char *id = json_string_value(json_object_get(json_array_get(rm, i), "ackId"));
-		ids[i] = mem_strdup(id ? id : "");
-	}
-	return ids;
-}
-
 /* Packs resp's messages [from, to) as one StreamingPullResponse. */
 static void send_range(struct h2stream *st, SPResp *resp, size_t from, size_t to)
 {
@@ -365,89 +357,168 @@ static void send_range(struct h2stream *st, SPResp *resp, size_t from, size_t to
 	mem_free(buf);
 }
 
-/* A pull answer with messages for a live stream: index them, send them in
- * responses of about SP_RESPONSE_BYTES. */
-static void deliver(struct h2stream *st, json_t *v)
+typedef Google__Pubsub__V1__PubsubMessage PMsg;
+typedef Google__Pubsub__V1__PubsubMessage__AttributesEntry PAttr;
+
+/* The attributes of a message (its stored compact JSON object) as map
+ * entries; *keep holds the strings until the response is packed. */
+static size_t attributes_of(const struct call_msg *m, PAttr ***out, json_t **keep)
+{
+	*out = NULL;
+	*keep = NULL;
+	if (m->attrs_len == 0)
+		return 0;
+	json_t *o = json_loadb(m->attrs, m->attrs_len, 0, NULL);
+	size_t n = json_object_size(o), i = 0;
+	if (n == 0) {
+		json_decref(o);
+		return 0;
+	}
+	PAttr **a = mem_alloc(sizeof(*a) * n + sizeof(PAttr) * n);
+	PAttr *e = (PAttr *)(a + n);
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		google__pubsub__v1__pubsub_message__attributes_entry__init(&e[i]);
+		e[i].key = (char *)k;
+		e[i].value = (char *)(json_string_value(v) ? json_string_value(v) : "");
+		a[i] = &e[i];
+		i++;
+	}
+	*out = a;
+	*keep = o;
+	return i;
+}
+
+/* A pull answered n messages for a live stream: index them and send them
+ * as StreamingPullResponses of about SP_RESPONSE_BYTES, encoded from the
+ * store's reply (no JSON, no base64). */
+static void deliver(struct h2stream *st, const struct call_msg *m, size_t n)
 {
 	struct spull *sp = st->sp;
-	char err[256];
-	ProtobufCMessage *m = pbjson_to_message(
-		&google__pubsub__v1__streaming_pull_response__descriptor, v, err, sizeof(err));
-	if (m == NULL) {
-		log_error("grpc: StreamingPull %s: the answer does not convert: %s", sp->name, err);
-		size_t n;
-		char **ids = answer_ids(v, &n);
-		sp_release(sp->srv, st, ids, n);
-		sp->ended_by_server = 1;
-		grpc_finish(st, 13, "The broker's answer could not be encoded.");
-		return;
+	RecvMsg *rm = mem_calloc(n, sizeof(*rm));
+	RecvMsg **rmp = mem_alloc(sizeof(*rmp) * n);
+	PMsg *pm = mem_calloc(n, sizeof(*pm));
+	Google__Protobuf__Timestamp *ts = mem_calloc(n, sizeof(*ts));
+	PAttr ***attrs = mem_calloc(n, sizeof(*attrs));
+	json_t **keep = mem_calloc(n, sizeof(*keep));
+	char(*ids)[24] = mem_alloc(24 * n);
+	char **keys = mem_calloc(n, sizeof(*keys));
+	for (size_t i = 0; i < n; i++) {
+		google__pubsub__v1__received_message__init(&rm[i]);
+		google__pubsub__v1__pubsub_message__init(&pm[i]);
+		google__protobuf__timestamp__init(&ts[i]);
+		rm[i].ack_id = (char *)m[i].ack_id;
+		rm[i].delivery_attempt = (int32_t)m[i].delivery_attempt;
+		rm[i].message = &pm[i];
+		pm[i].data.data = (uint8_t *)m[i].data;
+		pm[i].data.len = m[i].data_len;
+		pm[i].n_attributes = attributes_of(&m[i], &attrs[i], &keep[i]);
+		pm[i].attributes = attrs[i];
+		snprintf(ids[i], sizeof(ids[i]), "%llu", m[i].message_id);
+		pm[i].message_id = ids[i];
+		ts[i].seconds = m[i].publish_ms / 1000;
+		ts[i].nanos = (int32_t)(m[i].publish_ms % 1000) * 1000000;
+		pm[i].publish_time = &ts[i];
+		if (m[i].key_len) {
+			keys[i] = mem_strndup(m[i].key, m[i].key_len);
+			pm[i].ordering_key = keys[i];
+		}
+		rmp[i] = &rm[i];
 	}
-	SPResp *resp = (SPResp *)m;
+	SPResp resp = GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__INIT;
+	resp.received_messages = rmp;
+	resp.n_received_messages = n;
 	int64_t expiry = broker_now_ms() + sp->deadline_s * 1000;
 	size_t from = 0, bytes = 0;
-	for (size_t i = 0; i < resp->n_received_messages; i++) {
-		RecvMsg *rm = resp->received_messages[i];
-		size_t sz = protobuf_c_message_get_packed_size(&rm->base);
-		lease_add(sp->srv, st, rm->ack_id, sz, expiry);
-		struct sp_client *cl = sp->cl;
+	struct sp_client *cl = sp->cl;
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = google__pubsub__v1__received_message__get_packed_size(&rm[i]);
+		lease_add(sp->srv, st, rm[i].ack_id, sz, expiry);
 		cl->avg_bytes =
 			cl->avg_bytes > 0 ? cl->avg_bytes * 0.9 + (double)sz * 0.1 : (double)sz;
 		if (i > from && bytes + sz > SP_RESPONSE_BYTES) {
-			send_range(st, resp, from, i);
+			send_range(st, &resp, from, i);
 			from = i;
 			bytes = 0;
 		}
-		bytes += sz;
+		bytes += sz + 8;
 	}
-	if (from < resp->n_received_messages)
-		send_range(st, resp, from, resp->n_received_messages);
-	protobuf_c_message_free_unpacked(m, NULL);
+	if (from < n)
+		send_range(st, &resp, from, n);
+	for (size_t i = 0; i < n; i++) {
+		mem_free(attrs[i]);
+		json_decref(keep[i]);
+		mem_free(keys[i]);
+	}
+	mem_free(keys);
+	mem_free(ids);
+	mem_free(keep);
+	mem_free(attrs);
+	mem_free(ts);
+	mem_free(pm);
+	mem_free(rmp);
+	mem_free(rm);
 }
 
+/* Its pull answered: the room it asked for is free again. */
+static void pull_answered(struct spull *sp)
+{
+	sp->pulling = 0;
+	if (sp->cl)
+		sp->cl->reserved -= sp->asked;
+	sp->asked = 0;
+}
+
+/* A pull that found messages (pull.c's answer through send_messages). */
+static void on_messages(struct call *c, const struct call_msg *m, size_t n)
+{
+	struct scall *sc = c->conn;
+	struct h2stream *st = sc->st;
+	struct spull *sp = st->sp;
+	pull_answered(sp);
+	if (st->conn == NULL || st->answered) {
+		/* The stream ended while the pull ran: nobody will get these. */
+		char **ids = mem_alloc(sizeof(*ids) * (n ? n : 1));
+		for (size_t i = 0; i < n; i++)
+			ids[i] = mem_strdup(m[i].ack_id);
+		sp_release(sp->srv, st, ids, n);
+	} else {
+		if (!sp->checked) {
+			sp->checked = 1;
+			grpc_send_headers(st);
+		}
+		deliver(st, m, n);
+		if (sp->srv->b->shutting_down) {
+			sp->ended_by_server = 1;
+			grpc_finish(st, 14, "The broker is shutting down; reconnect.");
+		} else if (sp->cl) {
+			client_kick(sp->srv, sp->cl); /* what it did not take is free again */
+		}
+	}
+	sc_free(sc);
+}
+
+/* A pull answered with no message ({}) or an error (JSON). */
 static void on_pulled(struct call *c, int status, char *text, size_t len)
 {
 	struct scall *sc = c->conn;
 	struct h2stream *st = sc->st;
 	struct spull *sp = st->sp;
 	struct broker *b = sp->srv->b;
-	sp->pulling = 0;
-	if (sp->cl)
-		sp->cl->reserved -= sp->asked;
-	sp->asked = 0;
+	pull_answered(sp);
 	json_t *v = json_loadb(text, len, 0, NULL);
 	mem_free(text);
 	int ok = status >= 200 && status < 300;
 	if (st->conn == NULL || st->answered) {
-		/* The stream ended while the pull ran: nobody will get these. */
-		if (ok) {
-			size_t n;
-			char **ids = answer_ids(v, &n);
-			sp_release(sp->srv, st, ids, n);
-		}
+		/* ended meanwhile: nothing to do */
 	} else if (!ok) {
 		const char *msg;
 		int code = grpc_code_of_answer(status, v, &msg);
 		sp->ended_by_server = 1;
 		grpc_finish(st, code, msg);
-		/* Its client's other streams that wait for room and have not
-		 * pulled yet would get the same answer: they get it now (the
-		 * Node client reports an error once all its streams ended). */
-		struct h2stream *same[GRPC_MAX_STREAMS];
-		int nsame = 0;
-		for (struct spull *o = sp->cl ? sp->cl->streams : NULL; o; o = o->cnext) {
-			struct h2stream *ost = o->st;
-			if (o == sp || o->checked || o->pulling || ost->conn == NULL ||
-			    ost->answered || strcmp(ost->auth, st->auth) != 0 ||
-			    nsame == GRPC_MAX_STREAMS)
-				continue;
-			ost->refs++; /* a finish may free a connection and its streams */
-			same[nsame++] = ost;
-		}
-		for (int i = 0; i < nsame; i++) {
-			same[i]->sp->ended_by_server = 1;
-			grpc_finish(same[i], code, msg);
-			grpc_stream_unref(same[i]);
-		}
+		end_unchecked_like(st, code, msg);
 		/* The rest pull now (the room this one held is free): each gets
 		 * its own answer, e.g. NOT_FOUND once the subscription went. */
 		if (sp->cl)
@@ -457,17 +528,38 @@ static void on_pulled(struct call *c, int status, char *text, size_t len)
 			sp->checked = 1;
 			grpc_send_headers(st);
 		}
-		if (json_array_size(json_object_get(v, "receivedMessages")) > 0)
-			deliver(st, v);
 		if (b->shutting_down) {
 			sp->ended_by_server = 1;
 			grpc_finish(st, 14, "The broker is shutting down; reconnect.");
 		} else if (sp->cl) {
-			client_kick(sp->srv, sp->cl); /* what it did not take is free again */
+			client_kick(sp->srv, sp->cl);
 		}
 	}
 	json_decref(v);
 	sc_free(sc);
+}
+
+/* Its client's other streams that wait for room and have not pulled yet
+ * would get the same answer as st: they get it now (the Node client
+ * reports an error once all its streams ended). */
+static void end_unchecked_like(struct h2stream *st, int code, const char *msg)
+{
+	struct spull *sp = st->sp;
+	struct h2stream *same[GRPC_MAX_STREAMS];
+	int nsame = 0;
+	for (struct spull *o = sp->cl ? sp->cl->streams : NULL; o; o = o->cnext) {
+		struct h2stream *ost = o->st;
+		if (o == sp || o->checked || o->pulling || ost->conn == NULL || ost->answered ||
+		    strcmp(ost->auth, st->auth) != 0 || nsame == GRPC_MAX_STREAMS)
+			continue;
+		ost->refs++; /* a finish may free a connection and its streams */
+		same[nsame++] = ost;
+	}
+	for (int i = 0; i < nsame; i++) {
+		same[i]->sp->ended_by_server = 1;
+		grpc_finish(same[i], code, msg);
+		grpc_stream_unref(same[i]);
+	}
 }
 
 /* Pulls when the stream has room (flow control, and its last answer was

@@ -346,7 +346,10 @@ class GrpcWireTest(harness.BrokerTestCase):
         for port in (self.b.port, self.gport):
             # CONTINUATION frames that never end the headers: cut short.
             out = self.h2("continuation", 8192, port=port)
-            self.assertEqual(out["eof"], 1, "port %d: %s" % (port, out))
+            # Closed: EOF, or the reset of a write (EPIPE, ECONNRESET) when
+            # the broker closed with the flood still unread.
+            self.assertTrue(out["eof"] == 1 or out.get("write_error") in (32, 104),
+                            "port %d: %s" % (port, out))
             self.assertLess(out["sent"], out["of"], out)
             self.assertLess(out["ms"], 5000, out)
         # 32 KiB of headers in CONTINUATION frames, under the 64 KiB the
