@@ -237,6 +237,8 @@ static void client_leave(struct grpc_srv *srv, struct spull *sp)
 		sp->cnext->cprev = sp->cprev;
 	sp->cnext = sp->cprev = NULL;
 	sp->cl = NULL;
+	cl->reserved -= sp->asked; /* a pull in flight: its room is the others' */
+	sp->asked = 0;
 	if (cl->streams == NULL)
 		cl->conn = NULL; /* a later connection at that address is another client */
 	client_maybe_free(srv, cl);
@@ -870,8 +872,12 @@ void grpc_spull_closed(struct h2stream *st, int broken)
 		ids[n++] = mem_strdup(e->ack_id);
 		lease_drop(srv, e);
 	}
-	if (n > 0)
-		client_kick(srv, cl);
+	/* Its pull in flight held room of the client's; the other streams
+	 * (the kick runs on the next loop turn) may use it and what was
+	 * released. */
+	cl->reserved -= sp->asked;
+	sp->asked = 0;
+	client_kick(srv, cl);
 	client_leave(srv, sp);
 	if (n > 0 && !srv->b->shutting_down) {
 		log_debug("grpc: StreamingPull %s broke: %zu messages in flight released", sp->name,

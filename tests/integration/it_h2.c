@@ -1856,6 +1856,49 @@ static int sc_spull_break(char **a)
 	return 0;
 }
 
+/* room_after_cancel SUB TOPIC: two StreamingPulls of SUB on one connection
+ * (one client: they share maxOutstandingMessages 10). The first one's long
+ * poll holds all the room; it is cancelled (RST_STREAM); then 5 messages
+ * are published: the second stream must get them (the room the cancelled
+ * pull held is free again). */
+static int sc_room_after_cancel(char **a)
+{
+	struct conn *k = conn_open(NULL);
+	struct call *s1 = NULL, *s2 = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct call *c = call_new(k, i ? "second" : "first", SUBR "StreamingPull");
+		struct buf m = { 0 };
+		msg_spull(&m, a[0], 60);
+		pb_int(&m, 7, 10); /* max_outstanding_messages */
+		grpc_frame(&c->body, &m, 0);
+		b_free(&m);
+		c->keep_open = 1;
+		call_submit(k, c);
+		pump(k, NULL, NULL, 500, 0); /* the first one's long poll starts first */
+		if (i)
+			s2 = c;
+		else
+			s1 = c;
+	}
+	nghttp2_submit_rst_stream(k->s, NGHTTP2_FLAG_NONE, s1->id, NGHTTP2_CANCEL);
+	pump(k, NULL, NULL, 300, 0);
+	struct call *pub = call_new(k, "publish", PUB "Publish");
+	struct buf m = { 0 };
+	msg_publish(&m, a[1], 5, 16);
+	grpc_frame(&pub->body, &m, 0);
+	b_free(&m);
+	run_call(k, pub, 10000);
+	struct want_msgs w = { s2, 5 };
+	int got = pump(k, done_msgs, &w, 8000, 0);
+	struct reply r;
+	parse_reply(&s2->resp, &r);
+	struct buf extra = { 0 };
+	b_printf(&extra, ",\"got_n\":%d,\"second_received\":%ld", got, r.f1);
+	report("room_after_cancel", k, 1, (const char *)extra.p);
+	b_free(&extra);
+	return 0;
+}
+
 /* cancel_pull SUB TOPIC: a long-polling unary Pull, RST_STREAM CANCEL after
  * 700 ms, then a GetTopic on the same connection. */
 static int sc_cancel_pull(char **a)
@@ -2001,6 +2044,7 @@ static const struct scenario {
 	{ "stuck", 2, sc_stuck, "SUB WINDOW" },
 	{ "spull_break", 4, sc_spull_break, "SUB TOPIC N rst|halfclose|drop" },
 	{ "cancel_pull", 2, sc_cancel_pull, "SUB TOPIC" },
+	{ "room_after_cancel", 2, sc_room_after_cancel, "SUB TOPIC" },
 	{ "drop_mid", 2, sc_drop_mid, "SUB TOPIC" },
 	{ "pulls", 2, sc_pulls, "SUB N" },
 	{ "bodies", 3, sc_bodies, "TOPIC N KB" },

@@ -567,6 +567,18 @@ class GrpcWireTest(harness.BrokerTestCase):
         self.assertEqual(out["by_status"], {"5": 11}, what)
         self.assertServing()
 
+    def test_room_of_a_cancelled_pull_is_freed(self):
+        # Two streams of one client (one connection, maxOutstandingMessages
+        # 10): the first one's long poll holds the room when it is
+        # cancelled; the second must then get what is published.
+        t2, s2 = harness.uniq("topic"), harness.uniq("sub")
+        self.create_topic(self.p, t2)
+        self.create_sub(self.p, s2, t2)
+        out = self.h2("room_after_cancel", harness.sub_name(self.p, s2),
+                      harness.topic_name(self.p, t2))
+        self.assertEqual(out["second_received"], 5, out)
+        self.assertServing()
+
     def test_connection_drop_mid_call(self):
         t2, s2 = harness.uniq("topic"), harness.uniq("sub")
         self.create_topic(self.p, t2)
