@@ -142,6 +142,63 @@ row('8. nng streaming-subscriber drain vs JetStream nats.go durable pull drain',
 row('8b. nng streaming-subscriber drain vs REST pull+ack drain (rnbench drain)',
     'rn.nng.drain', 'msgs_s', 'rn.drain', 'msgs_s', 0.0)
 
+# issue 12: gRPC with Google's official Node client (bench/grpc_bench.js)
+if any(i.startswith('rn.grpc.') for i in runs):
+    row('G1a. gRPC publish (Node client, batching 1000/10 ms) vs REST batched publish (no target)',
+        'rn.grpc.pub', 'msgs_s', 'rn.pubbatch.c8', 'msgs_s', 0.0)
+    row('G1b. gRPC publish vs pipelined XADD (c50 P32; REST\'s target there is 0.5)',
+        'rn.grpc.pub', 'msgs_s', 'redis.xadd.everysec.c50.P32', 'rps', 0.0)
+    row('G1c. gRPC publish vs NATS JetStream nats.go publish (w256)',
+        'rn.grpc.pub', 'msgs_s', 'natsgo.pub.w256', 'msgs_s', 0.0)
+    row('G2. gRPC streaming drain (on(message), library defaults) vs JetStream nats.go pull drain',
+        'rn.grpc.drain', 'msgs_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+    row('G2b. the same, natsgo\'s method (first 5000 untimed) on both sides',
+        'rn.grpc.drain', 'msgs_s_warm', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+    row('G2c. gRPC drain, flowControl.maxMessages 10000, vs JetStream nats.go pull drain',
+        'rn.grpc.drain.flow10k', 'msgs_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+    row('G2d. gRPC drain (defaults) vs REST pull+ack drain (rnbench drain)',
+        'rn.grpc.drain', 'msgs_s', 'rn.drain', 'msgs_s', 0.0)
+    row('G2e. gRPC drain (flow10k) vs REST pull+ack drain (rnbench drain)',
+        'rn.grpc.drain.flow10k', 'msgs_s', 'rn.drain', 'msgs_s', 0.0)
+    row('G2f. C StreamingPull client (bench/rngrpc.c, no flow limit) vs JetStream nats.go pull drain',
+        'rn.grpc.drain.rngrpc', 'msgs_per_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+    row('G2g. C StreamingPull client, maxOutstandingMessages 1000, vs JetStream nats.go pull drain',
+        'rn.grpc.drain.rngrpc.m1000', 'msgs_per_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+    row('G2h. Node client drain (flow10k) / C client drain (the Node client\'s share of the ceiling)',
+        'rn.grpc.drain.flow10k', 'msgs_s', 'rn.grpc.drain.rngrpc', 'msgs_per_s', 0.0)
+    e = med('rn.grpc.e2e.5000ps', 'e2e_p99_us')
+    print(f'G3. gRPC publishMessage->on(message) e2e p99 at 5k msgs/s: '
+          f'{spread("rn.grpc.e2e.5000ps", "e2e_p99_us")} us target <= 4000 us -> '
+          f'{"MET" if e is not None and e <= 4000 else "MISSED"}  [{fg("rn.grpc.e2e.5000ps")}]')
+    for k in ('e2e_p50_us', 'e2e_p999_us', 'e2e_max_us', 'pub_p50_us', 'pub_p99_us',
+              'schedlag_p50_us', 'schedlag_p99_us', 'in_p50_us', 'in_p99_us', 'out_p50_us',
+              'out_p99_us'):
+        print(f'   rn.grpc.e2e.5000ps {k} = {spread("rn.grpc.e2e.5000ps", k)}')
+    row('G3b. gRPC e2e p50 / JetStream nats.go e2e p50 (target <= 1)',
+        'rn.grpc.e2e.5000ps', 'e2e_p50_us', 'natsgo.e2e.5000ps', 'e2e_p50_us', 1.0, op='<=')
+    row('G3c. gRPC e2e p99 / JetStream nats.go e2e p99 (context)',
+        'rn.grpc.e2e.5000ps', 'e2e_p99_us', 'natsgo.e2e.5000ps', 'e2e_p99_us', 99.0, op='<=')
+    row('G3d. gRPC e2e p50 / REST e2e p50 (rnbench e2e)',
+        'rn.grpc.e2e.5000ps', 'e2e_p50_us', 'rn.e2e.5000ps', 'e2e_p50_us', 99.0, op='<=')
+    for k in ('e2e_p50_us', 'e2e_p99_us', 'pub_p50_us', 'pub_p99_us', 'schedlag_p99_us',
+              'in_p50_us', 'in_p99_us', 'out_p50_us', 'out_p99_us'):
+        print(f'   rn.grpc.e2e.1000ps.unbatched {k} = {spread("rn.grpc.e2e.1000ps.unbatched", k)}')
+    print('G4. CPU over the timed window, % of one core (us per message): '
+          'node = the subscribing/publishing node process, pubnode = the e2e publisher process')
+    for i in ('rn.grpc.pub', 'rn.grpc.drain', 'rn.grpc.drain.flow10k', 'rn.grpc.e2e.5000ps',
+              'rn.grpc.e2e.1000ps.unbatched'):
+        parts = []
+        for who in ('node', 'pubnode', 'broker', 'redis'):
+            if series(i, f'{who}_cpu_pct'):
+                parts.append(f'{who} {fmt(med(i, who + "_cpu_pct"))}% '
+                             f'({med(i, who + "_us_per_msg"):.1f} us)')
+        if parts:
+            print(f'   {i}: ' + ', '.join(parts))
+    for i in ('rn.grpc.drain.rngrpc', 'rn.grpc.drain.rngrpc.m1000'):
+        if series(i, 'case_broker_cpu_pct'):
+            print(f'   {i} (whole case, fill included): broker '
+                  f'{fmt(med(i, "case_broker_cpu_pct"))}%, redis {fmt(med(i, "case_redis_cpu_pct"))}%')
+
 print(f'5. registry ingest (Distribution envelopes, 1 event each): keep-alive c8 '
       f'{spread("rn.ingest.keepalive.c8", "events_s")} events/s [{fg("rn.ingest.keepalive.c8")}], '
       f'new connection per request c8 {spread("rn.ingest.newconn.c8", "events_s")} events/s '

@@ -57,10 +57,10 @@ struct stream {
 	int32_t id;
 	uint8_t *out; /* framed request messages still to send */
 	size_t out_len, out_off;
-	int out_end;  /* END_STREAM after out */
-	uint8_t *in;  /* response bytes */
+	int out_end; /* END_STREAM after out */
+	uint8_t *in; /* response bytes */
 	size_t in_len, in_cap;
-	int status;   /* grpc-status, -1 until the trailers */
+	int status; /* grpc-status, -1 until the trailers */
 	int closed;
 	void (*on_message)(struct stream *st, const uint8_t *m, size_t n);
 };
@@ -181,9 +181,12 @@ static struct stream *call(const char *path, const uint8_t *m, size_t n, int end
 	st->out_end = end;
 	nghttp2_nv h[] = {
 #define NV(a, b) { (uint8_t *)a, (uint8_t *)b, sizeof(a) - 1, strlen(b), NGHTTP2_NV_FLAG_NONE }
-		NV(":method", "POST"),		       NV(":scheme", "http"),
-		NV(":authority", "127.0.0.1"),	       NV(":path", path),
-		NV("content-type", "application/grpc"), NV("te", "trailers"),
+		NV(":method", "POST"),
+		NV(":scheme", "http"),
+		NV(":authority", "127.0.0.1"),
+		NV(":path", path),
+		NV("content-type", "application/grpc"),
+		NV("te", "trailers"),
 #undef NV
 	};
 	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = read_out };
@@ -336,7 +339,8 @@ static int drain(int port, long n, size_t size, long maxout)
 	g_seen = calloc(1, (size_t)n);
 	/* Drain, timed. */
 	double t0 = now_s();
-	Google__Pubsub__V1__StreamingPullRequest q = GOOGLE__PUBSUB__V1__STREAMING_PULL_REQUEST__INIT;
+	Google__Pubsub__V1__StreamingPullRequest q =
+		GOOGLE__PUBSUB__V1__STREAMING_PULL_REQUEST__INIT;
 	q.subscription = g_sub;
 	q.stream_ack_deadline_seconds = 60;
 	q.max_outstanding_messages = maxout;

@@ -16,6 +16,21 @@
 #                      request (as docker-registry sends them)
 #   rn.push.sink       deliveries/s of one push subscription to the evhttp_200
 #                      sink (50k pre-published), against wrk on that sink
+#   rn.grpc.*          gRPC (google.pubsub.v1 on the REST port) driven by Google's
+#                      official Node client @google-cloud/pubsub (bench/grpc_bench.js;
+#                      needs node and `cd tests/google && npm ci`, else skipped):
+#     rn.grpc.pub              200k x 300 B via topic.publishMessage, batching 1000/10 ms
+#     rn.grpc.drain            100k pre-filled, subscription.on('message') acks each
+#                              (library defaults: flowControl 1000, acks batched 100 ms)
+#     rn.grpc.drain.flow10k    the same with flowControl.maxMessages 10000
+#     rn.grpc.e2e.5000ps       open loop 5k msgs/s, 50k (+5k warm-up), publisher process
+#                              (batching 100/1 ms) -> on('message') in another process
+#     rn.grpc.e2e.1000ps.unbatched  10k at 1k msgs/s, one Publish call per message
+#     rn.grpc.drain.rngrpc(.m1000)  the ceiling without the Node client: bench/rngrpc.c
+#                              (C, one connection, each response acked at once;
+#                              maxOutstandingMessages none / 1000)
+#                      each with the CPU of the node process(es), broker and redis-server
+#                      over the timed window (node_/pubnode_/broker_/redis_cpu_pct, _us_per_msg)
 #   rn.*.nodelay       the same broker binary with TCP_NODELAY forced on its
 #                      HTTP sockets at accept() by LD_PRELOAD (bench/nodelay_shim.c):
 #                      a check on commits that set it themselves (07f1ded+), the
@@ -41,7 +56,9 @@
 #      ANCHORS (bench/anchors; SHARED is accepted as the old name: another copy
 #      of the anchor kit with the same layout), PORT, RPORT, HPORT, NPORT,
 #      SUITE (all | nng: only the nng cases with the REST e2e, Redis e2e and
-#      JetStream anchors they are compared with).
+#      JetStream anchors they are compared with | grpc: only the rn.grpc.* cases
+#      with the REST rows and anchors they are compared with: rn.pubbatch.c8, XADD
+#      P32, rn.drain, rn.e2e.5000ps, natsgo.*), GRPC (auto|0).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 ANCHORS="${ANCHORS:-${SHARED:-$HERE/anchors}}"
@@ -53,7 +70,8 @@ WHATIF="${WHATIF:-0}"
 NATS="${NATS:-auto}"
 NOISE="${NOISE:-1}"
 SUITE="${SUITE:-all}"
-case "$SUITE" in all|nng) ;; *) echo "SUITE must be all or nng" >&2; exit 2 ;; esac
+GRPC="${GRPC:-auto}"
+case "$SUITE" in all|nng|grpc) ;; *) echo "SUITE must be all, nng or grpc" >&2; exit 2 ;; esac
 [ -f "$ANCHORS/common.sh" ] || { echo "missing $ANCHORS/common.sh (bench/anchors/ is part of the repo; ANCHORS/SHARED set wrong?)" >&2; exit 1; }
 # shellcheck source=/dev/null
 source "$ANCHORS/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
@@ -113,6 +131,30 @@ case "$NATS" in
         fi ;;
   0) echo "skipping the natsgo.* anchors (NATS=0)" >&2 ;;
 esac
+GRPC_JS="$HERE/grpc_bench.js"
+GRPC_NODE_DIR="${GRPC_BENCH_NODE_DIR:-$ROOT/tests/google}"
+case "$GRPC" in
+  auto) if command -v node >/dev/null && [ -d "$GRPC_NODE_DIR/node_modules/@google-cloud/pubsub" ]; then
+          GRPC=1
+        else
+          GRPC=0
+          echo "skipping the rn.grpc.* rows: needs node and @google-cloud/pubsub" \
+               "(cd tests/google && npm ci)" >&2
+        fi ;;
+  0) echo "skipping the rn.grpc.* rows (GRPC=0)" >&2 ;;
+esac
+[ "$SUITE" = grpc ] && [ "$GRPC" = 0 ] && { echo "SUITE=grpc needs the gRPC rows" >&2; exit 1; }
+# rngrpc (bench/rngrpc.c, C StreamingPull client) links the broker build's
+# protobuf-c code, like rnsub its libregnotify; commits before it: no rows.
+RNGRPC=0
+if [ "$GRPC" = 1 ] && [ -f "$HERE/rngrpc.c" ]; then
+  rm -f "$BIN/rngrpc"
+  if make -s -C "$HERE" OUT="$BIN" BUILD="$(dirname "$(dirname "$REGNOTIFYD")")" "$BIN/rngrpc" >/dev/null 2>&1; then
+    RNGRPC=1
+  else
+    echo "skipping the rn.grpc.drain.rngrpc* rows: bench/rngrpc.c does not build against this broker build" >&2
+  fi
+fi
 
 pick_port() {   # first port >= $1 that nobody listens on
   local p="$1"
@@ -132,6 +174,9 @@ PROJ=benchproj
   echo "# rnbench $(date -Is) host=$(hostname) nproc=$NCPU loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# $("$REGNOTIFYD" --version 2>&1 | head -1); $(redis-server --version); $(wrk -v 2>&1 | head -1)"
   echo "# broker: $RN_DESC; ports broker=$PORT redis=$RPORT evhttp=$HPORT"
+  if [ "$GRPC" = 1 ]; then
+    echo "# grpc rows: node $(node --version) @google-cloud/pubsub $(node -p "require('$GRPC_NODE_DIR/node_modules/@google-cloud/pubsub/package.json').version") @grpc/grpc-js $(node -p "require('$GRPC_NODE_DIR/node_modules/@grpc/grpc-js/package.json').version")"
+  fi
 } | tee -a "$OUTF"
 
 # ---------------------------------------------------------------- helpers
@@ -269,6 +314,48 @@ ingest_case() {  # ingest_case ID CONNS CLOSE(0|1): Distribution envelopes, 1 ev
   wrk_parse "$out"
   record "id=$id run=$run c=$c events_s=${rps:-0} p50_us=${p50:-nan} p99_us=${p99:-nan} $sc $fg${errs:+ errors=$errs}"
 }
+grpc_case() {    # grpc_case ID grpc_bench.js-args...   (Google's Node client over gRPC)
+  local id="$1" out fg sc; shift
+  start_stack ""
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  # The node script measures its own window (node_/broker_/redis_cpu_pct);
+  # srv_cpu's whole-case figures (fill included) are kept as case_*.
+  out=$(PUBSUB_EMULATOR_HOST="127.0.0.1:$PORT" METADATA_SERVER_DETECTION=none \
+        GRPC_BENCH_NODE_DIR="$GRPC_NODE_DIR" timeout 240 node "$GRPC_JS" "$@" \
+        --project "$PROJ" --pids "broker:$BPID,redis:$RPID" --hz "$CLK_TCK" \
+        2>"$RESULTS/grpc.stderr") ||
+    out="$out failed=1 stderr=$(head -c 300 "$RESULTS/grpc.stderr" | tr ' \n' '_;')"
+  if grep -q 'left after the drain' "$RESULTS/grpc.stderr" 2>/dev/null; then
+    grep 'left after the drain' "$RESULTS/grpc.stderr" | sed "s/^/# $id run $run: /" | tee -a "$OUTF"
+  fi
+  sc=$(srv_cpu | sed 's/broker_cpu_pct/case_broker_cpu_pct/; s/redis_cpu_pct/case_redis_cpu_pct/')
+  fg=$(cpu_foreign)
+  stop_stack
+  record "id=$id run=$run $out $sc $fg"
+}
+rngrpc_case() {  # rngrpc_case ID rngrpc-args...   (the C StreamingPull client: no Node client)
+  local id="$1" out fg sc; shift
+  start_stack ""
+  wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
+  out=$(timeout 200 "$BIN/rngrpc" "$@" -p "$PORT" 2>"$RESULTS/rngrpc.stderr") ||
+    out="$out failed=1 stderr=$(head -c 200 "$RESULTS/rngrpc.stderr" | tr ' \n' '_;')"
+  # whole case (the untimed fill included): case_*
+  sc=$(srv_cpu | sed 's/broker_cpu_pct/case_broker_cpu_pct/; s/redis_cpu_pct/case_redis_cpu_pct/')
+  fg=$(cpu_foreign)
+  stop_stack
+  record "id=$id run=$run $out $sc $fg"
+}
+grpc_rows() {
+  grpc_case rn.grpc.pub            pub --n 200000 --batch 1000 --batch-ms 10 --window 20000
+  grpc_case rn.grpc.drain          drain --n 100000
+  grpc_case rn.grpc.drain.flow10k  drain --n 100000 --flow 10000
+  grpc_case rn.grpc.e2e.5000ps     e2e --n 50000 --warmup 5000 --rate 5000 --procs 2
+  grpc_case rn.grpc.e2e.1000ps.unbatched e2e --n 10000 --warmup 1000 --rate 1000 --procs 2 --batch 1
+  if [ "$RNGRPC" = 1 ]; then
+    rngrpc_case rn.grpc.drain.rngrpc       drain -n 100000 -m 0
+    rngrpc_case rn.grpc.drain.rngrpc.m1000 drain -n 100000 -m 1000
+  fi
+}
 push_metric() {  # acked push requests so far
   curl -sf "http://127.0.0.1:$PORT/metrics" |
     awk '/^regnotify_push_requests_total/ && /response_class="ack"/{s+=$2} END{print s+0}'
@@ -301,14 +388,18 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
 [ "$NOISE" = 1 ] && bash "$ANCHORS/noise/run_noise.sh" before
 for run in $(seq "$RUNS"); do
   echo "== run $run/$RUNS ($(date +%T))"
-  if [ "$SUITE" = all ]; then
-    wrk_pub rn.pub1.c64      64 "$HERE/publish.lua"      1
+  [ "$SUITE" = all ] && wrk_pub rn.pub1.c64 64 "$HERE/publish.lua" 1
+  if [ "$SUITE" != nng ]; then
     wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000
     rn_case rn.drain         "" drain -n 100000
   fi
   rn_case rn.e2e.5000ps    "" e2e -n 50000 -r 5000 -c 8 -l 2
-  rnsub_case rn.nng.drain       drain -n 100000
-  rnsub_case rn.nng.e2e.5000ps  e2e -n 50000 -r 5000
+  if [ "$SUITE" != grpc ]; then
+    rnsub_case rn.nng.drain       drain -n 100000
+    rnsub_case rn.nng.e2e.5000ps  e2e -n 50000 -r 5000
+  fi
+  [ "$SUITE" != nng ] && [ "$GRPC" = 1 ] && grpc_rows
+  [ "$SUITE" = grpc ] && redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
   if [ "$SUITE" = all ]; then
     ingest_case rn.ingest.keepalive.c8 8 0
     ingest_case rn.ingest.newconn.c8   8 1
@@ -318,7 +409,7 @@ for run in $(seq "$RUNS"); do
     redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
     redis_xs redis.consume.everysec.b100pipe consume 200000 100 1
   fi
-  redis_xs redis.e2e.everysec.5000ps       e2e 50000 5000
+  [ "$SUITE" != grpc ] && redis_xs redis.e2e.everysec.5000ps e2e 50000 5000
   if [ "$WHATIF" = 1 ]; then
     wrk_pub rn.pubbatch.c8.nodelay 8 "$HERE/publish.lua" 1000 "$SHIM"
     rn_case rn.drain.nodelay       "$SHIM" drain -n 100000

@@ -17,7 +17,7 @@ if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/nul
   PKGS+=(nodejs npm)
 fi
 # Bench-only: the load generators and the noise probe.
-[ "${1:-}" = "--bench" ] && PKGS+=(wrk hyperfine)
+[ "${1:-}" = "--bench" ] && PKGS+=(wrk hyperfine nats-server golang-go golang-github-nats-io-go-nats-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -67,7 +67,7 @@ static void unpark_all(struct broker *b, const char *topic, int expire_only)
 		int dup = 0;
 		for (int i = 0; i < nwoken && !dup; i++)
 			dup = strcmp(woken[i], ps->sub) == 0;
-		if (now >= ps->deadline_ms || b->shutting_down) {
+		if (now >= ps->deadline_ms || b->shutting_down || c->cancelled) {
 			call_reply_text(c, 200, "{}", 2);
 		} else if (!expire_only && !dup &&
 			   (topic == NULL || strcmp(ps->topic, topic) == 0)) {
@@ -342,6 +342,10 @@ static void on_pulled(redisReply *r, void *arg)
 
 static void run_pull(struct call *c)
 {
+	if (c->cancelled) { /* its client went away: it takes nothing more */
+		call_reply_text(c, 200, "{}", 2);
+		return;
+	}
 	struct pull_state *ps = c->state;
 	ps->wake_seq = c->b->waiters->seq;
 	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, on_pulled, c) !=

@@ -95,6 +95,10 @@ struct call {
 	/* transport/grpc_stream.c: a StreamingPull's pull leases for the
 	 * stream's ack deadline, not the subscription's (0). */
 	long lease_ms;
+	/* Set by the transport when the client went away (an HTTP/2 stream
+	 * reset): a parked pull is answered {} instead of taking messages
+	 * nobody would get (api/pull.c). */
+	int cancelled;
 };
 
 /* A new call counted in b->inflight. srv and conn are the transport's

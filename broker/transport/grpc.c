@@ -126,6 +126,8 @@ static void stream_gone(struct h2stream *st, int broken)
 	stream_unlink(st);
 	if (st->timer)
 		event_del(st->timer);
+	if (st->unary_call) /* a parked Pull nobody will read takes nothing more */
+		st->unary_call->cancelled = 1;
 	if (st->sp)
 		grpc_spull_closed(st, broken);
 	if (st->refs == 0)
@@ -294,6 +296,7 @@ int grpc_code_of_answer(int status, json_t *v, const char **msg)
 static void op_send(struct call *c, int status, char *text, size_t len)
 {
 	struct h2stream *st = c->conn;
+	st->unary_call = NULL;
 	if (st->conn == NULL || st->answered) { /* gone, or its grpc-timeout ran out */
 		mem_free(text);
 		grpc_stream_unref(st);
@@ -472,6 +475,7 @@ static void dispatch(struct h2conn *h, struct h2stream *st)
 	json_decref(req);
 	struct call *c = call_new(h->srv->b, &grpc_ops, h->srv, st);
 	st->refs++;
+	st->unary_call = c;
 	/* Static: the call logs it after the answer, when the stream may be gone. */
 	c->uri = r->path;
 	if (strncasecmp(st->auth, "Bearer ", 7) == 0) {

@@ -17,6 +17,7 @@ struct call;
 struct spull;
 struct lease_ent;
 struct sp_client;
+struct sp_pending;
 
 /* A request message may be as large as Pub/Sub's request limit, with room
  * for the framing and the message's own fields. */
@@ -43,6 +44,7 @@ struct grpc_srv {
 	struct event *tick;         /* 1 s: leases that ran out, keepalive pings */
 	struct h2stream *kick_list; /* StreamingPulls that may pull (grpc_stream.c) */
 	struct sp_client *clients;  /* their flow-control groups */
+	struct sp_pending *pending; /* releases waiting to be sent */
 	struct lease_ent *leases[GRPC_LEASE_BUCKETS];
 	unsigned char served[GRPC_MAX_RPCS]; /* per grpc_rpc_table entry */
 	long nleases;
@@ -76,9 +78,10 @@ struct h2stream {
 	struct event *timer; /* fires at timeout_ms */
 	struct evbuffer *in;
 	int too_large;
-	int refs;       /* calls in flight that point at it (freed at 0, once closed) */
-	int dispatched; /* its request went to the gate (or was refused) */
-	int answered;   /* the final status is queued: nothing more is sent */
+	int refs;                /* calls in flight that point at it (freed at 0, once closed) */
+	struct call *unary_call; /* its unary call in flight */
+	int dispatched;          /* its request went to the gate (or was refused) */
+	int answered;            /* the final status is queued: nothing more is sent */
 	/* The answer: framed messages, then the trailers. */
 	struct evbuffer *out;
 	int headers_sent;

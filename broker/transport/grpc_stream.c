@@ -96,9 +96,10 @@ struct spull {
 	struct sp_client *cl;
 	struct spull *cnext, *cprev; /* cl->streams */
 	struct h2stream *st;
-	long asked;  /* the pull in flight's maxMessages (cl->reserved) */
-	int opened;  /* the first request was taken */
-	int checked; /* the first pull answered: the response headers went */
+	long asked;             /* the pull in flight's maxMessages (cl->reserved) */
+	struct call *pull_call; /* that pull */
+	int opened;             /* the first request was taken */
+	int checked;            /* the first pull answered: the response headers went */
 	int pulling;
 	int queued; /* on srv's kick list */
 	int ended_by_server;
@@ -313,8 +314,10 @@ static void sp_call(struct h2stream *st, int kind, const char *path, char *body,
 		c->credential = st->auth + 7;
 		c->credential_len = strlen(c->credential);
 	}
-	if (kind == SC_PULL)
+	if (kind == SC_PULL) {
 		c->lease_ms = st->sp->deadline_s * 1000;
+		st->sp->pull_call = c;
+	}
 	gate_dispatch(c, M_POST, sc->path, sc->body, strlen(sc->body));
 }
 
@@ -329,9 +332,8 @@ static void on_control(struct call *c, int status, char *text, size_t len)
 
 /* Nacks ids (n, taken) of stream st: modifyAckDeadline 0 through the gate
  * with the stream's credential, SP_RELEASE_CHUNK at a time. */
-static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, size_t n)
+static void release_now(struct h2stream *st, char **ids, size_t n)
 {
-	(void)srv;
 	for (size_t i = 0; i < n; i += SP_RELEASE_CHUNK) {
 		json_t *a = json_array();
 		for (size_t k = i; k < n && k < i + SP_RELEASE_CHUNK; k++)
@@ -344,6 +346,59 @@ static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, si
 	for (size_t i = 0; i < n; i++)
 		mem_free(ids[i]);
 	mem_free(ids);
+}
+
+/* A release waits SP_RELEASE_DELAY_MS: a client that closes closes all its
+ * streams at once (the Node client cancels its 5), and what one of them
+ * releases would otherwise go to its still-open siblings, be cancelled
+ * again - a delivery attempt more each time, towards the dead-letter
+ * topic - before any handler saw it. */
+#define SP_RELEASE_DELAY_MS 500
+
+struct sp_pending {
+	struct sp_pending *next; /* srv->pending */
+	struct event *ev;
+	struct h2stream *st; /* holds a reference: the release uses its credential */
+	char **ids;
+	size_t n;
+	struct grpc_srv *srv;
+};
+
+static void on_release_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct sp_pending *p = arg;
+	(void)fd;
+	(void)what;
+	for (struct sp_pending **q = &p->srv->pending; *q; q = &(*q)->next) {
+		if (*q == p) {
+			*q = p->next;
+			break;
+		}
+	}
+	release_now(p->st, p->ids, p->n);
+	event_free(p->ev);
+	grpc_stream_unref(p->st);
+	mem_free(p);
+}
+
+/* Nacks ids (n, taken) of stream st in SP_RELEASE_DELAY_MS. */
+static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, size_t n)
+{
+	if (n == 0) {
+		mem_free(ids);
+		return;
+	}
+	struct sp_pending *p = mem_calloc(1, sizeof(*p));
+	p->st = st;
+	p->ids = ids;
+	p->n = n;
+	p->srv = srv;
+	st->refs++;
+	p->ev = evtimer_new(srv->b->base, on_release_due, p);
+	struct timeval tv = { 0, SP_RELEASE_DELAY_MS * 1000 };
+	evtimer_add(p->ev, &tv);
+	p->next = srv->pending;
+	srv->pending = p;
 }
 
 /* Packs resp's messages [from, to) as one StreamingPullResponse. */
@@ -468,6 +523,7 @@ static void deliver(struct h2stream *st, const struct call_msg *m, size_t n)
 static void pull_answered(struct spull *sp)
 {
 	sp->pulling = 0;
+	sp->pull_call = NULL;
 	if (sp->cl)
 		sp->cl->reserved -= sp->asked;
 	sp->asked = 0;
@@ -849,6 +905,8 @@ void grpc_spull_timeout(struct h2stream *st)
 void grpc_spull_closed(struct h2stream *st, int broken)
 {
 	struct spull *sp = st->sp;
+	if (sp->pull_call) /* parked: answered {} at the pull module's next tick */
+		sp->pull_call->cancelled = 1;
 	struct grpc_srv *srv = sp->srv;
 	struct sp_client *cl = sp->cl;
 	if (cl == NULL)
@@ -977,6 +1035,16 @@ void grpc_streams_free(struct grpc_srv *srv)
 		event_free(srv->kick);
 	srv->kick = NULL;
 	srv->b->lease_seen = NULL;
+	while (srv->pending) { /* releases not yet due: those leases run out */
+		struct sp_pending *p = srv->pending;
+		srv->pending = p->next;
+		event_free(p->ev);
+		for (size_t i = 0; i < p->n; i++)
+			mem_free(p->ids[i]);
+		mem_free(p->ids);
+		grpc_stream_unref(p->st);
+		mem_free(p);
+	}
 	while (srv->clients) { /* messages clients held when their streams closed */
 		struct sp_client *cl = srv->clients;
 		while (cl->ents)

@@ -1899,6 +1899,44 @@ static int sc_room_after_cancel(char **a)
 	return 0;
 }
 
+/* close_all SUB N M GAP_MS: N StreamingPulls of SUB on one connection
+ * (deadline 60 s) take M messages between them, then are cancelled one by
+ * one GAP_MS apart, as a client library closes (the Node client cancels
+ * its 5 streams together), without confirming anything. */
+static int sc_close_all(char **a)
+{
+	long n = strtol(a[1], NULL, 10), want = strtol(a[2], NULL, 10);
+	int gap = atoi(a[3]);
+	struct conn *k = conn_open(NULL);
+	struct call *s[16];
+	if (n > 16)
+		n = 16;
+	for (long i = 0; i < n; i++) {
+		s[i] = spull_call(k, "spull", a[0], 60);
+		call_submit(k, s[i]);
+	}
+	double t0 = now_ms();
+	long got = 0;
+	while (got < want && now_ms() - t0 < 10000) {
+		pump(k, NULL, NULL, 50, 0);
+		got = 0;
+		for (long i = 0; i < n; i++) {
+			struct reply r;
+			parse_reply(&s[i]->resp, &r);
+			got += r.f1;
+		}
+	}
+	for (long i = 0; i < n; i++) {
+		nghttp2_submit_rst_stream(k->s, NGHTTP2_FLAG_NONE, s[i]->id, NGHTTP2_CANCEL);
+		pump(k, NULL, NULL, gap, 0);
+	}
+	struct buf extra = { 0 };
+	b_printf(&extra, ",\"received\":%ld", got);
+	report("close_all", k, 0, (const char *)extra.p);
+	b_free(&extra);
+	return 0;
+}
+
 /* cancel_pull SUB TOPIC: a long-polling unary Pull, RST_STREAM CANCEL after
  * 700 ms, then a GetTopic on the same connection. */
 static int sc_cancel_pull(char **a)
@@ -2045,6 +2083,7 @@ static const struct scenario {
 	{ "spull_break", 4, sc_spull_break, "SUB TOPIC N rst|halfclose|drop" },
 	{ "cancel_pull", 2, sc_cancel_pull, "SUB TOPIC" },
 	{ "room_after_cancel", 2, sc_room_after_cancel, "SUB TOPIC" },
+	{ "close_all", 4, sc_close_all, "SUB N M GAP_MS" },
 	{ "drop_mid", 2, sc_drop_mid, "SUB TOPIC" },
 	{ "pulls", 2, sc_pulls, "SUB N" },
 	{ "bodies", 3, sc_bodies, "TOPIC N KB" },

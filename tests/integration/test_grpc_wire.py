@@ -579,6 +579,33 @@ class GrpcWireTest(harness.BrokerTestCase):
         self.assertEqual(out["second_received"], 5, out)
         self.assertServing()
 
+    def test_a_closing_client_does_not_bounce_its_messages(self):
+        # 5 streams of one client (a dead-letter policy of 5 attempts on the
+        # subscription) take 20 messages and are cancelled 60 ms apart, as
+        # a library closes. What they never confirmed is released once
+        # they are all gone - not pulled again by the closing siblings,
+        # each time a delivery attempt more, towards the dead-letter topic.
+        t2, s2, dt, ds = (harness.uniq("topic"), harness.uniq("sub"), harness.uniq("dead"),
+                          harness.uniq("deadsub"))
+        self.create_topic(self.p, t2)
+        self.create_topic(self.p, dt)
+        self.create_sub(self.p, ds, dt)
+        self.create_sub(self.p, s2, t2, deadLetterPolicy={
+            "deadLetterTopic": harness.topic_name(self.p, dt), "maxDeliveryAttempts": 5})
+        self.publish(self.p, t2, ["m%d" % i for i in range(20)])
+        out = self.h2("close_all", harness.sub_name(self.p, s2), 5, 20, 60)
+        self.assertEqual(out["received"], 20, out)
+        time.sleep(1.5)
+        st, js, raw = self.client.req("POST", "/v1/projects/%s/subscriptions/%s:pull"
+                                      % (self.p, s2),
+                                      {"maxMessages": 100, "returnImmediately": True})
+        self.assertEqual(st, 200, raw)
+        got = js.get("receivedMessages", [])
+        self.assertEqual(len(got), 20, "all released: %r" % js)
+        self.assertEqual(sorted({m["deliveryAttempt"] for m in got}), [2],
+                         "one attempt for the cancelled delivery, no bounces")
+        self.assertNothingToPull(self.p, ds, "the dead-letter topic")
+
     def test_connection_drop_mid_call(self):
         t2, s2 = harness.uniq("topic"), harness.uniq("sub")
         self.create_topic(self.p, t2)
