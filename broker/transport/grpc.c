@@ -726,8 +726,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
  * long is closed. */
 #define GRPC_HANDSHAKE_SECS 10
 
-static void serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa, SSL *ssl,
-		  const void *already, size_t already_len)
+void grpc_serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa, SSL *ssl,
+		const void *already, size_t already_len)
 {
 	struct h2conn *h = mem_calloc(1, sizeof(*h));
 	h->srv = srv;
@@ -813,147 +813,6 @@ static void serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockadd
 	grpc_conn_flush(h);
 }
 
-void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
-		       const void *already, size_t already_len)
-{
-	serve(srv, fd, sa, NULL, already, already_len);
-}
-
-static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
-{
-	struct grpc_srv *srv = arg;
-	(void)lis;
-	(void)salen;
-	SSL *ssl = NULL;
-	if (srv->tls && (ssl = SSL_new(srv->tls)) == NULL) {
-		log_error("grpc: cannot start TLS on a connection");
-		evutil_closesocket(fd);
-		return;
-	}
-	serve(srv, fd, sa, ssl, NULL, 0);
-}
-
-/* ---- TLS ----------------------------------------------------------------- */
-
-/* gRPC over TLS is HTTP/2 chosen by ALPN: a client that does not offer
- * "h2" is refused at the handshake. */
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-		       const unsigned char *in, unsigned int inlen, void *arg)
-{
-	static const unsigned char h2[] = "\x02h2";
-	(void)ssl;
-	(void)arg;
-	unsigned char *o;
-	if (SSL_select_next_proto(&o, outlen, h2, sizeof(h2) - 1, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
-	*out = o;
-	return SSL_TLSEXT_ERR_OK;
-}
-
-static SSL_CTX *tls_context(const char *file)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	if (ctx == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-					 SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, file) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		char e[256];
-		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-		log_error("grpc: TLS certificate/key %s: %s", file, e);
-		ERR_clear_error();
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-	return ctx;
-}
-
-/* ---- HTTP/2 on the REST port -------------------------------------------- */
-
-/* The client connection preface (RFC 9113 3.4). */
-static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-#define PREFACE_LEN 24
-
-/* The REST port's connections are evhttp's; this sees their first bytes
- * (libevent calls it with no other argument than the bufferevent, and
- * one broker runs per process). */
-static struct grpc_srv *h2c_srv;
-
-/* Takes a connection that opened with the preface away from evhttp: the
- * socket is duplicated for nghttp2, and evhttp's descriptor becomes one
- * end of a closed socketpair, so evhttp reads EOF and frees its side
- * (its shutdown and close hit the dummy, not the client). */
-static void take_over(struct bufferevent *bev, struct evbuffer *in)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int sp[2] = { -1, -1 };
-	int nfd = -1;
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-	    (nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-		log_error("grpc: cannot take over an HTTP/2 connection: %s", strerror(errno));
-		if (nfd >= 0)
-			close(nfd);
-		shutdown(fd, SHUT_RDWR); /* evhttp sees EOF and frees it */
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
-	size_t len = evbuffer_get_length(in);
-	uint8_t *bytes = mem_alloc(len);
-	evbuffer_remove(in, bytes, len);
-	/* Off epoll while fd still names the client's socket. */
-	bufferevent_disable(bev, EV_READ | EV_WRITE);
-	dup2(sp[0], fd);
-	close(sp[0]);
-	close(sp[1]);
-	bufferevent_enable(bev, EV_READ);
-	grpc_serve_socket(h2c_srv, nfd, (struct sockaddr *)&ss, bytes, len);
-	mem_free(bytes);
-}
-
-/* The input callback of a REST connection until its first bytes decide:
- * evhttp reads nothing before PREFACE_LEN bytes (the low watermark)
- * unless they already differ from the preface. */
-static void sniff(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct bufferevent *bev = arg;
-	if (info->n_added == 0)
-		return;
-	size_t len = evbuffer_get_length(in);
-	size_t n = len < PREFACE_LEN ? len : PREFACE_LEN;
-	char head[PREFACE_LEN];
-	evbuffer_copyout(in, head, n);
-	int h2 = memcmp(head, preface, n) == 0;
-	if (h2 && n < PREFACE_LEN)
-		return; /* not decided yet */
-	evbuffer_remove_cb(in, sniff, arg);
-	if (!h2) {
-		bufferevent_setwatermark(bev, EV_READ, 0, 0);
-		return;
-	}
-	take_over(bev, in);
-}
-
-struct bufferevent *grpc_h2c_bev(struct event_base *base, void *arg)
-{
-	(void)arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
-	if (bev == NULL)
-		return NULL;
-	bufferevent_setwatermark(bev, EV_READ, PREFACE_LEN, 0);
-	evbuffer_add_cb(bufferevent_get_input(bev), sniff, bev);
-	return bev;
-}
-
 /* ---- the module --------------------------------------------------------- */
 
 /* Every second: a PING on connections quiet for GRPC_KEEPALIVE_MS with
@@ -981,9 +840,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void quiesce(void *state)
 {
 	struct grpc_srv *srv = state;
-	if (srv->lis)
-		evconnlistener_free(srv->lis);
-	srv->lis = NULL;
+	grpc_accept_quiesce(srv);
 	/* StreamingPulls end with UNAVAILABLE (clients reconnect elsewhere);
 	 * GOAWAY, and the unary calls in flight are answered. */
 	for (struct h2conn *h = srv->conns; h; h = h->next)
@@ -1011,17 +868,12 @@ static long unflushed(void *state)
 static void stop(void *state)
 {
 	struct grpc_srv *srv = state;
-	if (srv->lis)
-		evconnlistener_free(srv->lis);
+	grpc_accept_stop(srv);
 	while (srv->conns)
 		conn_free(srv->conns);
 	grpc_streams_free(srv);
 	event_free(srv->tick);
-	if (srv->tls)
-		SSL_CTX_free(srv->tls);
 	srv->b->grpc = NULL;
-	if (h2c_srv == srv)
-		h2c_srv = NULL;
 	mem_free(srv);
 }
 
@@ -1037,34 +889,11 @@ int grpc_start(struct broker *b)
 	struct grpc_srv *srv = mem_calloc(1, sizeof(*srv));
 	srv->b = b;
 	b->grpc = srv;
-	h2c_srv = srv;
 	srv->tick = event_new(b->base, -1, EV_PERSIST, on_tick, srv);
 	struct timeval tv = { 1, 0 };
 	event_add(srv->tick, &tv);
 	grpc_streams_init(srv);
 	find_served(srv);
 	broker_add_module(b, &grpc_module, srv);
-	if (b->cfg.grpc_port == 0)
-		return 0;
-	if (b->cfg.grpc_tls_cert_key[0] &&
-	    (srv->tls = tls_context(b->cfg.grpc_tls_cert_key)) == NULL)
-		return -1;
-	struct sockaddr_storage ss;
-	int sl = sizeof(ss);
-	char spec[300];
-	snprintf(spec, sizeof(spec), strchr(b->cfg.grpc_host, ':') ? "[%s]:%d" : "%s:%d",
-		 b->cfg.grpc_host, b->cfg.grpc_port);
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sl) != 0) {
-		log_error("grpc: cannot listen on %s: not an address", spec);
-		return -1;
-	}
-	srv->lis = evconnlistener_new_bind(b->base, on_accept, srv,
-					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
-					   (struct sockaddr *)&ss, sl);
-	if (srv->lis == NULL) {
-		log_error("grpc: cannot listen on %s: %s", spec, strerror(errno));
-		return -1;
-	}
-	log_info("grpc: listening on %s (%s)", spec, srv->tls ? "TLS, h2" : "h2c");
-	return 0;
+	return grpc_accept_start(srv);
 }

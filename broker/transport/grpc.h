@@ -24,8 +24,4 @@ int grpc_start(struct broker *b);
  * other as HTTP/1.1 by evhttp. */
 struct bufferevent *grpc_h2c_bev(struct event_base *base, void *arg);
 
-/* Serves an accepted socket as HTTP/2, the already-read bytes first. */
-void grpc_serve_socket(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
-		       const void *already, size_t already_len);
-
 #endif

@@ -16,6 +16,7 @@
 struct call;
 struct spull;
 struct lease_ent;
+struct ssl_st;
 struct sp_client;
 struct sp_pending;
 
@@ -117,6 +118,19 @@ void grpc_stream_unref(struct h2stream *st);
 /* The call_ops header and peer of a call whose conn is the stream. */
 const char *grpc_stream_header(struct h2stream *st, const char *name);
 void grpc_stream_peer(struct h2stream *st, char *buf, size_t n);
+
+/* Serves an accepted socket (ssl: TLS, taken) as HTTP/2, the bytes already
+ * read first. */
+void grpc_serve(struct grpc_srv *srv, evutil_socket_t fd, const struct sockaddr *sa,
+		struct ssl_st *ssl, const void *already, size_t already_len);
+
+/* grpc_accept.c ---------------------------------------------------------- */
+
+/* The listener of grpc_listen (with its TLS context), and the REST port's
+ * handoff. Returns 0, or -1 after logging why. */
+int grpc_accept_start(struct grpc_srv *srv);
+void grpc_accept_quiesce(struct grpc_srv *srv); /* stops accepting */
+void grpc_accept_stop(struct grpc_srv *srv);
 
 /* grpc_stream.c ---------------------------------------------------------- */
 

@@ -24,7 +24,7 @@
  * the client reconnects, perhaps to another broker; grpc-timeout:
  * DEADLINE_EXCEEDED) releases nothing: its messages precede its trailers.
  * docs/grpc.md. */
-#include "grpc_internal.h"
+#include "grpc_flow.h"
 
 #include "broker.h"
 #include "call.h"
@@ -43,8 +43,6 @@
 #include <string.h>
 
 #define SP_BATCH 1000 /* messages per pull, as REST's maxMessages */
-/* Outstanding messages per stream, whatever the client's flow control. */
-#define SP_MAX_OUTSTANDING 10000
 /* A pull asks for about this many bytes (from the sizes seen so far), and
  * one StreamingPullResponse carries about SP_RESPONSE_BYTES (one larger
  * message goes alone). */
@@ -56,58 +54,6 @@ typedef Google__Pubsub__V1__StreamingPullRequest SPReq;
 typedef Google__Pubsub__V1__StreamingPullResponse SPResp;
 typedef Google__Pubsub__V1__ReceivedMessage RecvMsg;
 
-/* A message sent on a stream and not yet acked or nacked. */
-struct lease_ent {
-	struct lease_ent *hnext;       /* srv->leases chain */
-	struct lease_ent *prev, *next; /* the client's list */
-	struct sp_client *cl;
-	struct h2stream *st; /* the stream that sent it; NULL once it closed */
-	int64_t expiry_ms;
-	size_t bytes;
-	int confirmed; /* a modack with a deadline was seen: the client has it */
-	char ack_id[];
-};
-
-/* The streams of one client share its flow control: the streams of a
- * subscription with one clientId, or - without one, as the Node client
- * sends them - those on one HTTP/2 connection (the client's 5 streams
- * carry one limit meant for all of them). */
-struct sp_client {
-	struct sp_client *next; /* srv->clients */
-	char sub[NAMES_KEY_MAX];
-	char id[128];
-	struct h2conn *conn; /* without a clientId; NULL once its streams left */
-	struct spull *streams;
-	long max_msgs;       /* the first stream's, capped; 0: SP_MAX_OUTSTANDING */
-	long long max_bytes; /* 0: none */
-	long outstanding;
-	long long out_bytes;
-	long reserved;    /* asked for by the pulls in flight */
-	double avg_bytes; /* of the messages sent so far */
-	struct lease_ent *ents;
-};
-
-struct spull {
-	char name[NAMES_NAME_MAX + 1]; /* projects/P/subscriptions/S */
-	char pull_path[2048];          /* the REST paths of its calls */
-	char ack_path[2048];
-	char modack_path[2048];
-	long deadline_s;
-	struct sp_client *cl;
-	struct spull *cnext, *cprev; /* cl->streams */
-	struct h2stream *st;
-	long asked;             /* the pull in flight's maxMessages (cl->reserved) */
-	struct call *pull_call; /* that pull */
-	int opened;             /* the first request was taken */
-	int checked;            /* the first pull answered: the response headers went */
-	int pulling;
-	int queued; /* on srv's kick list */
-	int ended_by_server;
-	int ended_by_client; /* it half-closed */
-	struct grpc_srv *srv;
-	struct h2stream *kick_next; /* srv->kick_list */
-};
-
 /* The transport side of a call a stream makes: the gate keeps pointers
  * into path and body until the call is answered. */
 enum { SC_PULL, SC_CONTROL };
@@ -118,137 +64,9 @@ struct scall {
 	char *body;
 };
 
-/* ---- the outstanding-message index -------------------------------------- */
-
-static unsigned bucket_of(const char *s)
-{
-	unsigned h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % GRPC_LEASE_BUCKETS;
-}
-
-static struct lease_ent **lease_slot(struct grpc_srv *srv, const char *ack_id)
-{
-	struct lease_ent **p = &srv->leases[bucket_of(ack_id)];
-	while (*p && strcmp((*p)->ack_id, ack_id) != 0)
-		p = &(*p)->hnext;
-	return p;
-}
-
-static void lease_add(struct grpc_srv *srv, struct h2stream *st, const char *ack_id, size_t bytes,
-		      int64_t expiry_ms)
-{
-	struct lease_ent **slot = lease_slot(srv, ack_id);
-	if (*slot)
-		return; /* ackIds are unique (id:attempt:tag) */
-	size_t n = strlen(ack_id);
-	struct lease_ent *e = mem_calloc(1, sizeof(*e) + n + 1);
-	memcpy(e->ack_id, ack_id, n + 1);
-	struct sp_client *cl = st->sp->cl;
-	e->cl = cl;
-	e->st = st;
-	e->bytes = bytes;
-	e->expiry_ms = expiry_ms;
-	*slot = e;
-	e->next = cl->ents;
-	if (cl->ents)
-		cl->ents->prev = e;
-	cl->ents = e;
-	cl->outstanding++;
-	cl->out_bytes += (long long)bytes;
-	srv->nleases++;
-}
-
-static void lease_drop(struct grpc_srv *srv, struct lease_ent *e)
-{
-	struct lease_ent **slot = lease_slot(srv, e->ack_id);
-	if (*slot == e)
-		*slot = e->hnext;
-	struct sp_client *cl = e->cl;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		cl->ents = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	cl->outstanding--;
-	cl->out_bytes -= (long long)e->bytes;
-	srv->nleases--;
-	mem_free(e);
-}
-
-/* The client of a stream that opens: found, or new with its limits. */
-static struct sp_client *client_join(struct grpc_srv *srv, struct spull *sp, const char *sub,
-				     const SPReq *q)
-{
-	const char *id = q->client_id ? q->client_id : "";
-	struct h2conn *conn = id[0] ? NULL : sp->st->conn;
-	struct sp_client *cl;
-	for (cl = srv->clients; cl; cl = cl->next)
-		if (strcmp(cl->sub, sub) == 0 &&
-		    (id[0] ? strncmp(cl->id, id, sizeof(cl->id) - 1) == 0 : cl->conn == conn))
-			break;
-	if (cl == NULL) {
-		cl = mem_calloc(1, sizeof(*cl));
-		snprintf(cl->sub, sizeof(cl->sub), "%s", sub);
-		snprintf(cl->id, sizeof(cl->id), "%s", id);
-		cl->conn = conn;
-		cl->max_msgs =
-			q->max_outstanding_messages > 0 ? (long)q->max_outstanding_messages : 0;
-		if (cl->max_msgs > SP_MAX_OUTSTANDING)
-			cl->max_msgs = SP_MAX_OUTSTANDING;
-		cl->max_bytes =
-			q->max_outstanding_bytes > 0 ? (long long)q->max_outstanding_bytes : 0;
-		cl->next = srv->clients;
-		srv->clients = cl;
-	}
-	sp->cl = cl;
-	sp->cnext = cl->streams;
-	if (cl->streams)
-		cl->streams->cprev = sp;
-	cl->streams = sp;
-	return cl;
-}
-
-/* Frees a client with no stream and nothing outstanding. */
-static void client_maybe_free(struct grpc_srv *srv, struct sp_client *cl)
-{
-	if (cl->streams || cl->ents)
-		return;
-	for (struct sp_client **p = &srv->clients; *p; p = &(*p)->next) {
-		if (*p == cl) {
-			*p = cl->next;
-			break;
-		}
-	}
-	mem_free(cl);
-}
-
-static void client_leave(struct grpc_srv *srv, struct spull *sp)
-{
-	struct sp_client *cl = sp->cl;
-	if (cl == NULL)
-		return;
-	if (sp->cprev)
-		sp->cprev->cnext = sp->cnext;
-	else
-		cl->streams = sp->cnext;
-	if (sp->cnext)
-		sp->cnext->cprev = sp->cprev;
-	sp->cnext = sp->cprev = NULL;
-	sp->cl = NULL;
-	cl->reserved -= sp->asked; /* a pull in flight: its room is the others' */
-	sp->asked = 0;
-	if (cl->streams == NULL)
-		cl->conn = NULL; /* a later connection at that address is another client */
-	client_maybe_free(srv, cl);
-}
-
 /* ---- the calls a stream makes ------------------------------------------- */
 
 static void sp_kick(struct grpc_srv *srv, struct h2stream *st);
-static void client_kick(struct grpc_srv *srv, struct sp_client *cl);
 static void sp_release(struct grpc_srv *srv, struct h2stream *st, char **ids, size_t n);
 
 static const char *sc_header(struct call *c, const char *name)
@@ -492,7 +310,7 @@ static void deliver(struct h2stream *st, const struct call_msg *m, size_t n)
 	struct sp_client *cl = sp->cl;
 	for (size_t i = 0; i < n; i++) {
 		size_t sz = google__pubsub__v1__received_message__get_packed_size(&rm[i]);
-		lease_add(sp->srv, st, rm[i].ack_id, sz, expiry);
+		grpc_flow_lease_add(sp->srv, st, rm[i].ack_id, sz, expiry);
 		cl->avg_bytes =
 			cl->avg_bytes > 0 ? cl->avg_bytes * 0.9 + (double)sz * 0.1 : (double)sz;
 		if (i > from && bytes + sz > SP_RESPONSE_BYTES) {
@@ -552,7 +370,7 @@ static void on_messages(struct call *c, const struct call_msg *m, size_t n)
 			sp->ended_by_server = 1;
 			grpc_finish(st, 14, "The broker is shutting down; reconnect.");
 		} else if (sp->cl) {
-			client_kick(sp->srv, sp->cl); /* what it did not take is free again */
+			grpc_flow_kick(sp->srv, sp->cl); /* what it did not take is free again */
 		}
 	}
 	sc_free(sc);
@@ -580,7 +398,7 @@ static void on_pulled(struct call *c, int status, char *text, size_t len)
 		/* The rest pull now (the room this one held is free): each gets
 		 * its own answer, e.g. NOT_FOUND once the subscription went. */
 		if (sp->cl)
-			client_kick(sp->srv, sp->cl);
+			grpc_flow_kick(sp->srv, sp->cl);
 	} else {
 		if (!sp->checked) {
 			sp->checked = 1;
@@ -590,7 +408,7 @@ static void on_pulled(struct call *c, int status, char *text, size_t len)
 			sp->ended_by_server = 1;
 			grpc_finish(st, 14, "The broker is shutting down; reconnect.");
 		} else if (sp->cl) {
-			client_kick(sp->srv, sp->cl);
+			grpc_flow_kick(sp->srv, sp->cl);
 		}
 	}
 	json_decref(v);
@@ -681,7 +499,7 @@ static void sp_kick(struct grpc_srv *srv, struct h2stream *st)
 	event_active(srv->kick, EV_TIMEOUT, 0);
 }
 
-static void client_kick(struct grpc_srv *srv, struct sp_client *cl)
+void grpc_flow_kick(struct grpc_srv *srv, struct sp_client *cl)
 {
 	for (struct spull *sp = cl->streams; sp; sp = sp->cnext)
 		sp_kick(srv, sp->st);
@@ -746,7 +564,8 @@ static int open_stream(struct h2stream *st, const SPReq *q)
 	json_decref(req);
 	char sub[NAMES_KEY_MAX];
 	names_key(sub, project, id);
-	client_join(sp->srv, sp, sub, q);
+	grpc_flow_join(sp->srv, sp, sub, q->client_id, q->max_outstanding_messages,
+		       q->max_outstanding_bytes);
 	sp->ended_by_server = 0;
 	sp->opened = 1;
 	grpc_send_headers(st); /* accepted; what it gets comes when there is room */
@@ -928,15 +747,15 @@ void grpc_spull_closed(struct h2stream *st, int broken)
 			ids = mem_realloc(ids, sizeof(*ids) * cap);
 		}
 		ids[n++] = mem_strdup(e->ack_id);
-		lease_drop(srv, e);
+		grpc_flow_lease_drop(srv, e);
 	}
 	/* Its pull in flight held room of the client's; the other streams
 	 * (the kick runs on the next loop turn) may use it and what was
 	 * released. */
 	cl->reserved -= sp->asked;
 	sp->asked = 0;
-	client_kick(srv, cl);
-	client_leave(srv, sp);
+	grpc_flow_kick(srv, cl);
+	grpc_flow_leave(srv, sp);
 	if (n > 0 && !srv->b->shutting_down) {
 		log_debug("grpc: StreamingPull %s broke: %zu messages in flight released", sp->name,
 			  n);
@@ -951,7 +770,7 @@ void grpc_spull_closed(struct h2stream *st, int broken)
 void grpc_spull_free(struct h2stream *st)
 {
 	struct spull *sp = st->sp;
-	client_leave(sp->srv, sp);
+	grpc_flow_leave(sp->srv, sp);
 	mem_free(sp);
 	st->sp = NULL;
 }
@@ -977,50 +796,10 @@ void grpc_spull_shutdown(struct grpc_srv *srv)
 			 n, n == 1 ? "" : "s");
 }
 
-/* ---- acks and modacks seen anywhere ------------------------------------- */
-
-static void lease_seen(void *arg, const char *sub, const char *ack_id, long deadline_s)
-{
-	struct grpc_srv *srv = arg;
-	struct lease_ent *e = *lease_slot(srv, ack_id);
-	if (e == NULL || strcmp(e->cl->sub, sub) != 0)
-		return;
-	if (deadline_s > 0) {
-		e->expiry_ms = broker_now_ms() + deadline_s * 1000;
-		e->confirmed = 1;
-		return;
-	}
-	struct sp_client *cl = e->cl;
-	lease_drop(srv, e);
-	client_kick(srv, cl);
-	client_maybe_free(srv, cl);
-}
-
-void grpc_streams_tick(struct grpc_srv *srv)
-{
-	int64_t now = broker_now_ms();
-	for (struct sp_client *cl = srv->clients, *cnext; cl; cl = cnext) {
-		cnext = cl->next;
-		int dropped = 0;
-		for (struct lease_ent *e = cl->ents, *next; e; e = next) {
-			next = e->next;
-			if (e->expiry_ms <= now) { /* its lease ran out */
-				lease_drop(srv, e);
-				dropped = 1;
-			}
-		}
-		if (dropped) {
-			client_kick(srv, cl);
-			client_maybe_free(srv, cl);
-		}
-	}
-}
-
 void grpc_streams_init(struct grpc_srv *srv)
 {
 	srv->kick = event_new(srv->b->base, -1, 0, on_kick, srv);
-	srv->b->lease_seen = lease_seen;
-	srv->b->lease_seen_arg = srv;
+	grpc_flow_init(srv);
 }
 
 void grpc_streams_free(struct grpc_srv *srv)
@@ -1034,7 +813,6 @@ void grpc_streams_free(struct grpc_srv *srv)
 	if (srv->kick)
 		event_free(srv->kick);
 	srv->kick = NULL;
-	srv->b->lease_seen = NULL;
 	while (srv->pending) { /* releases not yet due: those leases run out */
 		struct sp_pending *p = srv->pending;
 		srv->pending = p->next;
@@ -1045,11 +823,5 @@ void grpc_streams_free(struct grpc_srv *srv)
 		grpc_stream_unref(p->st);
 		mem_free(p);
 	}
-	while (srv->clients) { /* messages clients held when their streams closed */
-		struct sp_client *cl = srv->clients;
-		while (cl->ents)
-			lease_drop(srv, cl->ents);
-		srv->clients = cl->next;
-		mem_free(cl);
-	}
+	grpc_flow_free(srv);
 }
