@@ -543,8 +543,6 @@ static int open_stream(struct h2stream *st, const SPReq *q)
 		return -1;
 	snprintf(sp->name, sizeof(sp->name), "%s", q->subscription);
 	sp->deadline_s = q->stream_ack_deadline_seconds;
-	size_t n;
-	const struct grpc_rpc *t = grpc_rpc_table(&n);
 	json_t *req = json_pack("{s:s}", "subscription", q->subscription);
 	char err[256];
 	const char *verbs[] = { "Pull", "Acknowledge", "ModifyAckDeadline" };
@@ -560,7 +558,6 @@ static int open_stream(struct h2stream *st, const SPReq *q)
 			return -1;
 		}
 	}
-	(void)t;
 	json_decref(req);
 	char sub[NAMES_KEY_MAX];
 	names_key(sub, project, id);
