@@ -98,6 +98,27 @@ async function tls() {
   out.wrong_ca = await once(grpc.credentials.createSsl(fs.readFileSync(process.env.OTHER_CA)));
 }
 
-({auth, tls, full}[mode] || full)()
+// --auth required over TLS: the token (TOKEN) as the library's call
+// credentials, as an application with an access token sends it.
+async function perm() {
+  const fs = require('fs');
+  const token = process.env.TOKEN;
+  const creds = grpc.credentials.combineChannelCredentials(
+    grpc.credentials.createSsl(fs.readFileSync(process.env.CA_FILE)),
+    grpc.credentials.createFromMetadataGenerator((_, cb) => {
+      const md = new grpc.Metadata();
+      md.add('authorization', 'Bearer ' + token);
+      cb(null, md);
+    }));
+  const ps = new PubSub({projectId: project, servicePath: process.env.HOST,
+    port: Number(process.env.PORT), sslCreds: creds});
+  out.get = await codeOf(within(20000, ps.topic('perm-topic').getMetadata()));
+  out.create = await codeOf(within(20000, ps.createTopic('perm-new')));
+  out.publish = await codeOf(within(20000,
+    ps.topic('perm-topic', {batching: {maxMessages: 1}}).publishMessage({data: Buffer.from('x')})));
+  await ps.close();
+}
+
+({auth, tls, perm, full}[mode] || full)()
   .then(() => { console.log(JSON.stringify(out)); process.exit(0); })
   .catch((e) => { out.error = String(e.code) + ' ' + e.message; console.log(JSON.stringify(out)); process.exit(1); });

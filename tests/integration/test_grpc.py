@@ -11,11 +11,14 @@ test_grpc_stream.py. Every run
 sets METADATA_SERVER_DETECTION=none: nothing leaves 127.0.0.1.
 Run: python3 tests/integration/test_grpc.py"""
 
+import base64
 import json
 import os
 import subprocess
+import time
 
 import harness
+import jwtutil
 
 GOOGLE_DIR = os.environ.get("RN_GOOGLE_DIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "google"))
@@ -34,7 +37,7 @@ class GrpcTest(harness.BrokerTestCase):
                    PORT=str(port), **extra_env)
         for k in ("GOOGLE_APPLICATION_CREDENTIALS", "HTTPS_PROXY", "HTTP_PROXY"):
             env.pop(k, None)
-        if mode == "tls":  # the emulator setting would force plaintext
+        if mode in ("tls", "perm"):  # the emulator setting would force plaintext
             env.pop("PUBSUB_EMULATOR_HOST")
         p = subprocess.run(["node", os.path.join(GOOGLE_DIR, "grpc_client.js"), project, mode],
                            capture_output=True, text=True, env=env, timeout=180,
@@ -74,21 +77,24 @@ class GrpcTest(harness.BrokerTestCase):
         self.assertEqual(st, 200, raw)
         self.assertNotIn(s, [x["name"] for x in js.get("subscriptions", [])])
 
-    def test_tls_listener(self):
+    def cert(self, name):
+        """A self-signed P-256 certificate for 127.0.0.1: (key, crt, pem with both)."""
         tmp = self.env.tmp
-        def cert(name, cn):
-            key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".crt")
-            r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
-                                "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1",
-                                "-keyout", key, "-out", crt], capture_output=True, text=True)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return key, crt
-        key, crt = cert("server", "127.0.0.1")
-        _, other = cert("other", "127.0.0.1")
-        pem = os.path.join(tmp, "server.pem")
+        key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".crt")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", crt], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pem = os.path.join(tmp, name + ".pem")
         with open(pem, "w") as f, open(crt) as c, open(key) as k:
             f.write(c.read() + k.read())
+        return key, crt, pem
+
+    def test_tls_listener(self):
+        tmp = self.env.tmp
+        _, crt, pem = self.cert("server")
+        _, other, _ = self.cert("other")
         gport = harness.free_port()
         b = self.env.start_broker(self.redis.port, extra=[
             "--grpc-listen", "127.0.0.1:%d" % gport, "--grpc-tls-cert-key", pem])
@@ -112,6 +118,46 @@ class GrpcTest(harness.BrokerTestCase):
         rc, _, err = harness.run_broker_once(["--grpc-tls-cert-key", pem], cwd=tmp)
         self.assertNotEqual(rc, 0)
         self.assertIn("grpc_listen is not", err)
+
+    def test_permissions_over_tls_with_a_service_account_token(self):
+        # The library over TLS with an access token in its call credentials
+        # (an insecure channel cannot carry them): a viewer reads, and is
+        # refused a create with PERMISSION_DENIED (7), which the library
+        # does not retry.
+        _, crt, pem = self.cert("perm")
+        gport = harness.free_port()
+        admin_file = self.env.path("admin.json")
+        b = self.env.start_broker(self.redis.port, extra=[
+            "--grpc-listen", "127.0.0.1:%d" % gport, "--grpc-tls-cert-key", pem,
+            "--auth", "required", "--admin-key-file", admin_file])
+        harness.wait_until(lambda: os.path.exists(admin_file), 10, what="the admin key file")
+        time.sleep(0.2)
+        with open(admin_file) as f:
+            admin = json.load(f)
+        p = self.project()
+        c = harness.Client(b.port)
+        self.addCleanup(c.close)
+        def call(method, path, body=None):
+            st, js, raw = c.req(method, path, body, headers={
+                "Authorization": "Bearer " + jwtutil.self_signed(admin)})
+            self.assertEqual(st, 200, raw)
+            return js
+        call("PUT", "/v1/projects/%s/topics/perm-topic" % p)
+        call("POST", "/v1/projects/%s/serviceAccounts" % p, {"accountId": "grpc-viewer"})
+        email = "grpc-viewer@%s.iam.regnotify" % p
+        kf = json.loads(base64.b64decode(call(
+            "POST", "/v1/projects/%s/serviceAccounts/%s/keys" % (p, email), {})["privateKeyData"]))
+        pol = call("POST", "/v1/projects/%s:getIamPolicy" % p, {})
+        call("POST", "/v1/projects/%s:setIamPolicy" % p, {"policy": {
+            "bindings": pol.get("bindings", []) + [
+                {"role": "roles/pubsub.viewer", "members": ["serviceAccount:" + email]}],
+            "etag": pol["etag"]}})
+        rc, out, log = self.node(gport, p, "perm", CA_FILE=crt,
+                                 TOKEN=jwtutil.self_signed(kf))
+        self.assertEqual(rc, 0, log)
+        self.assertEqual(out["get"], 0, out)
+        self.assertEqual(out["create"], 7, out)
+        self.assertEqual(out["publish"], 7, out)
 
     def test_credentials_are_checked_like_rest(self):
         gport = harness.free_port()
