@@ -53,31 +53,25 @@ static void reply_ids(struct call *c, redisReply **ids, size_t n)
 	wake_topic(b, key);
 }
 
-/* The XADD replies of one publish: all entry ids, or all nil (NOMKSTREAM:
- * the topic's stream does not exist, so neither does the topic). */
-static void on_xadds(struct call *c, redisReply **ids, size_t n)
+/* The store's answer: the entry ids, or why not. */
+static void on_published(void *arg, redisReply *failed, int not_found, redisReply **ids, size_t n)
 {
+	struct call *c = arg;
+	if (not_found) {
+		call_not_found(c, c->params[1]);
+		return;
+	}
+	if (ids == NULL) {
+		api_store_failed(c, failed);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (ids[i]->type == REDIS_REPLY_NIL) {
-			call_not_found(c, c->params[1]);
-			return;
-		}
 		if (ids[i]->type != REDIS_REPLY_STRING) {
 			api_store_failed(c, ids[i]);
 			return;
 		}
 	}
 	reply_ids(c, ids, n);
-}
-
-/* The store's answer: the entry ids, or why not. */
-static void on_published(void *arg, redisReply *failed, redisReply **ids, size_t n)
-{
-	struct call *c = arg;
-	if (ids == NULL)
-		api_store_failed(c, failed);
-	else
-		on_xadds(c, ids, n);
 }
 
 /* Validates one PubsubMessage into m; replies 400 and returns -1. */

@@ -3,6 +3,7 @@
 #include "subscription.h"
 
 #include "fields.h"
+#include "filter.h"
 #include "names.h"
 #include "push_config.h"
 #include "topic.h"
@@ -163,12 +164,17 @@ static int parse_expiration(json_t *v, struct sub_cfg *cfg, char *err, size_t er
  * subscription labelled regnotify-ephemeral=true (what `regnotify tail`
  * creates) may expire after as little as a minute, so one left behind by a
  * killed CLI goes away soon. Checked once the whole object is read. */
+int subscription_ephemeral(const struct sub_cfg *cfg)
+{
+	json_t *l = cfg->labels ? json_object_get(cfg->labels, EPHEMERAL_LABEL) : NULL;
+	return json_is_string(l) && strcmp(json_string_value(l), "true") == 0;
+}
+
 static int check_expiration(const struct sub_cfg *cfg, char *err, size_t errlen)
 {
 	if (cfg->expiration_ttl_ms < 0 || cfg->expiration_ttl_ms >= MIN_EXPIRATION_TTL_MS)
 		return 0;
-	json_t *l = cfg->labels ? json_object_get(cfg->labels, EPHEMERAL_LABEL) : NULL;
-	int ephemeral = json_is_string(l) && strcmp(json_string_value(l), "true") == 0;
+	int ephemeral = subscription_ephemeral(cfg);
 	if (ephemeral && cfg->expiration_ttl_ms >= MIN_EPHEMERAL_TTL_MS)
 		return 0;
 	if (ephemeral)
@@ -184,6 +190,48 @@ static int check_expiration(const struct sub_cfg *cfg, char *err, size_t errlen)
 			 (long long)(MIN_EXPIRATION_TTL_MS / 1000),
 			 (long long)(MIN_EPHEMERAL_TTL_MS / 1000), EPHEMERAL_LABEL);
 	return -1;
+}
+
+/* The filter: at most SUB_FILTER_MAX bytes of Pub/Sub's filter language,
+ * compiled to the program the store's scripts evaluate. */
+static int parse_filter(json_t *v, struct sub_cfg *cfg, char *err, size_t errlen)
+{
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "Invalid value at 'filter': expected a string");
+		return -1;
+	}
+	const char *text = json_string_value(v);
+	size_t len = json_string_length(v);
+	if (len == 0)
+		return 0;
+	if (len > SUB_FILTER_MAX) {
+		snprintf(err, errlen,
+			 "Invalid filter: the filter is %zu bytes long, the limit is %d bytes", len,
+			 SUB_FILTER_MAX);
+		return -1;
+	}
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "Invalid filter: the filter contains a NUL character");
+		return -1;
+	}
+	struct filter *f;
+	char why[200];
+	size_t pos = 0;
+	if (filter_parse_flags(text, FILTER_ATTRIBUTES_ONLY, &f, why, sizeof(why), &pos) != 0) {
+		snprintf(err, errlen, "Invalid filter expression \"%s\": %s (at column %zu)", text,
+			 why, pos + 1);
+		return -1;
+	}
+	cfg->filter_prog = filter_program(f);
+	filter_free(f);
+	if (cfg->filter_prog == NULL) {
+		snprintf(err, errlen, "Invalid filter: out of memory");
+		return -1;
+	}
+	memcpy(cfg->filter, text, len + 1);
+	return 0;
 }
 
 enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, char *err,
@@ -239,6 +287,17 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 		} else if (strcmp(k, "retryPolicy") == 0) {
 			if (!json_is_null(v) && parse_retry(v, cfg, err, errlen))
 				goto fail;
+		} else if (strcmp(k, "retainAckedMessages") == 0) {
+			if (!json_is_boolean(v) && !json_is_null(v)) {
+				snprintf(
+					err, errlen,
+					"Invalid value at 'retainAckedMessages': expected a boolean");
+				goto fail;
+			}
+			cfg->retain_acked = json_is_true(v);
+		} else if (strcmp(k, "filter") == 0) {
+			if (parse_filter(v, cfg, err, errlen))
+				goto fail;
 		} else if (strcmp(k, "pushConfig") == 0) {
 			int is_push;
 			e = push_config_validate(v, allow_link_local, &is_push, err, errlen);
@@ -248,9 +307,8 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 			if (is_push)
 				cfg->push = json_incref(v);
 		} else if (strcmp(k, "bigqueryConfig") == 0 ||
-			   strcmp(k, "cloudStorageConfig") == 0 || strcmp(k, "filter") == 0 ||
+			   strcmp(k, "cloudStorageConfig") == 0 ||
 			   strcmp(k, "enableMessageOrdering") == 0 ||
-			   strcmp(k, "retainAckedMessages") == 0 ||
 			   strcmp(k, "enableExactlyOnceDelivery") == 0 ||
 			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0 ||
 			   strcmp(k, "detached") == 0) {
@@ -292,8 +350,10 @@ void subscription_cleanup(struct sub_cfg *cfg)
 {
 	json_decref(cfg->labels);
 	json_decref(cfg->push);
+	free(cfg->filter_prog);
 	cfg->labels = NULL;
 	cfg->push = NULL;
+	cfg->filter_prog = NULL;
 }
 
 json_t *subscription_to_json(const char *project, const char *id, const struct sub_cfg *cfg)
@@ -324,6 +384,10 @@ json_t *subscription_to_json(const char *project, const char *id, const struct s
 		fields_set_duration(r, "maximumBackoff", cfg->retry_max_ms);
 		json_object_set_new(o, "retryPolicy", r);
 	}
+	if (cfg->retain_acked)
+		json_object_set_new(o, "retainAckedMessages", json_true());
+	if (cfg->filter[0])
+		json_object_set_new(o, "filter", json_string(cfg->filter));
 	json_object_set_new(o, "state", json_string("ACTIVE"));
 	return o;
 }

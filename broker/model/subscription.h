@@ -21,6 +21,8 @@
 #define EPHEMERAL_LABEL "regnotify-ephemeral"
 #define MIN_EPHEMERAL_TTL_MS (60LL * 1000)
 #define DEFAULT_MAX_DELIVERY_ATTEMPTS 5
+/* Pub/Sub's limit on a subscription's filter, in bytes. */
+#define SUB_FILTER_MAX 256
 
 struct sub_cfg {
 	char topic[NAMES_NAME_MAX + 1]; /* "projects/p/topics/t" */
@@ -32,7 +34,10 @@ struct sub_cfg {
 	int max_delivery_attempts;
 	int has_retry_policy;
 	int64_t retry_min_ms, retry_max_ms;
-	json_t *push; /* validated pushConfig with secrets, owned; NULL: pull */
+	json_t *push;                    /* validated pushConfig with secrets, owned; NULL: pull */
+	char filter[SUB_FILTER_MAX + 1]; /* the filter as given; "" when none */
+	char *filter_prog; /* its program (filter.h filter_program), owned; NULL: none */
+	int retain_acked;  /* retainAckedMessages */
 };
 
 /* Fills cfg from a Subscription JSON object, which needs "topic". Errors
@@ -42,6 +47,11 @@ struct sub_cfg {
 enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_local, char *err,
 				size_t errlen);
 void subscription_cleanup(struct sub_cfg *cfg);
+
+/* 1 when cfg has the label regnotify-ephemeral=true (`regnotify tail`'s
+ * subscriptions: a short expiration ttl, and a seek back replays what the
+ * topic's log still holds). */
+int subscription_ephemeral(const struct sub_cfg *cfg);
 
 /* The Subscription as Pub/Sub shows it (secrets redacted). Ownership: the
  * caller decrefs the result. */

@@ -17,12 +17,17 @@
  * buf. */
 
 /* Room for any key below. */
-#define KEYS_MAX (NAMES_KEY_MAX + 64)
+#define KEYS_MAX (2 * NAMES_KEY_MAX + 64)
 
 /* Topic T: its config hash, message stream, and set of subscriptions. */
 #define KEYS_TOPIC(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:topic", t), (buf))
 #define KEYS_TOPIC_LOG(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:log", t), (buf))
 #define KEYS_TOPIC_SUBS(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:subs", t), (buf))
+/* Filtered subscriptions of topic T: S -> its filter program, and S's own
+ * stream of the messages that match (in the topic's slot: a publish writes
+ * both in one step). */
+#define KEYS_TOPIC_FILTERS(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:filters", t), (buf))
+#define KEYS_SUB_FLOG(buf, t, s) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:flog:%s", t, s), (buf))
 
 /* Subscription S: its hash, lease sorted set, attempts and retry hashes. */
 #define KEYS_SUB(buf, s) (snprintf(buf, KEYS_MAX, "rn:v1:sub:{%s}", s), (buf))

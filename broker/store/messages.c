@@ -14,90 +14,57 @@ struct publish_state {
 	void *arg;
 };
 
-static void ignore_reply(redisReply *r, void *arg)
-{
-	(void)r;
-	(void)arg;
-}
-
-/* One message: the XADD reply itself. */
-static void on_published_one(redisReply *r, void *arg)
+/* The publish script's reply: {'OK', id...} or {'NOT_FOUND'}. */
+static void on_published(redisReply *r, void *arg)
 {
 	struct publish_state ps = *(struct publish_state *)arg;
 	mem_free(arg);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		ps.cb(ps.arg, r, NULL, 0);
+	const char *st = r ? store_status(r) : NULL;
+	if (st && strcmp(st, "OK") == 0)
+		ps.cb(ps.arg, NULL, 0, r->element + 1, r->elements - 1);
+	else if (st && strcmp(st, "NOT_FOUND") == 0)
+		ps.cb(ps.arg, NULL, 1, NULL, 0);
 	else
-		ps.cb(ps.arg, NULL, &r, 1);
+		ps.cb(ps.arg, r, 0, NULL, 0);
 }
 
-/* Several messages: EXEC's array (the XADDs, then the PUBLISH). */
-static void on_published_exec(redisReply *r, void *arg)
-{
-	struct publish_state ps = *(struct publish_state *)arg;
-	mem_free(arg);
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2)
-		ps.cb(ps.arg, r && r->type == REDIS_REPLY_ERROR ? r : NULL, NULL, 0);
-	else
-		ps.cb(ps.arg, NULL, r->element, r->elements - 1);
-}
-
-/* No Lua here (the publish path is the hottest): the messages are XADDs
- * with NOMKSTREAM - a missing stream means a missing topic - wrapped in
- * MULTI/EXEC when there are several, so a request is stored whole or not
- * at all, followed by the wake-up PUBLISH. The commands of one request go
- * out back to back on the shared connection (one loop thread, nothing
- * interleaves). */
+/* One script call per request (store/scripts/publish.lua): the messages
+ * are appended whole or not at all, copied to the filtered subscriptions
+ * they match, and the topic's waiters woken, in one step. */
 int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
 		  size_t n, store_published_cb cb, void *arg)
 {
 	if (!link_ready(l))
 		return -1;
-	char t[NAMES_KEY_MAX], stream[KEYS_MAX], chan[KEYS_MAX];
+	char t[NAMES_KEY_MAX], stream[KEYS_MAX], filters[KEYS_MAX];
 	names_key(t, project, id);
-	KEYS_TOPIC_LOG(stream, t);
-	KEYS_WAKE(chan, t);
+	size_t argc = 4 + 3 * n;
+	const char **argv = mem_alloc(argc * sizeof(*argv));
+	size_t *lens = mem_alloc(argc * sizeof(*lens));
+	const char *inst = link_instance(l);
+	argv[0] = KEYS_TOPIC_LOG(stream, t);
+	argv[1] = KEYS_TOPIC_FILTERS(filters, t);
+	argv[2] = t;
+	argv[3] = inst;
+	for (size_t i = 0; i < n; i++) {
+		argv[4 + 3 * i] = m[i].data ? (const char *)m[i].data : "";
+		lens[4 + 3 * i] = m[i].data ? m[i].len : 0;
+		argv[5 + 3 * i] = m[i].attrs ? m[i].attrs : "";
+		lens[5 + 3 * i] = m[i].attrs ? m[i].attrs_len : 0;
+		argv[6 + 3 * i] = m[i].key ? m[i].key : "";
+		lens[6 + 3 * i] = m[i].key ? m[i].key_len : 0;
+	}
+	for (size_t i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
 	struct publish_state *ps = mem_alloc(sizeof(*ps));
 	ps->cb = cb;
 	ps->arg = arg;
-	const char *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
-	size_t multi_l[] = { 5 }, exec_l[] = { 4 };
-	int failed = n > 1 && link_argv(l, ignore_reply, NULL, 1, multi, multi_l) != 0;
-	int answered = 0; /* a command carrying the callback is queued */
-	for (size_t i = 0; i < n && !failed; i++) {
-		const char *argv[10] = { "XADD", stream, "NOMKSTREAM",
-					 "*",    "d",    m[i].data ? (const char *)m[i].data : "" };
-		size_t lens[10] = { 4, strlen(stream), 10, 1, 1, m[i].len };
-		int argc = 6;
-		if (m[i].attrs) {
-			argv[argc] = "a";
-			lens[argc++] = 1;
-			argv[argc] = m[i].attrs;
-			lens[argc++] = m[i].attrs_len;
-		}
-		if (m[i].key && m[i].key_len) {
-			argv[argc] = "k";
-			lens[argc++] = 1;
-			argv[argc] = m[i].key;
-			lens[argc++] = m[i].key_len;
-		}
-		failed = link_argv(l, n == 1 ? on_published_one : ignore_reply, n == 1 ? ps : NULL,
-				   argc, argv, lens) != 0;
-		answered = n == 1 && !failed;
-	}
-	const char *inst = link_instance(l);
-	const char *pub[] = { "PUBLISH", chan, inst };
-	size_t pub_l[] = { 7, strlen(chan), strlen(inst) };
-	if (!failed)
-		failed = link_argv(l, ignore_reply, NULL, 3, pub, pub_l) != 0;
-	if (!failed && n > 1)
-		answered = link_argv(l, on_published_exec, ps, 1, exec, exec_l) == 0;
-	/* Only a lost connection fails here; hiredis then fails what was
-	 * queued, and an unterminated MULTI dies with the connection. */
-	if (answered)
-		return 0;
-	mem_free(ps); /* no queued command carries it */
-	return -1;
+	int rc = link_script(l, SCRIPT_PUBLISH, on_published, ps, 2, (int)argc, argv, lens);
+	if (rc != 0)
+		mem_free(ps);
+	mem_free(argv);
+	mem_free(lens);
+	return rc;
 }
 
 /* The four keys of a subscription's own state, for the scripts that take them. */

@@ -75,10 +75,14 @@ struct store_msg_in {
 /* Called once per publish: ids[n] are the entry-id replies (nil: the
  * topic does not exist), or ids is NULL and failed the error reply (NULL:
  * the link was lost). */
-typedef void (*store_published_cb)(void *arg, redisReply *failed, redisReply **ids, size_t n);
+/* ids: the n entry ids (n > 0); or not_found (the topic does not exist);
+ * or neither, with failed the error reply (NULL: Redis not reachable). */
+typedef void (*store_published_cb)(void *arg, redisReply *failed, int not_found, redisReply **ids,
+				   size_t n);
 
-/* Appends n messages to topic project/id, all or none, then wakes the
- * topic's waiters on every broker. Message memory is copied. */
+/* Appends n messages to topic project/id, all or none, copies each to the
+ * topic's filtered subscriptions it matches, then wakes the topic's
+ * waiters on every broker. Message memory is copied. */
 int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
 		  size_t n, store_published_cb cb, void *arg);
 

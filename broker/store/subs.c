@@ -52,7 +52,7 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 		     int64_t now_ms, store_cb cb, void *arg)
 {
 	struct sub_args a;
-	char k[7][KEYS_MAX];
+	char k[9][KEYS_MAX];
 	fill_args(&a, project, id, sub, now_ms);
 	const char *keys[] = { KEYS_SUB(k[0], a.s),
 			       KEYS_TOPIC(k[1], a.topic),
@@ -60,7 +60,9 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 			       KEYS_TOPIC_SUBS(k[3], a.topic),
 			       KEYS_PROJECT_SUBS(k[4], project),
 			       KEYS_ALL_SUBS,
-			       KEYS_ALL_PUSH };
+			       KEYS_ALL_PUSH,
+			       KEYS_TOPIC_FILTERS(k[7], a.topic),
+			       KEYS_SUB_FLOG(k[8], a.topic, a.s) };
 	const char *args[] = { a.s,
 			       project,
 			       id,
@@ -76,8 +78,11 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 			       a.now,
 			       push_of(&a),
 			       policy_json ? policy_json : "",
-			       policy_etag ? policy_etag : "" };
-	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 7, keys, 16, args);
+			       policy_etag ? policy_etag : "",
+			       sub->filter_prog ? sub->filter_prog : "",
+			       sub->retain_acked ? "1" : "0",
+			       subscription_ephemeral(sub) ? "1" : "0" };
+	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 9, keys, 19, args);
 	mem_free(a.push);
 	return rc;
 }
@@ -112,11 +117,13 @@ int store_sub_patch(struct link *l, const char *project, const char *id, const c
 			       a.rmax,
 			       a.now,
 			       based_on,
-			       push_of(&a) };
-	size_t lens[14];
-	for (int i = 0; i < 14; i++)
+			       push_of(&a),
+			       sub->retain_acked ? "1" : "0",
+			       subscription_ephemeral(sub) ? "1" : "0" };
+	size_t lens[16];
+	for (int i = 0; i < 16; i++)
 		lens[i] = i == 12 ? based_len : strlen(argv[i]);
-	int rc = link_script(l, SCRIPT_SUB_PATCH, cb, arg, 2, 14, argv, lens);
+	int rc = link_script(l, SCRIPT_SUB_PATCH, cb, arg, 2, 16, argv, lens);
 	mem_free(a.push);
 	return rc;
 }

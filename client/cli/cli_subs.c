@@ -37,6 +37,11 @@ static const char create_help[] =
 	"                              delete the subscription after this long without activity\n"
 	"                              (default 31d; at least 1d)\n"
 	"  --push-endpoint URL         push (webhook) subscription delivering to URL\n"
+	"  --filter EXPR               deliver only the messages whose attributes match EXPR\n"
+	"                              (Pub/Sub's filter language, at most 256 bytes; cannot be\n"
+	"                              changed later), e.g. 'attributes.action = \"INSERT\"'\n"
+	"  --retain-acked-messages     keep acked messages for the retention, so that a seek\n"
+	"                              back replays them\n"
 	"  -h, --help                  show this help\n";
 
 static const char list_help[] =
@@ -96,6 +101,8 @@ enum {
 	OPT_RETENTION,
 	OPT_EXPIRATION,
 	OPT_PUSH,
+	OPT_FILTER,
+	OPT_RETAIN_ACKED,
 	OPT_FORMAT,
 	OPT_MAX,
 	OPT_WAIT,
@@ -150,6 +157,8 @@ static int take_create(struct cli *c, int opt, const char *arg, void *ctx)
 		a->so.expiration_ttl_s = ms / 1000;
 		return 0;
 	case OPT_PUSH: a->push = arg; return 0;
+	case OPT_FILTER: a->so.filter = arg; return 0;
+	case OPT_RETAIN_ACKED: a->so.retain_acked = 1; return 0;
 	}
 	return 0; /* getopt_long returns no other */
 }
@@ -162,6 +171,8 @@ static int subs_create(struct cli *c, int argc, char **argv)
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "expiration-ttl", required_argument, NULL, OPT_EXPIRATION },
 		{ "push-endpoint", required_argument, NULL, OPT_PUSH },
+		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "retain-acked-messages", no_argument, NULL, OPT_RETAIN_ACKED },
 		CLI_GLOBAL_LONGOPTS,
 		{ 0 },
 	};

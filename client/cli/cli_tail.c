@@ -44,7 +44,7 @@ static const char tail_help[] =
 	"  -n, --count N           exit 0 after printing N messages\n"
 	"  -h, --help              show this help\n"
 	"\n"
-	"Filters: a subset of the Pub/Sub filter syntax, evaluated by regnotify:\n"
+	"Filters: Pub/Sub's filter language (as subscription filters), evaluated by regnotify:\n"
 	"  attributes.KEY = \"v\"   attributes.KEY != \"v\"   attributes:KEY   hasPrefix(attributes.KEY, \"p\")\n"
 	"  combined with NOT (or -), AND, OR and parentheses (AND and OR cannot be mixed without\n"
 	"  parentheses). Extension: data.action, data.tag and data.digest (the fields of a gcr\n"

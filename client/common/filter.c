@@ -5,6 +5,7 @@
  * so that the CLI can point at it. */
 #include "filter.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct parser {
 	size_t errlen;
 	size_t errpos;
 	int failed;
+	int attrs_only; /* FILTER_ATTRIBUTES_ONLY: no data.FIELD */
 };
 
 static void fail_at(struct parser *p, size_t pos, const char *fmt, ...)
@@ -356,9 +358,9 @@ static void parse_key(struct parser *p, int is_data, struct filter *f)
 /* 'attributes' '.' key | 'data' '.' field, starting at the identifier. */
 static void parse_field(struct parser *p, struct filter *f)
 {
-	int is_data = tok_is(p, "data");
+	int is_data = !p->attrs_only && tok_is(p, "data");
 	if (!is_data && !tok_is(p, "attributes")) {
-		fail_expected(p, "attributes.KEY or data.FIELD");
+		fail_expected(p, p->attrs_only ? "attributes.KEY" : "attributes.KEY or data.FIELD");
 		return;
 	}
 	next(p);
@@ -427,7 +429,7 @@ static struct filter *parse_primary(struct parser *p)
 		next(p);
 		return f;
 	}
-	if (tok_is(p, "attributes") || tok_is(p, "data")) {
+	if (tok_is(p, "attributes") || (!p->attrs_only && tok_is(p, "data"))) {
 		int is_data = tok_is(p, "data");
 		struct filter *f = node_new(p, N_EQ);
 		if (!f)
@@ -460,7 +462,16 @@ static struct filter *parse_primary(struct parser *p)
 		}
 		return f;
 	}
-	fail_expected(p, "a condition (attributes..., data..., hasPrefix(...), NOT or '(')");
+	if (p->attrs_only && tok_is(p, "data"))
+		fail_at(p, p->tok_pos,
+			"filters see the attributes of a message only, not its data: use "
+			"attributes.KEY");
+	else
+		fail_expected(p, p->attrs_only
+					 ? "a condition (attributes..., hasPrefix(...), NOT "
+					   "or '(')"
+					 : "a condition (attributes..., data..., hasPrefix(...), "
+					   "NOT or '(')");
 	return NULL;
 }
 
@@ -509,7 +520,16 @@ static struct filter *parse_expr(struct parser *p)
 
 int filter_parse(const char *expr, struct filter **out, char *err, size_t errlen, size_t *errpos)
 {
-	struct parser p = { .src = expr, .err = err, .errlen = errlen };
+	return filter_parse_flags(expr, 0, out, err, errlen, errpos);
+}
+
+int filter_parse_flags(const char *expr, int flags, struct filter **out, char *err, size_t errlen,
+		       size_t *errpos)
+{
+	struct parser p = { .src = expr,
+			    .err = err,
+			    .errlen = errlen,
+			    .attrs_only = (flags & FILTER_ATTRIBUTES_ONLY) != 0 };
 	*out = NULL;
 	next(&p);
 	struct filter *f = NULL;
@@ -563,6 +583,56 @@ int filter_match(const struct filter *f, const struct filter_msg *m)
 		return v != NULL && strncmp(v, f->value, strlen(f->value)) == 0;
 	}
 	return 0;
+}
+
+int filter_uses_data(const struct filter *f)
+{
+	if (f == NULL)
+		return 0;
+	if (f->kind == N_AND || f->kind == N_OR || f->kind == N_NOT)
+		return filter_uses_data(f->a) || filter_uses_data(f->b);
+	return f->field != F_ATTR;
+}
+
+/* Adds f's operands to arr, flattening a chain of the same operator. */
+static json_t *program(const struct filter *f);
+
+static void flatten(json_t *arr, const struct filter *f, enum node_kind kind)
+{
+	if (f->kind == kind) {
+		flatten(arr, f->a, kind);
+		flatten(arr, f->b, kind);
+	} else {
+		json_array_append_new(arr, program(f));
+	}
+}
+
+static json_t *program(const struct filter *f)
+{
+	switch (f->kind) {
+	case N_AND:
+	case N_OR: {
+		json_t *a = json_pack("[s]", f->kind == N_AND ? "and" : "or");
+		flatten(a, f, f->kind);
+		return a;
+	}
+	case N_NOT: return json_pack("[so]", "not", program(f->a));
+	case N_HAS: return json_pack("[ss]", "has", f->key);
+	case N_EQ: return json_pack("[sss]", "eq", f->key, f->value);
+	case N_NE: return json_pack("[sss]", "ne", f->key, f->value);
+	case N_PREFIX: return json_pack("[sss]", "pfx", f->key, f->value);
+	}
+	return json_null();
+}
+
+char *filter_program(const struct filter *f)
+{
+	if (f == NULL || filter_uses_data(f))
+		return NULL;
+	json_t *j = program(f);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	return s;
 }
 
 void filter_free(struct filter *f)

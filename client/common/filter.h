@@ -1,8 +1,7 @@
-/* filter.h - client-side message filters for `regnotify tail --filter`.
- *
- * A subset of the Pub/Sub filter syntax (docs.cloud.google.com/pubsub/docs/
- * filtering), evaluated by the CLI because the broker does not implement
- * subscription filters:
+/* filter.h - the Pub/Sub filter language (docs.cloud.google.com/pubsub/docs/
+ * filtering): the one parser of subscription filters (the broker, with
+ * FILTER_ATTRIBUTES_ONLY) and of `regnotify tail --filter` (the CLI, which
+ * also evaluates it and accepts the data.FIELD extension below):
  *
  *   attributes.KEY = "v"        attributes.KEY != "v" (also true without KEY)
  *   attributes:KEY              the attribute exists
@@ -14,6 +13,8 @@
  * Extension: the fields of a decoded gcr message (data.action, data.tag,
  * data.digest) take the place of attributes.KEY in every form, e.g.
  * data.action = "DELETE", data:tag, hasPrefix(data.tag, "reg/app:").
+ * The broker evaluates subscription filters in its Redis scripts, from the
+ * program filter_program writes (store/scripts/prelude.lua filter_eval).
  *
  * Not thread-safe per filter for parsing; filter_match on a parsed filter
  * may run on any thread (it only reads). */
@@ -39,6 +40,23 @@ struct filter_msg {
  * bytes) and the 0-based byte offset of the problem in *errpos.
  * Ownership: *out is freed with filter_free. */
 int filter_parse(const char *expr, struct filter **out, char *err, size_t errlen, size_t *errpos);
+
+/* filter_parse_flags: Pub/Sub's language only (no data.FIELD), as a
+ * subscription's filter. */
+#define FILTER_ATTRIBUTES_ONLY 1
+
+/* As filter_parse, with FILTER_* flags. */
+int filter_parse_flags(const char *expr, int flags, struct filter **out, char *err, size_t errlen,
+		       size_t *errpos);
+
+/* 1 when f uses a data.FIELD term (the CLI's extension), else 0. */
+int filter_uses_data(const struct filter *f);
+
+/* f as the program the broker's scripts evaluate: compact JSON of nested
+ * arrays, ["and", X, Y...], ["or", X, Y...], ["not", X], ["has", KEY],
+ * ["eq", KEY, V], ["ne", KEY, V], ["pfx", KEY, PREFIX]. NULL when f uses
+ * data.FIELD (or out of memory). Ownership: free. */
+char *filter_program(const struct filter *f);
 
 /* 1 when m matches f, else 0. */
 int filter_match(const struct filter *f, const struct filter_msg *m);

@@ -161,8 +161,14 @@ static int cmd_resources(struct rn_client *c, char **argv)
 	rn_free(js);
 	printf("sub_create_missing_topic=%d\n",
 	       rn_subscription_create(c, "sub-x", "missing-topic", NULL, NULL));
-	struct rn_subscription_opts bad = { .filter = "attributes.a = \"b\"" };
-	printf("sub_create_filter=%d\n", rn_subscription_create(c, "sub-y", argv[0], &bad, NULL));
+	struct rn_subscription_opts fo = { .filter = "attributes.a = \"b\"" };
+	check(rn_subscription_create(c, "sub-y", argv[0], &fo, &js), "filtered sub create");
+	printf("sub_create_filter=%s\n", js);
+	rn_free(js);
+	struct rn_subscription_opts bad = { .filter = "attributes.a = b" };
+	printf("sub_create_bad_filter=%d\n",
+	       rn_subscription_create(c, "sub-z", argv[0], &bad, NULL));
+	printf("sub_create_bad_filter_msg=%s\n", rn_last_error_message());
 	/* Enough topics for three pages of the list. */
 	for (int i = 0; i < 2100; i++) {
 		char name[64];

@@ -152,9 +152,10 @@ const scenarios = {
     await sub.close();
   },
 
-  // Seek back to a time: the messages come again on the stream.
+  // Seek back to a time: the acked messages (retained: retainAckedMessages) come again on the
+  // stream.
   async seek(ps) {
-    const [topic, sub] = await setup(ps);
+    const [topic, sub] = await setup(ps, {subOptions: {retainAckedMessages: true}});
     const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
     await Promise.all(Array.from({length: 10}, (_, i) =>
       topic.publishMessage({data: Buffer.from('s' + i)})));

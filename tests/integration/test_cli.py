@@ -438,17 +438,35 @@ class CommandsTest(CliTestCase):
         self.assertEqual(self.cli_ok("topics", "list", "--project", other).split(),
                          [harness.topic_name(other, "xyz")])
 
+    def test_subscriptions_create_with_a_filter(self):
+        self.cli_ok("topics", "create", "top")
+        self.cli_ok("subscriptions", "create", "deploy", "--topic", "top",
+                    "--filter", 'attributes.action = "INSERT"')
+        js = json.loads(self.cli_ok("subscriptions", "describe", "deploy"))
+        self.assertEqual(js["filter"], 'attributes.action = "INSERT"')
+        self.cli_ok("publish", "top", "-a", "action=DELETE", "gone")
+        self.cli_ok("publish", "top", "-a", "action=INSERT", "new")
+        out = self.cli_ok("subscriptions", "pull", "deploy", "--max", "10", "--wait", "--ack",
+                          "--format", "json")
+        self.assertEqual([json.loads(l)["data"] for l in out.splitlines()], ["new"])
+        rc, out, err = self.cli("subscriptions", "create", "bad", "--topic", "top",
+                                "--filter", "attributes.action = INSERT")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("(at column 21)", err)
+
     def test_subscriptions_publish_pull_ack_seek_round_trip(self):
         self.cli_ok("topics", "create", "top")
         self.assertEqual(self.cli_ok("subscriptions", "create", "sub", "--topic", "top",
                                      "--ack-deadline", "30", "--retention", "1d",
-                                     "--expiration-ttl", "never").strip(),
+                                     "--expiration-ttl", "never",
+                                     "--retain-acked-messages").strip(),
                          harness.sub_name(self.p, "sub"))
         js = json.loads(self.cli_ok("subscriptions", "describe", "sub"))
         self.assertEqual(js["topic"], harness.topic_name(self.p, "top"))
         self.assertEqual(js["ackDeadlineSeconds"], 30)
         self.assertEqual(js["messageRetentionDuration"], "86400s")
         self.assertEqual(js["expirationPolicy"], {})
+        self.assertIs(js["retainAckedMessages"], True)
         self.assertEqual(self.cli_ok("subscriptions", "list").split(),
                          [harness.sub_name(self.p, "sub")])
         self.assertEqual([s["name"] for s in json.loads(

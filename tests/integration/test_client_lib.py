@@ -177,13 +177,16 @@ class ClientLibTest(BrokerTestCase):
         self.assertEqual(sub["expirationPolicy"], {})
         self.assertEqual(json.loads(kv["sub_get"]), sub)
         self.assertEqual(kv["sub_create_missing_topic"], "3")
-        self.assertEqual(kv["sub_create_filter"], "12")           # RN_ENOTSUP (501)
+        self.assertEqual(json.loads(kv["sub_create_filter"])["filter"], 'attributes.a = "b"')
+        self.assertEqual(kv["sub_create_bad_filter"], "1")         # the broker's 400
+        self.assertIn("(at column 16)", kv["sub_create_bad_filter_msg"])
         # 2101 topics: the list follows nextPageToken over three pages.
         names = [x["name"] for x in json.loads(kv["topic_list"])]
         self.assertEqual(len(names), 2101)
         self.assertEqual(names, sorted(names))
         self.assertIn(topic["name"], names)
-        self.assertEqual([x["name"] for x in json.loads(kv["sub_list"])], [sub["name"]])
+        self.assertEqual([x["name"] for x in json.loads(kv["sub_list"])],
+                         sorted([sub["name"], "projects/%s/subscriptions/sub-y" % self.p]))
         self.assertEqual(kv["seek"], "0")
         self.assertEqual(kv["sub_delete_again"], "3")
         self.assertEqual(kv["topic_delete_again"], "3")

@@ -170,6 +170,10 @@ static void subscription_invalid(void **state)
 		"{\"topic\":\"projects/p/topics/top\",\"retryPolicy\":{\"minimumBackoff\":\"20s\","
 		"\"maximumBackoff\":\"10s\"}}",
 		"{\"topic\":\"projects/p/topics/top\",\"nope\":true}",
+		"{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes.x = y\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"filter\":\"data.action = \\\"x\\\"\"}",
+		"{\"topic\":\"projects/p/topics/top\",\"filter\":7}",
+		"{\"topic\":\"projects/p/topics/top\",\"retainAckedMessages\":\"yes\"}",
 		NULL
 	};
 	for (int i = 0; bad400[i]; i++) {
@@ -179,12 +183,41 @@ static void subscription_invalid(void **state)
 		assert_int_equal(status, 400);
 		json_decref(in);
 	}
+	/* 256 bytes are allowed, 257 are not. */
+	char big[400];
+	for (size_t n = 256; n <= 257; n++) {
+		char f[300];
+		memset(f, ' ', n);
+		memcpy(f, "attributes:x", 12);
+		f[n] = '\0';
+		snprintf(big, sizeof(big),
+			 "{\"topic\":\"projects/p/topics/top\",\"filter\":\"%s\"}", f);
+		json_t *in = json_loads(big, 0, NULL);
+		status = errors_http_status(subscription_from_json(in, &cfg, 0, err, sizeof(err)));
+		assert_int_equal(status, n == 256 ? 200 : 400);
+		if (n == 256) {
+			assert_string_equal(cfg.filter_prog, "[\"has\",\"x\"]");
+			json_t *out = subscription_to_json("p", "s", &cfg);
+			assert_string_equal(json_string_value(json_object_get(out, "filter")), f);
+			json_decref(out);
+			subscription_cleanup(&cfg);
+		} else {
+			assert_non_null(strstr(err, "257 bytes"));
+		}
+		json_decref(in);
+	}
+	json_t *in = json_loads(
+		"{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes.a = \\\"1\\\" AND data:x\"}",
+		0, NULL);
+	assert_int_equal(errors_http_status(subscription_from_json(in, &cfg, 0, err, sizeof(err))),
+			 400);
+	assert_non_null(strstr(err, "(at column 24)"));
+	json_decref(in);
 	const char *bad501[] = {
-		"{\"topic\":\"projects/p/topics/top\",\"filter\":\"attributes:x\"}",
 		"{\"topic\":\"projects/p/topics/top\",\"enableMessageOrdering\":true}", NULL
 	};
 	for (int i = 0; bad501[i]; i++) {
-		json_t *in = json_loads(bad501[i], 0, NULL);
+		in = json_loads(bad501[i], 0, NULL);
 		status = errors_http_status(subscription_from_json(in, &cfg, 0, err, sizeof(err)));
 		assert_int_not_equal(status, 200);
 		assert_int_equal(status, 501);

@@ -1,13 +1,14 @@
 -- ack: ARGV s, now-ms, entry-id... Idempotent; unknown ids are ignored.
 -- KEYS: sub lease att retry
 local s = ARGV[1]
-local topic = redis.call('HGET', KEYS[1], 'topic')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt')
+local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 if topic == '' or #ARGV < 3 then return {'OK'} end
 local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
-local log, lease, att, retry = tkey(topic, 'log'), KEYS[2], KEYS[3], KEYS[4]
+local log, lease, att, retry = sub_log(topic, s, f[2]), KEYS[2], KEYS[3], KEYS[4]
 -- The attempt and retry hashes exist only after redeliveries.
 local has_att = redis.call('EXISTS', att) == 1
 local has_retry = redis.call('EXISTS', retry) == 1

@@ -35,11 +35,7 @@ local function publish(project, tname, data, attrs)
     ensure(project .. '/container-analysis-notes-v1')
     ensure(project .. '/container-analysis-occurrences-v1')
   end
-  if attrs ~= '' then
-    redis.call('XADD', tkey(t, 'log'), '*', 'd', data, 'a', attrs)
-  else
-    redis.call('XADD', tkey(t, 'log'), '*', 'd', data)
-  end
+  topic_append(t, data, attrs, '')
   woken[t] = true
   if tname == topic then published = published + 1 end
 end

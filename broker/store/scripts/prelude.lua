@@ -5,6 +5,87 @@ local function skey(s, suffix)
   if suffix then return 'rn:v1:sub:{' .. s .. '}:' .. suffix end
   return 'rn:v1:sub:{' .. s .. '}'
 end
+-- Filtered subscriptions (keys.h KEYS_TOPIC_FILTERS, KEYS_SUB_FLOG): the
+-- topic's filters hash maps each filtered subscription S to its program
+-- (client/common/filter.h filter_program), and S reads its own stream of
+-- the topic's messages that match, under their topic entry ids. A
+-- subscription's hash has `flt` = its program ('' or absent: none).
+local function flog(t, s) return 'rn:v1:{' .. t .. '}:flog:' .. s end
+local function sub_log(t, s, flt)
+  if flt and flt ~= '' then return flog(t, s) end
+  return tkey(t, 'log')
+end
+
+-- True when attributes a (a table of strings) satisfy program p.
+local function filter_eval(p, a)
+  local op = p[1]
+  if op == 'and' then
+    for i = 2, #p do
+      if not filter_eval(p[i], a) then return false end
+    end
+    return true
+  elseif op == 'or' then
+    for i = 2, #p do
+      if filter_eval(p[i], a) then return true end
+    end
+    return false
+  elseif op == 'not' then
+    return not filter_eval(p[2], a)
+  end
+  local v = a[p[2]]
+  if type(v) ~= 'string' then v = nil end
+  if op == 'has' then return v ~= nil
+  elseif op == 'eq' then return v == p[3]
+  elseif op == 'ne' then return v ~= p[3]
+  elseif op == 'pfx' then return v ~= nil and v:sub(1, #p[3]) == p[3] end
+  return false
+end
+
+-- The attributes JSON text a ('' for none) as a table; a text that does
+-- not decode to an object has no attributes.
+local function attrs_table(a)
+  if a == '' then return {} end
+  local ok, t = pcall(cjson.decode, a)
+  if ok and type(t) == 'table' then return t end
+  return {}
+end
+
+-- The filtered subscriptions of topic t, {stream, program} each, read once
+-- per script run.
+local topic_filters_seen = {}
+local function topic_filters(t)
+  local c = topic_filters_seen[t]
+  if not c then
+    c = {}
+    local h = redis.call('HGETALL', tkey(t, 'filters'))
+    for i = 1, #h, 2 do c[#c + 1] = {flog(t, h[i]), cjson.decode(h[i + 1])} end
+    topic_filters_seen[t] = c
+  end
+  return c
+end
+
+-- Every publish to a topic goes through here (publish, ingest, dead-letter
+-- forwarding, log sinks): appends the message to topic t's log - nil when
+-- t does not exist (its stream exists exactly as long as it) - and copies
+-- it, under the same entry id, to the stream of each filtered subscription
+-- whose filter it matches. What does not match is never seen by that
+-- subscription: acknowledged at once, never backlog. Returns the entry id.
+local function topic_append(t, d, a, k)
+  local f = {'d', d}
+  if a ~= '' then f[3] = 'a'; f[4] = a end
+  if k ~= '' then f[#f + 1] = 'k'; f[#f + 1] = k end
+  local id = redis.call('XADD', tkey(t, 'log'), 'NOMKSTREAM', '*', unpack(f))
+  if not id then return nil end
+  local fl = topic_filters(t)
+  if #fl > 0 then
+    local at = attrs_table(a)
+    for _, e in ipairs(fl) do
+      if filter_eval(e[2], at) then redis.call('XADD', e[1], id, unpack(f)) end
+    end
+  end
+  return id
+end
+
 -- The channel of IAM changes (keys.h KEYS_IAM_CHANNEL).
 local IAM_CHANNEL = 'rn:v1:iam'
 -- Audited scripts (their KEYS line ends with "audit-log"): the call's
@@ -48,9 +129,9 @@ local function audit_add()
   for i = #KEYS - m + 1, #KEYS do
     -- A sink whose topic is gone exports nothing (NOMKSTREAM: no topic,
     -- no stream); its entries stay in the log.
-    if redis.call('XADD', KEYS[i], 'NOMKSTREAM', '*', 'd', ARGV[#ARGV - 1],
-                  'a', ARGV[#ARGV - 2]) then
-      redis.call('PUBLISH', 'rn:v1:wake:' .. KEYS[i]:match('^rn:v1:{(.+)}:log$'), '')
+    local t = KEYS[i]:match('^rn:v1:{(.+)}:log$')
+    if topic_append(t, ARGV[#ARGV - 1], ARGV[#ARGV - 2], '') then
+      redis.call('PUBLISH', 'rn:v1:wake:' .. t, '')
     end
   end
 end
@@ -83,10 +164,16 @@ end
 -- Deletes subscription S and everything it owns (delete and expiry); k
 -- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
 local function delete_sub_keys(s, k)
-  local topic = redis.call('HGET', k[1], 'topic')
+  local f = redis.call('HMGET', k[1], 'topic', 'flt')
+  local topic = f[1]
   if not topic then return false end
   if topic ~= '' then
-    pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
+    if f[2] and f[2] ~= '' then
+      redis.call('DEL', flog(topic, s))
+      redis.call('HDEL', tkey(topic, 'filters'), s)
+    else
+      pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
+    end
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
   redis.call('DEL', k[1], k[2], k[3], k[4])

@@ -6,7 +6,8 @@
 -- or {'NOT_FOUND'}.
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
-local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax',
+  'flt')
 if not f[1] then return {'NOT_FOUND'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local topic = f[1]
@@ -15,7 +16,7 @@ local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], ton
 local lease_ms = tonumber(ARGV[4]) or 0
 if lease_ms > 0 then ack = lease_ms end
 local rmin, rmax = tonumber(f[6]) or -1, tonumber(f[7]) or 0
-local log, lease, att, retry = tkey(topic, 'log'), KEYS[2], KEYS[3], KEYS[4]
+local log, lease, att, retry = sub_log(topic, s, f[8]), KEYS[2], KEYS[3], KEYS[4]
 local out = {'OK', topic, dlq ~= '' and 1 or 0, 0}
 local leased = {}
 local count = 0
@@ -98,12 +99,7 @@ local function dead_letter(id, d, a, k, attempts)
   attrs['CloudPubSubDeadLetterSourceSubscription'] = sid
   attrs['CloudPubSubDeadLetterSourceSubscriptionProject'] = p
   attrs['CloudPubSubDeadLetterSourceTopicPublishTime'] = rfc3339(id_ms(id))
-  local dlog = tkey(dlq, 'log')
-  if k ~= '' then
-    redis.call('XADD', dlog, '*', 'd', d, 'a', encode(attrs), 'k', k)
-  else
-    redis.call('XADD', dlog, '*', 'd', d, 'a', encode(attrs))
-  end
+  topic_append(dlq, d, encode(attrs), k)
   redis.call('PUBLISH', 'rn:v1:wake:' .. dlq, '')
   return true
 end

@@ -7,9 +7,9 @@ local h = KEYS[1]
 if redis.call('EXISTS', h) == 0 then return {'NOT_FOUND'} end
 for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('HSET', skey(s), 'topic', '')
-  redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'))
+  redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'), flog(t, s))
 end
-redis.call('DEL', h, KEYS[2], KEYS[3])
+redis.call('DEL', h, KEYS[2], KEYS[3], tkey(t, 'filters'))
 -- Its IAM policy goes with it (tkey(t, 'policy'), keys.h KEYS_TOPIC_POLICY).
 redis.call('SREM', ALL_POLICIES, tkey(t, 'policy'))
 if redis.call('DEL', tkey(t, 'policy')) == 1 then

@@ -6,10 +6,16 @@ local t = ARGV[1]
 local tret = redis.call('HGET', KEYS[1], 'ret')
 if not tret then return 0 end
 local keep = tonumber(tret)
+local filtered = {}
 for _, s in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local r = tonumber(redis.call('HGET', skey(s), 'ret') or '0')
+  local f = redis.call('HMGET', skey(s), 'ret', 'flt')
+  local r = tonumber(f[1] or '0')
   if r > keep then keep = r end
+  if f[2] and f[2] ~= '' then filtered[#filtered + 1] = s end
 end
-local n = redis.call('XTRIM', KEYS[3], 'MINID', tostring(tonumber(ARGV[2]) - keep))
+local minid = tostring(tonumber(ARGV[2]) - keep)
+local n = redis.call('XTRIM', KEYS[3], 'MINID', minid)
+-- A filtered subscription's stream holds copies of the log's entries.
+for _, s in ipairs(filtered) do redis.call('XTRIM', flog(t, s), 'MINID', minid) end
 if n > 0 then audit_add() end
 return n

@@ -1,0 +1,16 @@
+-- publish: ARGV topic, wake-payload, then per message data, attrs, key
+-- KEYS: topic-log topic-filters
+-- ('' for no attributes / no orderingKey). Appends the messages to topic's
+-- log, all or none (a missing topic stores nothing), copies each to the
+-- filtered subscriptions whose filter it matches (prelude topic_append)
+-- and wakes the topic's waiters on every broker. Replies {'OK', id...}
+-- or {'NOT_FOUND'}.
+local t = ARGV[1]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_FOUND'} end
+if redis.call('EXISTS', KEYS[2]) == 0 then topic_filters_seen[t] = {} end
+local out = {'OK'}
+for i = 3, #ARGV - 2, 3 do
+  out[#out + 1] = topic_append(t, ARGV[i], ARGV[i + 1], ARGV[i + 2])
+end
+redis.call('PUBLISH', 'rn:v1:wake:' .. t, ARGV[2])
+return out
