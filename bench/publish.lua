@@ -30,7 +30,12 @@ assert(#payload == 300)
 local data = b64(payload)
 assert(#data == 400)
 local batch = tonumber(os.getenv("BATCH") or "1")
+-- ATTRS=1: every message also carries {"m":"0"} (the semantics suite's
+-- filtered-topic rows: a filter on m sees something to evaluate).
 local one = '{"data":"' .. data .. '"}'
+if os.getenv("ATTRS") == "1" then
+  one = '{"data":"' .. data .. '","attributes":{"m":"0"}}'
+end
 local msgs = {}
 for i = 1, batch do msgs[i] = one end
 wrk.body = '{"messages":[' .. table.concat(msgs, ",") .. ']}'

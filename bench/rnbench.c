@@ -60,6 +60,11 @@ static int g_port = 8085;
 static const char *g_project = "benchproj";
 static char g_topic[96], g_sub[96];
 static int g_size = 300;
+/* drain -f K: every message carries the attribute m, "1" on every K-th
+ * (0: no attributes); -F: the subscription has the filter attributes.m =
+ * "1", so it receives those only (docs/performance.md "Filters"). */
+static long g_every = 0;
+static int g_filter = 0;
 
 static uint64_t now_ns(void)
 {
@@ -406,8 +411,9 @@ static void setup_topic_sub(void)
 	hc_consume(&c);
 	char body[512];
 	int bl = snprintf(body, sizeof(body),
-			  "{\"topic\":\"projects/%s/topics/%s\",\"ackDeadlineSeconds\":600}",
-			  g_project, g_topic);
+			  "{\"topic\":\"projects/%s/topics/%s\",\"ackDeadlineSeconds\":600%s}",
+			  g_project, g_topic,
+			  g_filter ? ",\"filter\":\"attributes.m = \\\"1\\\"\"" : "");
 	hc_send(&c, "PUT", path_sub, body, (size_t)bl);
 	hc_recv(&c);
 	if (c.status != 409)
@@ -424,11 +430,23 @@ static void build_publish(struct sb *b, long from, long k, uint64_t t)
 	b->len = 0;
 	sb_str(b, "{\"messages\":[");
 	for (long i = 0; i < k; i++) {
-		make_payload(pl, t, from + i);
+		/* With -f K the n matching messages keep the indices 0..n-1 the
+		 * drain counts; the others get n_total + i (a bad index if one
+		 * were ever delivered). */
+		long idx = from + i, match = 1;
+		if (g_every > 1) {
+			match = idx % g_every == 0;
+			idx = match ? idx / g_every : idx + 1000000000L;
+		}
+		make_payload(pl, t, idx);
 		sb_str(b, i ? ",{\"data\":\"" : "{\"data\":\"");
 		sb_need(b, el);
 		b->len += b64_encode(pl, (size_t)g_size, b->p + b->len);
-		sb_str(b, "\"}");
+		if (g_every > 0)
+			sb_str(b, match ? "\",\"attributes\":{\"m\":\"1\"}}"
+					: "\",\"attributes\":{\"m\":\"0\"}}");
+		else
+			sb_str(b, "\"}");
 	}
 	sb_str(b, "]}");
 	free(pl);
@@ -592,7 +610,7 @@ static int do_drain(long n, int pullmax)
 {
 	set_names("drain");
 	setup_topic_sub();
-	double fill_secs = fill(n, 1000, 2);
+	double fill_secs = fill(g_every > 1 ? n * g_every : n, 1000, 2);
 	unsigned char *seen = calloc((size_t)n, 1);
 	struct hc A, B;
 	hc_open(&A);
@@ -930,10 +948,13 @@ static int do_e2e(long n, long rate)
 /* ---------------------------------------------------------------------- main */
 static void usage(void)
 {
-	fprintf(stderr, "usage: rnbench drain|e2e|pub [-p PORT] [-P PROJECT] [-n N] [-s SIZE]\n"
-			"  drain: [-b PULLMAX=1000]            (default -n 100000)\n"
-			"  e2e:   [-r RATE=5000] [-c PUBCONNS=8] [-l PULLS=2] (default -n 50000)\n"
-			"  pub:   [-k BATCH=1]                 (default -n 20000)\n");
+	fprintf(stderr,
+		"usage: rnbench drain|e2e|pub [-p PORT] [-P PROJECT] [-n N] [-s SIZE]\n"
+		"  drain: [-b PULLMAX=1000]            (default -n 100000)\n"
+		"         [-f K [-F]]: attribute m=\"1\" on every K-th message (K > 1: K x N\n"
+		"         published), -F: the subscription filters attributes.m = \"1\"\n"
+		"  e2e:   [-r RATE=5000] [-c PUBCONNS=8] [-l PULLS=2] (default -n 50000)\n"
+		"  pub:   [-k BATCH=1]                 (default -n 20000)\n");
 	exit(2);
 }
 
@@ -946,7 +967,7 @@ int main(int argc, char **argv)
 	int pullmax = 1000, batch = 1;
 	int opt;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:P:n:s:b:r:c:l:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:P:n:s:b:r:c:l:k:f:F")) != -1) {
 		switch (opt) {
 		case 'p': g_port = atoi(optarg); break;
 		case 'P': g_project = optarg; break;
@@ -957,11 +978,14 @@ int main(int argc, char **argv)
 		case 'c': n_pubconns = atoi(optarg); break;
 		case 'l': n_pulls = atoi(optarg); break;
 		case 'k': batch = atoi(optarg); break;
+		case 'f': g_every = atol(optarg); break;
+		case 'F': g_filter = 1; break;
 		default: usage();
 		}
 	}
 	if (g_size < 80 || g_size > 2000 || n_pubconns < 1 || n_pulls < 1 || rate < 1 ||
-	    pullmax < 1 || batch < 1 || batch > 1000)
+	    pullmax < 1 || batch < 1 || batch > 1000 || g_every < 0 || g_every > 1000 ||
+	    (g_every > 1 && !g_filter))
 		usage();
 	if (!strcmp(mode, "drain"))
 		return do_drain(n > 0 ? n : 100000, pullmax);

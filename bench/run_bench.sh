@@ -58,7 +58,9 @@
 #      SUITE (all | nng: only the nng cases with the REST e2e, Redis e2e and
 #      JetStream anchors they are compared with | grpc: only the rn.grpc.* cases
 #      with the REST rows and anchors they are compared with: rn.pubbatch.c8, XADD
-#      P32, rn.drain, rn.e2e.5000ps, natsgo.*), GRPC (auto|0).
+#      P32, rn.drain, rn.e2e.5000ps, natsgo.*) | semantics: the delivery-model
+#      rows of issue 13 (rn.sem.*: filtered vs unfiltered drain, publish to a
+#      topic with a filtered subscription) with XADD P32; GRPC (auto|0).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 ANCHORS="${ANCHORS:-${SHARED:-$HERE/anchors}}"
@@ -71,7 +73,7 @@ NATS="${NATS:-auto}"
 NOISE="${NOISE:-1}"
 SUITE="${SUITE:-all}"
 GRPC="${GRPC:-auto}"
-case "$SUITE" in all|nng|grpc) ;; *) echo "SUITE must be all, nng or grpc" >&2; exit 2 ;; esac
+case "$SUITE" in all|nng|grpc|semantics) ;; *) echo "SUITE must be all, nng, grpc or semantics" >&2; exit 2 ;; esac
 [ -f "$ANCHORS/common.sh" ] || { echo "missing $ANCHORS/common.sh (bench/anchors/ is part of the repo; ANCHORS/SHARED set wrong?)" >&2; exit 1; }
 # shellcheck source=/dev/null
 source "$ANCHORS/common.sh"   # set -euo pipefail, STARTED_PIDS, stop_pid, wait_quiet, cpu_mark...
@@ -214,10 +216,12 @@ stop_stack() {
   if [ -s "$RDIR/broker.log" ]; then sed 's/^/# broker log: /' "$RDIR/broker.log" | tail -5 | tee -a "$OUTF"; fi
   stop_redis
 }
-make_topic() {    # make_topic TOPIC SUB
+make_topic() {    # make_topic TOPIC SUB   (SUB_FILTER: that subscription's filter)
+  local flt=""
+  [ -n "${SUB_FILTER:-}" ] && flt=",\"filter\":$(printf '%s' "$SUB_FILTER" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')"
   curl -sf -o /dev/null -X PUT "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/$1"
   curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' \
-    -d "{\"topic\":\"projects/$PROJ/topics/$1\",\"ackDeadlineSeconds\":600}" \
+    -d "{\"topic\":\"projects/$PROJ/topics/$1\",\"ackDeadlineSeconds\":600$flt}" \
     "http://127.0.0.1:$PORT/v1/projects/$PROJ/subscriptions/$2"
 }
 srv_mark() { SRV0_B=$(pid_ticks "$BPID"); SRV0_R=$(pid_ticks "$RPID"); SRV_T0=$(date +%s%N); }
@@ -386,8 +390,16 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
 
 # ---------------------------------------------------------------- the run
 [ "$NOISE" = 1 ] && bash "$ANCHORS/noise/run_noise.sh" before
+semantics_rows() {   # issue 13: what filters (and later ordering, exactly-once) cost
+  wrk_pub rn.pubbatch.c8 8 "$HERE/publish.lua" 1000
+  ATTRS=1 SUB_FILTER='attributes.m = "1"' wrk_pub rn.sem.pubbatch.filtered.c8 8 "$HERE/publish.lua" 1000
+  rn_case rn.sem.drain.attrs    "" drain -n 20000 -f 1
+  rn_case rn.sem.drain.filter10 "" drain -n 20000 -f 10 -F
+  redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
+}
 for run in $(seq "$RUNS"); do
   echo "== run $run/$RUNS ($(date +%T))"
+  if [ "$SUITE" = semantics ]; then semantics_rows; continue; fi
   [ "$SUITE" = all ] && wrk_pub rn.pub1.c64 64 "$HERE/publish.lua" 1
   if [ "$SUITE" != nng ]; then
     wrk_pub rn.pubbatch.c8   8  "$HERE/publish.lua" 1000

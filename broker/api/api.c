@@ -16,8 +16,9 @@
 
 int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 {
-	static const char *const kinds[] = { "project",         "topic",  "subscription",
-					     "service_account", "global", "body.resourceNames" };
+	static const char *const kinds[] = { "project",           "topic",  "subscription",
+					     "service_account",   "global", "body.resourceNames",
+					     "subscription.topic" };
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &t[i];
 		if (r->permission == NULL) {
@@ -126,9 +127,19 @@ const char *api_status_or_reply(struct call *c, const redisReply *r)
 		api_store_failed(c, r);
 	else if (strcmp(st, "NOT_FOUND") == 0)
 		call_not_found(c, c->params[1]);
+	else if (strcmp(st, "DETACHED") == 0)
+		api_detached(c);
 	else
 		return st;
 	return NULL;
+}
+
+void api_detached(struct call *c)
+{
+	call_error(c, ERR_FAILED_PRECONDITION,
+		   "The subscription projects/%.100s/subscriptions/%.255s is detached from its "
+		   "topic: it receives no messages and cannot be pulled, acknowledged or sought",
+		   c->params[0], c->params[1]);
 }
 
 void api_store_failed(struct call *c, const redisReply *r)

@@ -32,6 +32,9 @@ int api_names_or_reply(struct call *c, int nparams, const char *kind);
  * (NOT_FOUND of the call's resource) itself and returns NULL. */
 const char *api_status_or_reply(struct call *c, const redisReply *r);
 
+/* 400 FAILED_PRECONDITION: the call's subscription is detached. */
+void api_detached(struct call *c);
+
 /* Replies to a failed store call: 503 when reply is NULL (link down), 500
  * with the script error otherwise. */
 void api_store_failed(struct call *c, const redisReply *r);
@@ -82,6 +85,7 @@ void subscriptions_get(struct call *c);
 void subscriptions_list(struct call *c);
 void subscriptions_patch(struct call *c);
 void subscriptions_delete(struct call *c);
+void subscriptions_detach(struct call *c);
 void subscriptions_modify_push(struct call *c);
 void pull_messages(struct call *c);   /* pull.c */
 void ack_acknowledge(struct call *c); /* ack.c */

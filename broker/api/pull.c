@@ -312,6 +312,10 @@ static void on_pulled(redisReply *r, void *arg)
 		call_not_found(c, c->params[1]);
 		return;
 	}
+	if (e == ERR_FAILED_PRECONDITION) {
+		api_detached(c);
+		return;
+	}
 	if (e != ERR_OK) {
 		api_store_failed(c, r);
 		return;

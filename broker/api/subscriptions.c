@@ -112,7 +112,7 @@ void subscriptions_create(struct call *c)
 		api_not_queued(c);
 }
 
-/* Reads the subscription's [cfg, topic, push] into cb. */
+/* Reads the subscription's [cfg, topic, push, detached] into cb. */
 static void read_sub(struct call *c, store_cb cb)
 {
 	if (store_sub_get(c->b->link, c->params[0], c->params[1], cb, c) != 0)
@@ -122,7 +122,7 @@ static void read_sub(struct call *c, store_cb cb)
  * HMGET reply says it does not exist (replied 404 / store error). */
 static json_t *stored_sub_or_reply(struct call *c, const redisReply *r)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
 		api_store_failed(c, r);
 		return NULL;
 	}
@@ -137,6 +137,9 @@ static json_t *stored_sub_or_reply(struct call *c, const redisReply *r)
 	}
 	if (r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len == 0)
 		json_object_set_new(o, "topic", json_string(SUBSCRIPTION_DELETED_TOPIC));
+	if (r->element[3]->type == REDIS_REPLY_STRING && r->element[3]->len == 1 &&
+	    r->element[3]->str[0] == '1')
+		json_object_set_new(o, "detached", json_true());
 	return o;
 }
 
@@ -173,9 +176,13 @@ static int update_sub(struct call *c, const redisReply *r, json_t *stored, struc
 	if (pc && push_config_keep_secrets(pc, old_push, err, errlen) != 0)
 		e = ERR_INVALID_ARGUMENT;
 	json_decref(old_push);
+	/* "detached" is the store's (stored_sub_or_reply added it), not the update's. */
+	int detached = json_is_true(json_object_get(stored, "detached"));
+	json_object_del(stored, "detached");
 	if (e == ERR_OK)
 		e = subscription_from_json(stored, cfg, c->b->cfg.push_allow_link_local, err,
 					   errlen);
+	cfg->detached = e == ERR_OK && detached;
 	if (e != ERR_OK) {
 		json_decref(stored);
 		call_error(c, e, "%s", err);
@@ -288,6 +295,29 @@ static void on_sub_deleted(redisReply *r, void *arg)
 			 c->params[1]);
 		call_reply_text(c, 200, "{}", 2);
 	}
+}
+
+static void on_sub_detached(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	if (api_status_or_reply(c, r)) {
+		log_info("subscription projects/%s/subscriptions/%s detached", c->params[0],
+			 c->params[1]);
+		call_reply_text(c, 200, "{}", 2);
+	}
+}
+
+void subscriptions_detach(struct call *c)
+{
+	if (api_names_or_reply(c, 2, "subscriptions"))
+		return;
+	char rname[400];
+	snprintf(rname, sizeof(rname), "projects/%.100s/subscriptions/%.255s", c->params[0],
+		 c->params[1]);
+	api_audit_admin(c, c->params[0], rname, NULL);
+	if (store_sub_detach(c->b->link, c->params[0], c->params[1], broker_now_ms(),
+			     on_sub_detached, c) != 0)
+		api_not_queued(c);
 }
 
 void subscriptions_delete(struct call *c)

@@ -343,6 +343,31 @@ static int resource_of(const struct call *c, char *buf, size_t n)
 	return 0;
 }
 
+/* "subscription.topic" (subscriptions.detach): the subscription's topic,
+ * read from the store; its project when the subscription or its topic is
+ * gone (the handler then answers 404, or detaches what has no topic). */
+static void on_sub_topic(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	char name[600];
+	const redisReply *t =
+		r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 ? r->element[1] : NULL;
+	if (r == NULL) {
+		call_unavailable(c);
+		return;
+	}
+	if (t && t->type == REDIS_REPLY_STRING && t->len > 0 && t->len < 400 &&
+	    memchr(t->str, '/', t->len)) {
+		const char *slash = memchr(t->str, '/', t->len);
+		snprintf(name, sizeof(name), "projects/%.*s/topics/%.*s", (int)(slash - t->str),
+			 t->str, (int)(t->len - (size_t)(slash - t->str) - 1), slash + 1);
+	} else {
+		snprintf(name, sizeof(name), "projects/%.100s", c->params[0]);
+	}
+	checking(c, c->route->permission, name);
+	auth_check(c, c->route->permission, name, on_route_checked);
+}
+
 void auth_authorize(struct call *c)
 {
 	const struct route *r = c->route;
@@ -370,6 +395,11 @@ void auth_authorize(struct call *c)
 	char name[600];
 	if (resource_of(c, name, sizeof(name)) != 0) {
 		call_error(c, ERR_INVALID_ARGUMENT, "Invalid resource name given.");
+		return;
+	}
+	if (r->resource && strcmp(r->resource, "subscription.topic") == 0) {
+		if (store_sub_get(c->b->link, c->params[0], c->params[1], on_sub_topic, c) != 0)
+			call_unavailable(c);
 		return;
 	}
 	checking(c, perm, name);

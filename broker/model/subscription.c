@@ -287,6 +287,15 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 		} else if (strcmp(k, "retryPolicy") == 0) {
 			if (!json_is_null(v) && parse_retry(v, cfg, err, errlen))
 				goto fail;
+		} else if (strcmp(k, "detached") == 0) {
+			if (!fields_is_off(v)) {
+				snprintf(
+					err, errlen,
+					"Invalid value at 'detached': a subscription is detached with "
+					"subscriptions.detach (POST .../subscriptions/S:detach), not "
+					"created or updated detached");
+				goto fail;
+			}
 		} else if (strcmp(k, "retainAckedMessages") == 0) {
 			if (!json_is_boolean(v) && !json_is_null(v)) {
 				snprintf(
@@ -310,8 +319,7 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 			   strcmp(k, "cloudStorageConfig") == 0 ||
 			   strcmp(k, "enableMessageOrdering") == 0 ||
 			   strcmp(k, "enableExactlyOnceDelivery") == 0 ||
-			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0 ||
-			   strcmp(k, "detached") == 0) {
+			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0) {
 			/* Accepted only in their "off" form until the broker implements
 			 * them: silently ignoring them would change delivery semantics. */
 			if (!fields_is_off(v)) {
@@ -386,6 +394,8 @@ json_t *subscription_to_json(const char *project, const char *id, const struct s
 	}
 	if (cfg->retain_acked)
 		json_object_set_new(o, "retainAckedMessages", json_true());
+	if (cfg->detached)
+		json_object_set_new(o, "detached", json_true());
 	if (cfg->filter[0])
 		json_object_set_new(o, "filter", json_string(cfg->filter));
 	json_object_set_new(o, "state", json_string("ACTIVE"));

@@ -161,6 +161,8 @@ enum err store_pulled_decode(const redisReply *r, struct store_pulled *out)
 		return ERR_INTERNAL;
 	if (strcmp(st, "NOT_FOUND") == 0)
 		return ERR_NOT_FOUND;
+	if (strcmp(st, "DETACHED") == 0)
+		return ERR_FAILED_PRECONDITION;
 	if (strcmp(st, "OK") != 0 || r->elements < PULL_HEAD)
 		return ERR_INTERNAL;
 	out->topic = r->element[1]->str ? r->element[1]->str : "";

@@ -50,9 +50,10 @@ int store_list(struct link *l, int subs, const char *project, const char *start,
  * sub the validated model it came from (its numbers and pushConfig with
  * secrets are stored beside it); policy_json (or NULL) becomes its IAM
  * policy (the creator's, for a subscription made by tail). Replies: {'OK'} or {'ALREADY_EXISTS' |
- * 'TOPIC_NOT_FOUND' | 'DLQ_NOT_FOUND'} (create), [cfg, topic, push] (get:
- * nils when absent), {'OK' | 'NOT_FOUND' | 'CONFLICT' | 'DLQ_NOT_FOUND'}
- * (patch, a compare-and-set on based_on), {'OK' | 'NOT_FOUND'} (delete). */
+ * 'TOPIC_NOT_FOUND' | 'DLQ_NOT_FOUND'} (create), [cfg, topic, push, detached]
+ * (get: nils when absent), {'OK' | 'NOT_FOUND' | 'CONFLICT' | 'DLQ_NOT_FOUND'}
+ * (patch, a compare-and-set on based_on), {'OK' | 'NOT_FOUND'} (delete, and
+ * detach: Pub/Sub's DetachSubscription, store/scripts/sub_detach.lua). */
 int store_sub_create(struct link *l, const char *project, const char *id, const char *cfg_json,
 		     const struct sub_cfg *sub, const char *policy_json, const char *policy_etag,
 		     int64_t now_ms, store_cb cb, void *arg);
@@ -61,6 +62,8 @@ int store_sub_patch(struct link *l, const char *project, const char *id, const c
 		    const struct sub_cfg *sub, int64_t now_ms, const char *based_on,
 		    size_t based_len, store_cb cb, void *arg);
 int store_sub_delete(struct link *l, const char *project, const char *id, store_cb cb, void *arg);
+int store_sub_detach(struct link *l, const char *project, const char *id, int64_t now_ms,
+		     store_cb cb, void *arg);
 
 /* Messages (store/messages.c). */
 struct store_msg_in {

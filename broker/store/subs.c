@@ -92,9 +92,21 @@ int store_sub_get(struct link *l, const char *project, const char *id, store_cb 
 	char s[NAMES_KEY_MAX], hkey[KEYS_MAX];
 	names_key(s, project, id);
 	KEYS_SUB(hkey, s);
-	const char *argv[] = { "HMGET", hkey, "cfg", "topic", "push" };
-	size_t lens[] = { 5, strlen(hkey), 3, 5, 4 };
-	return link_argv(l, cb, arg, 5, argv, lens);
+	const char *argv[] = { "HMGET", hkey, "cfg", "topic", "push", "detached" };
+	size_t lens[] = { 5, strlen(hkey), 3, 5, 4, 8 };
+	return link_argv(l, cb, arg, 6, argv, lens);
+}
+
+int store_sub_detach(struct link *l, const char *project, const char *id, int64_t now_ms,
+		     store_cb cb, void *arg)
+{
+	char s[NAMES_KEY_MAX], k[4][KEYS_MAX], now[24];
+	names_key(s, project, id);
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	const char *keys[] = { KEYS_SUB(k[0], s), KEYS_SUB_LEASE(k[1], s), KEYS_SUB_ATT(k[2], s),
+			       KEYS_SUB_RETRY(k[3], s), KEYS_ALL_PUSH };
+	const char *args[] = { s, now };
+	return store_run(l, SCRIPT_SUB_DETACH, cb, arg, 5, keys, 2, args);
 }
 
 int store_sub_patch(struct link *l, const char *project, const char *id, const char *cfg_json,

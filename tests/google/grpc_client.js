@@ -12,6 +12,7 @@ const out = {};
 const codeOf = async (p) => { try { await p; return 0; } catch (e) { return e.code; } };
 const within = (ms, p) => Promise.race([p, new Promise((_, rej) =>
   setTimeout(() => rej(Object.assign(new Error('timeout'), {code: 'TIMEOUT'})), ms))]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function full() {
   const ps = new PubSub({projectId: project});
@@ -48,6 +49,24 @@ async function full() {
   out.attr_ok = got.has('m999');
   const [after] = await sc.pull({subscription: sub.name, maxMessages: 10, returnImmediately: true});
   out.after_ack = (after.receivedMessages || []).length;
+  // A filter and DetachSubscription through the official client.
+  const [fsub] = await topic.createSubscription('grpc-filtered', {filter: 'attributes.i = "7"'});
+  const [fmeta] = await fsub.getMetadata();
+  out.filter = fmeta.filter;
+  out.bad_filter = await codeOf(topic.createSubscription('grpc-badf', {filter: 'attributes.i = 7'}));
+  await topic.publishMessage({data: Buffer.from('f8'), attributes: {i: '8'}});
+  await topic.publishMessage({data: Buffer.from('f7'), attributes: {i: '7'}});
+  const fgot = [];
+  for (let i = 0; i < 50 && fgot.length < 1; i++) {
+    const [r] = await sc.pull({subscription: fsub.name, maxMessages: 10, returnImmediately: true});
+    (r.receivedMessages || []).forEach((m) => fgot.push(m.message.data.toString()));
+    if (!fgot.length) await sleep(100);
+  }
+  out.filtered = fgot;
+  await ps.detachSubscription(fsub.name);
+  [out.detached] = await fsub.detached();
+  out.pull_detached = await codeOf(sc.pull({subscription: fsub.name, maxMessages: 1,
+    returnImmediately: true}));
   // An unknown method: UNIMPLEMENTED at once.
   const raw = new grpc.Client(process.env.HOST + ':' + process.env.PORT,
     grpc.credentials.createInsecure());

@@ -462,6 +462,34 @@ class AuthTest(harness.BrokerTestCase):
         self.assert401(self.call("GET", "/v1/projects/%s/topics" % p, token=tok),
                        "not an access token")
 
+    def test_detach_needs_the_permission_on_the_topic(self):
+        # Pub/Sub: subscriptions.detach needs pubsub.topics.detachSubscription on the
+        # subscription's topic - a role on the subscription is not enough.
+        p = self.project()
+        self.topic(p, "detach-top")
+        admin = self.admin_token()
+        self.assertOk(self.call("PUT", "/v1/projects/%s/subscriptions/detach-sub" % p,
+                                {"topic": "projects/%s/topics/detach-top" % p}, admin))
+        sub_editor = self.new_account(p, "sub-owner")
+        self.grant("projects/%s/subscriptions/detach-sub" % p, "roles/pubsub.admin",
+                   "serviceAccount:" + sub_editor["client_email"])
+        topic_admin = self.new_account(p, "topic-admin")
+        self.grant("projects/%s/topics/detach-top" % p, "roles/pubsub.admin",
+                   "serviceAccount:" + topic_admin["client_email"])
+        path = "/v1/projects/%s/subscriptions/detach-sub:detach" % p
+        self.assertError(self.call("POST", path, None, jwtutil.self_signed(sub_editor)),
+                         403, "PERMISSION_DENIED")
+        self.assertOk(self.call("POST", path, None, jwtutil.self_signed(topic_admin)))
+        js = self.assertOk(self.call("GET", "/v1/projects/%s/subscriptions/detach-sub" % p,
+                                     None, admin))
+        self.assertIs(js["detached"], True)
+        # A subscription that does not exist: denied without the project-level permission.
+        self.assertError(self.call("POST", "/v1/projects/%s/subscriptions/nope-sub:detach" % p,
+                                   None, jwtutil.self_signed(topic_admin)),
+                         403, "PERMISSION_DENIED")
+        self.assertError(self.call("POST", "/v1/projects/%s/subscriptions/nope-sub:detach" % p,
+                                   None, admin), 404, "NOT_FOUND")
+
     def test_metrics_permission_and_metrics_listen(self):
         mport = harness.free_port()
         b = self.env.start_broker(self.redis.port, extra=[

@@ -65,6 +65,11 @@ class GrpcTest(harness.BrokerTestCase):
         self.assertEqual(out["received"], 1000)
         self.assertTrue(out["attr_ok"])
         self.assertEqual(out["after_ack"], 0, "acked messages are not delivered again")
+        self.assertEqual(out["filter"], 'attributes.i = "7"')
+        self.assertEqual(out["bad_filter"], 3)                     # INVALID_ARGUMENT
+        self.assertEqual(out["filtered"], ["f7"])
+        self.assertIs(out["detached"], True)
+        self.assertEqual(out["pull_detached"], 9)                  # FAILED_PRECONDITION
         self.assertEqual(out["unknown"], 12)
         self.assertEqual((out["delete_sub"], out["delete_topic"], out["deleted_get"]),
                          (0, 0, 5))

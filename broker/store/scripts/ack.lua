@@ -1,9 +1,10 @@
 -- ack: ARGV s, now-ms, entry-id... Idempotent; unknown ids are ignored.
 -- KEYS: sub lease att retry
 local s = ARGV[1]
-local f = redis.call('HMGET', KEYS[1], 'topic', 'flt')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
+if f[3] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 if topic == '' or #ARGV < 3 then return {'OK'} end
 local ids = {}

@@ -7,8 +7,9 @@
 -- client's receipt modack that races its own quick nack must not take
 -- the message back (the client libraries send both as parallel calls).
 local s = ARGV[1]
-local f = redis.call('HMGET', KEYS[1], 'topic', 'rmin', 'rmax')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'rmin', 'rmax', 'detached')
 if not f[1] then return {'NOT_FOUND'} end
+if f[4] == '1' then return {'DETACHED'} end
 local now, dl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local rmin, rmax = tonumber(f[2]) or -1, tonumber(f[3]) or 0
 redis.call('HSET', KEYS[1], 'last', ARGV[2])

@@ -3,12 +3,13 @@
 -- One atomic step: re-lease messages whose lease is due (dead-lettering
 -- those past maxDeliveryAttempts), then read new ones. Replies
 -- {'OK', topic, has-dlq, dead-lettered, id, data, attrs, key, attempt, id, ...}
--- or {'NOT_FOUND'}.
+-- or {'NOT_FOUND'}, or {'DETACHED'} (sub_detach).
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
 local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax',
-  'flt')
+  'flt', 'detached')
 if not f[1] then return {'NOT_FOUND'} end
+if f[9] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local topic = f[1]
 if topic == '' then return {'OK', '', 0, 0} end

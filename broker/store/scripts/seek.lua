@@ -14,9 +14,10 @@
 --   forward (what was acked stays acked).
 -- A future time purges the backlog either way.
 local s, t, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'rack', 'eph', 'created')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'rack', 'eph', 'created', 'detached')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
+if f[6] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[3])
 if topic == '' then return {'OK'} end
 local flt = f[2] or ''

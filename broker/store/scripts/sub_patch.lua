@@ -14,7 +14,7 @@ redis.call('HSET', KEYS[1], 'cfg', ARGV[2], 'ack', ARGV[3], 'ret', ARGV[4], 'ttl
   'dlq', dlq, 'maxatt', ARGV[7], 'rmin', ARGV[8], 'rmax', ARGV[9], 'last', ARGV[10],
   'push', ARGV[12], 'rack', ARGV[13],
   'eph', ARGV[14])
-if ARGV[12] ~= '' then
+if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'detached') ~= '1' then
   redis.call('SADD', KEYS[2], s)
 else
   redis.call('SREM', KEYS[2], s)
