@@ -40,7 +40,9 @@ int api_routes_check(const struct route *t, size_t n, char *err, size_t errlen)
 		if (r->also_permission &&
 		    (!iam_permission_known(r->also_permission) || r->also_resource == NULL ||
 		     (strcmp(r->also_resource, "body.topic") != 0 &&
-		      strcmp(r->also_resource, "body.destination") != 0))) {
+		      strcmp(r->also_resource, "body.destination") != 0 &&
+		      strcmp(r->also_resource, "body.subscription") != 0 &&
+		      strcmp(r->also_resource, "body.snapshot") != 0))) {
 			snprintf(err, errlen, "route %s: bad second permission", r->name);
 			return -1;
 		}
@@ -66,13 +68,14 @@ void api_print_routes(FILE *out)
 		for (int m = 0; m < 5; m++)
 			if (r->method & (1 << m))
 				json_array_append_new(ms, json_string(methods[m]));
-		json_t *o = json_pack(
-			"{s:s,s:s,s:o,s:s?,s:s?,s:s?,s:s?,s:b,s:b,s:b}", "name", r->name, "pattern",
-			r->pattern, "methods", ms, "permission", r->permission, "resource",
-			r->resource, "also_permission", r->also_permission, "ephemeral_permission",
-			r->ephemeral_permission, "http", !r->via || (r->via & VIA_HTTP), "nng",
-			!r->via || (r->via & VIA_NNG), "metrics_listen",
-			(r->via & VIA_METRICS) != 0);
+		json_t *o = json_pack("{s:s,s:s,s:o,s:s?,s:s?,s:s?,s:s?,s:s?,s:b,s:b,s:b}", "name",
+				      r->name, "pattern", r->pattern, "methods", ms, "permission",
+				      r->permission, "resource", r->resource, "also_permission",
+				      r->also_permission, "also_resource", r->also_resource,
+				      "ephemeral_permission", r->ephemeral_permission, "http",
+				      !r->via || (r->via & VIA_HTTP), "nng",
+				      !r->via || (r->via & VIA_NNG), "metrics_listen",
+				      (r->via & VIA_METRICS) != 0);
 		static const char *const logs[] = { "",           "none",      "ADMIN_WRITE",
 						    "ADMIN_READ", "DATA_READ", "DATA_WRITE" };
 		json_object_set_new(o, "audit", json_string(logs[r->audit]));

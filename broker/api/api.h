@@ -90,7 +90,20 @@ void subscriptions_modify_push(struct call *c);
 void pull_messages(struct call *c);   /* pull.c */
 void ack_acknowledge(struct call *c); /* ack.c */
 void ack_modify_deadline(struct call *c);
-void seek_subscription(struct call *c);   /* seek.c */
+void seek_subscription(struct call *c); /* seek.c */
+/* snapshots.c */
+void snapshots_create(struct call *c);
+void snapshots_get(struct call *c);
+void snapshots_list(struct call *c);
+void snapshots_patch(struct call *c);
+void snapshots_delete(struct call *c);
+void topics_snapshots(struct call *c);
+/* Seeks the call's subscription to snapshot name ("projects/P/snapshots/N");
+ * -1 after replying 400 for a bad name. */
+int api_seek_snapshot(struct call *c, const char *name);
+/* topics.subscriptions.list (0) and topics.snapshots.list (1): the names
+ * of the topic's subscriptions or live snapshots, paged (topics.c). */
+void api_topic_names(struct call *c, int snapshots);
 void ingest_distribution(struct call *c); /* ingest.c */
 void ingest_native(struct call *c);
 void ingest_recently_pulled(struct call *c);

@@ -1,4 +1,4 @@
-/* seek.c - subscriptions.seek to a time (a snapshot is refused with 501). */
+/* seek.c - subscriptions.seek to a time, or to a snapshot (snapshots.c). */
 #include "api.h"
 
 #include "broker.h"
@@ -26,9 +26,14 @@ void seek_subscription(struct call *c)
 	json_t *t = c->body ? json_object_get(c->body, "time") : NULL;
 	json_t *snap = c->body ? json_object_get(c->body, "snapshot") : NULL;
 	if (snap && !(json_is_string(snap) && json_string_length(snap) == 0)) {
-		call_error(c, ERR_UNIMPLEMENTED,
-			   "Seek to a snapshot is not supported by this version "
-			   "of regnotify; seek to a time instead");
+		if (!json_is_string(snap) || (t && !json_is_null(t)) ||
+		    json_object_size(c->body) != (t ? 2u : 1u)) {
+			call_error(c, ERR_INVALID_ARGUMENT,
+				   "A seek needs either {\"time\": \"RFC 3339 timestamp\"} or "
+				   "{\"snapshot\": \"projects/P/snapshots/S\"}");
+			return;
+		}
+		api_seek_snapshot(c, json_string_value(snap));
 		return;
 	}
 	int64_t ms;

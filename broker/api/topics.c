@@ -271,14 +271,14 @@ static void on_topic_subs(redisReply *r, void *arg)
 		const char *slash = strchr(names[i], '/');
 		if (slash == NULL)
 			continue;
-		snprintf(name, sizeof(name), "projects/%.*s/subscriptions/%s",
-			 (int)(slash - names[i]), names[i], slash + 1);
+		snprintf(name, sizeof(name), "projects/%.*s/%s/%s", (int)(slash - names[i]),
+			 names[i], ls->field, slash + 1);
 		json_array_append_new(arr, json_string(name));
 		last = names[i];
 	}
 	json_t *out = json_object();
 	if (json_array_size(arr))
-		json_object_set(out, "subscriptions", arr);
+		json_object_set(out, ls->field, arr);
 	if (i < n && last)
 		json_object_set_new(out, "nextPageToken", json_string(last));
 	json_decref(arr);
@@ -286,15 +286,25 @@ static void on_topic_subs(redisReply *r, void *arg)
 	call_reply(c, 200, out);
 }
 
-void topics_subscriptions(struct call *c)
+void api_topic_names(struct call *c, int snapshots)
 {
 	long ps;
 	if (api_names_or_reply(c, 2, "topics") || api_page_size_or_reply(c, &ps))
 		return;
 	struct list_state *ls = mem_calloc(1, sizeof(*ls));
 	ls->page_size = ps > 1000 ? 1000 : ps;
+	ls->field = snapshots ? "snapshots" : "subscriptions";
 	c->state = ls;
 	c->state_free = mem_free;
-	if (store_topic_subs(c->b->link, c->params[0], c->params[1], on_topic_subs, c) != 0)
+	int rc = snapshots ? store_topic_snaps(c->b->link, c->params[0], c->params[1],
+					       broker_now_ms(), on_topic_subs, c)
+			   : store_topic_subs(c->b->link, c->params[0], c->params[1], on_topic_subs,
+					      c);
+	if (rc != 0)
 		api_not_queued(c);
+}
+
+void topics_subscriptions(struct call *c)
+{
+	api_topic_names(c, 0);
 }

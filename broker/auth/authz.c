@@ -193,6 +193,33 @@ static const char *body_topic(const struct call *c)
 	return t;
 }
 
+/* The resource a route's second permission applies to: a body's "topic",
+ * "subscription" (snapshots.create: consume on the source), "snapshot"
+ * (seek: snapshots.seek, on the snapshot's project - snapshots have no
+ * policies of their own) or sink "destination"; NULL when the body has no
+ * usable name (the handler answers 400). buf: 600 bytes. */
+static const char *body_destination(const struct call *c);
+static const char *also_resource(const struct call *c, char *buf, size_t n)
+{
+	const char *r = c->route->also_resource;
+	if (r && strcmp(r, "body.destination") == 0)
+		return body_destination(c);
+	if (r && (strcmp(r, "body.subscription") == 0 || strcmp(r, "body.snapshot") == 0)) {
+		int snap = strcmp(r, "body.snapshot") == 0;
+		const char *v = json_string_value(
+			json_object_get(c->body, snap ? "snapshot" : "subscription"));
+		const char *kind = snap ? "/snapshots/" : "/subscriptions/";
+		if (v == NULL || strncmp(v, "projects/", 9) != 0 || strlen(v) > 400 ||
+		    strstr(v, kind) == NULL)
+			return NULL;
+		if (!snap)
+			return v;
+		snprintf(buf, n, "%.*s", (int)(strstr(v, kind) - v), v);
+		return buf;
+	}
+	return body_topic(c);
+}
+
 /* The topic of a sink's "destination" ("pubsub.googleapis.com/projects/
  * P/topics/T" -> "projects/P/topics/T"), or NULL. */
 static const char *body_destination(const struct call *c)
@@ -237,9 +264,8 @@ static void extras_start(struct call *c, int skip_attach)
 {
 	struct extra *x = mem_calloc(1, sizeof(*x));
 	const struct route *r = c->route;
-	const char *t = r->also_resource && strcmp(r->also_resource, "body.destination") == 0
-				? body_destination(c)
-				: body_topic(c);
+	char buf[600];
+	const char *t = also_resource(c, buf, sizeof(buf));
 	const char *acct = body_oidc_account(c);
 	if (!skip_attach && r->also_permission && t) {
 		x->perm[x->n] = r->also_permission;

@@ -29,6 +29,14 @@
 #define KEYS_TOPIC_FILTERS(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:filters", t), (buf))
 #define KEYS_SUB_FLOG(buf, t, s) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:flog:%s", t, s), (buf))
 
+/* Snapshot N ("project/snapshot"): its hash (topic, source subscription,
+ * position, expiry, labels) and the sorted set of the entry ids it holds
+ * unacked; the snapshots of each project (by name) and of each topic. */
+#define KEYS_SNAP(buf, n) (snprintf(buf, KEYS_MAX, "rn:v1:snap:{%s}", n), (buf))
+#define KEYS_SNAP_IDS(buf, n) (snprintf(buf, KEYS_MAX, "rn:v1:snap:{%s}:ids", n), (buf))
+#define KEYS_PROJECT_SNAPS(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:project:%s:snaps", p), (buf))
+#define KEYS_TOPIC_SNAPS(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:snaps", t), (buf))
+
 /* Subscription S: its hash, lease sorted set, attempts and retry hashes. */
 #define KEYS_SUB(buf, s) (snprintf(buf, KEYS_MAX, "rn:v1:sub:{%s}", s), (buf))
 #define KEYS_SUB_LEASE(buf, s) (snprintf(buf, KEYS_MAX, "rn:v1:sub:{%s}:lease", s), (buf))

@@ -65,6 +65,30 @@ int store_sub_delete(struct link *l, const char *project, const char *id, store_
 int store_sub_detach(struct link *l, const char *project, const char *id, int64_t now_ms,
 		     store_cb cb, void *arg);
 
+/* Snapshots (store/snapshots.c; N = "project/snapshot", sub = "p/s"). Replies:
+ * create {'OK', topic, expire-ms} | {'ALREADY_EXISTS' | 'SUB_NOT_FOUND' |
+ * 'TOPIC_GONE' | 'DETACHED' | 'SNAPSHOT_TOO_OLD'}; get {'OK', topic,
+ * expire-ms, labels} | {'NOT_FOUND'} (also once expired); list {'OK', id,
+ * topic, expire-ms, labels, ...}; patch (labels NULL: unchanged, expire_ms
+ * -1: unchanged) as get, or {'EXPIRE_PAST' | 'EXPIRE_TOO_LATE', limit-ms};
+ * delete {'OK' | 'NOT_FOUND'}; topic_snaps {'OK', 'p/n', ...} |
+ * {'NOT_FOUND'}; seek {'OK'} | {'NOT_FOUND' | 'SNAPSHOT_NOT_FOUND' |
+ * 'DETACHED' | 'TOPIC_MISMATCH'}. topic is "p/t", "" once deleted. */
+int store_snap_create(struct link *l, const char *project, const char *id, const char *sub,
+		      const char *labels, int64_t now_ms, store_cb cb, void *arg);
+int store_snap_get(struct link *l, const char *project, const char *id, int64_t now_ms, store_cb cb,
+		   void *arg);
+int store_snap_list(struct link *l, const char *project, const char *start, long count,
+		    int64_t now_ms, store_cb cb, void *arg);
+int store_snap_patch(struct link *l, const char *project, const char *id, const char *labels,
+		     int64_t expire_ms, int64_t now_ms, store_cb cb, void *arg);
+int store_snap_delete(struct link *l, const char *project, const char *id, int64_t now_ms,
+		      store_cb cb, void *arg);
+int store_topic_snaps(struct link *l, const char *project, const char *id, int64_t now_ms,
+		      store_cb cb, void *arg);
+int store_seek_snapshot(struct link *l, const char *sub, const char *snap, int64_t now_ms,
+			store_cb cb, void *arg);
+
 /* Messages (store/messages.c). */
 struct store_msg_in {
 	const unsigned char *data;

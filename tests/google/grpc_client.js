@@ -63,6 +63,14 @@ async function full() {
     if (!fgot.length) await sleep(100);
   }
   out.filtered = fgot;
+  // Snapshots: create, seek to it, list, delete (CreateSnapshot, Seek, ListSnapshots).
+  const [snap] = await sub.createSnapshot('grpc-snap');
+  out.snapshot = snap.name;
+  await sub.seek('grpc-snap');
+  const [snaps] = await ps.getSnapshots();
+  out.snapshots = snaps.map((s) => s.name);
+  await snap.delete();
+  out.snapshot_deleted = await codeOf(sub.seek('grpc-snap'));
   await ps.detachSubscription(fsub.name);
   [out.detached] = await fsub.detached();
   out.pull_detached = await codeOf(sc.pull({subscription: fsub.name, maxMessages: 1,

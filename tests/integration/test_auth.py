@@ -490,6 +490,28 @@ class AuthTest(harness.BrokerTestCase):
         self.assertError(self.call("POST", "/v1/projects/%s/subscriptions/nope-sub:detach" % p,
                                    None, admin), 404, "NOT_FOUND")
 
+    def test_seek_to_a_snapshot_needs_snapshots_seek(self):
+        p = self.project()
+        self.topic(p, "snap-top")
+        admin = self.admin_token()
+        self.assertOk(self.call("PUT", "/v1/projects/%s/subscriptions/snap-sub" % p,
+                                {"topic": "projects/%s/topics/snap-top" % p}, admin))
+        self.assertOk(self.call("PUT", "/v1/projects/%s/snapshots/snap-one" % p,
+                                {"subscription": "projects/%s/subscriptions/snap-sub" % p},
+                                admin))
+        seek = ("POST", "/v1/projects/%s/subscriptions/snap-sub:seek" % p,
+                {"snapshot": "projects/%s/snapshots/snap-one" % p})
+        viewer = jwtutil.self_signed(self.new_account(p, "snap-viewer", "roles/viewer"))
+        self.assertError(self.call(*seek, viewer), 403, "PERMISSION_DENIED")   # no .seek
+        self.assertOk(self.call("POST", seek[1], {"time": "2020-01-01T00:00:00Z"}, viewer))
+        subscriber = jwtutil.self_signed(self.new_account(p, "snap-subscriber",
+                                                          "roles/pubsub.subscriber"))
+        self.assertOk(self.call(*seek, subscriber))
+        # Creating one needs pubsub.snapshots.create (the subscriber has none).
+        self.assertError(self.call("PUT", "/v1/projects/%s/snapshots/snap-two" % p,
+                                   {"subscription": "projects/%s/subscriptions/snap-sub" % p},
+                                   subscriber), 403, "PERMISSION_DENIED")
+
     def test_metrics_permission_and_metrics_listen(self):
         mport = harness.free_port()
         b = self.env.start_broker(self.redis.port, extra=[

@@ -70,6 +70,9 @@ class GrpcTest(harness.BrokerTestCase):
         self.assertEqual(out["filtered"], ["f7"])
         self.assertIs(out["detached"], True)
         self.assertEqual(out["pull_detached"], 9)                  # FAILED_PRECONDITION
+        self.assertEqual(out["snapshot"], "projects/%s/snapshots/grpc-snap" % p)
+        self.assertEqual(out["snapshots"], [out["snapshot"]])
+        self.assertEqual(out["snapshot_deleted"], 5)               # NOT_FOUND
         self.assertEqual(out["unknown"], 12)
         self.assertEqual((out["delete_sub"], out["delete_topic"], out["deleted_get"]),
                          (0, 0, 5))

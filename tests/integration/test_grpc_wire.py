@@ -208,16 +208,15 @@ class GrpcWireTest(harness.BrokerTestCase):
         self.assertServing()
 
     def test_methods_not_served_are_refused_at_the_headers(self):
-        # docs/grpc.md: the snapshot methods, ListTopicSnapshots and
-        # DetachSubscription are answered UNIMPLEMENTED at the request's
-        # headers, "so a client never waits". The body is held (3 s at
-        # most) until an answer comes.
-        snap = "projects/%s/snapshots/%s" % (self.p, harness.uniq("snap"))
-        cases = [("/google.pubsub.v1.Subscriber/CreateSnapshot", snap, self.S),
-                 ("/google.pubsub.v1.Subscriber/GetSnapshot", snap, "-"),
-                 ("/google.pubsub.v1.Subscriber/DeleteSnapshot", snap, "-"),
-                 ("/google.pubsub.v1.Publisher/ListTopicSnapshots", self.T, "-"),
-                 ("/google.pubsub.v1.Publisher/DetachSubscription", self.S, "-")]
+        # docs/grpc.md: methods without a route (the schema service, unknown
+        # names) are answered UNIMPLEMENTED at the request's headers, "so a
+        # client never waits". The body is held (3 s at most) until an
+        # answer comes.
+        schema = "projects/%s/schemas/%s" % (self.p, harness.uniq("schema"))
+        cases = [("/google.pubsub.v1.SchemaService/CreateSchema", "projects/" + self.p, "-"),
+                 ("/google.pubsub.v1.SchemaService/GetSchema", schema, "-"),
+                 ("/google.pubsub.v1.Publisher/NoSuchMethod", self.T, "-"),
+                 ("/google.pubsub.v1.Subscriber/NoSuchMethod", self.S, "-")]
         late = []
         for path, v1, v2 in cases:
             call = self.calls(self.h2("field1", path, v1, v2, "hold"))["call"]

@@ -102,7 +102,11 @@ class SeekTest(harness.BrokerTestCase):
         self.assertError(self.seek(p, "sub", {"time": "yesterday"}), 400, "INVALID_ARGUMENT")
         self.assertError(self.seek(p, "sub", {}), 400, "INVALID_ARGUMENT")
         self.assertError(self.seek(p, "sub", {"snapshot": "projects/%s/snapshots/snap" % p}),
-                         501, "UNIMPLEMENTED")
+                         404, "NOT_FOUND")     # snapshots: test_snapshots.py
+        self.assertError(self.seek(p, "sub", {"snapshot": "snap"}), 400, "INVALID_ARGUMENT")
+        self.assertError(self.seek(p, "sub", {"snapshot": "projects/%s/snapshots/snap" % p,
+                                              "time": rfc3339(time.time())}),
+                         400, "INVALID_ARGUMENT")
         # A rejected seek changed nothing: the three messages are still there.
         self.assertEqual(self.data(self.pull_until(p, "sub", 3)), ["a", "b", "c"])
 

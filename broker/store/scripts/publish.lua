@@ -7,6 +7,7 @@
 -- or {'NOT_FOUND'}.
 local t = ARGV[1]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_FOUND'} end
+topic_live[t] = true
 if redis.call('EXISTS', KEYS[2]) == 0 then topic_filters_seen[t] = {} end
 local out = {'OK'}
 for i = 3, #ARGV - 2, 3 do

@@ -9,7 +9,11 @@ for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('HSET', skey(s), 'topic', '')
   redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'), flog(t, s))
 end
-redis.call('DEL', h, KEYS[2], KEYS[3], tkey(t, 'filters'))
+-- Its snapshots stay until they expire, with no topic (a seek to one fails).
+for _, n in ipairs(redis.call('SMEMBERS', tkey(t, 'snaps'))) do
+  redis.call('HSET', 'rn:v1:snap:{' .. n .. '}', 'topic', '')
+end
+redis.call('DEL', h, KEYS[2], KEYS[3], tkey(t, 'filters'), tkey(t, 'snaps'))
 -- Its IAM policy goes with it (tkey(t, 'policy'), keys.h KEYS_TOPIC_POLICY).
 redis.call('SREM', ALL_POLICIES, tkey(t, 'policy'))
 if redis.call('DEL', tkey(t, 'policy')) == 1 then
