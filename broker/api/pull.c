@@ -233,6 +233,8 @@ static void reply_messages(struct call *c, const redisReply *r, const struct sto
 	const struct pull_state *ps = c->state;
 	struct store_msg m;
 	if (c->ops->send_messages) {
+		c->sub_flags = (p->ordered ? CALL_SUB_ORDERED : 0) |
+			       (p->exactly_once ? CALL_SUB_EXACTLY_ONCE : 0);
 		reply_native(c, r, p);
 		return;
 	}
@@ -352,8 +354,8 @@ static void run_pull(struct call *c)
 	}
 	struct pull_state *ps = c->state;
 	ps->wake_seq = c->b->waiters->seq;
-	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, on_pulled, c) !=
-	    0)
+	if (store_pull(c->b->link, ps->sub, broker_now_ms(), ps->max, c->lease_ms, 0, on_pulled,
+		       c) != 0)
 		api_not_queued(c);
 }
 

@@ -99,7 +99,12 @@ struct call {
 	 * reset): a parked pull is answered {} instead of taking messages
 	 * nobody would get (api/pull.c). */
 	int cancelled;
+	/* Set by api/pull.c before send_messages: the subscription's
+	 * CALL_SUB_* properties (StreamingPull's subscriptionProperties). */
+	int sub_flags;
 };
+#define CALL_SUB_ORDERED 1
+#define CALL_SUB_EXACTLY_ONCE 2
 
 /* A new call counted in b->inflight. srv and conn are the transport's
  * listener and request, for its ops. Loop thread. */

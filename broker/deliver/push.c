@@ -308,7 +308,9 @@ static void worker_kick(struct worker *w)
 		return; /* a completion kicks again */
 	if (room > 1000)
 		room = 1000;
-	if (store_pull(d->b->link, w->sub, now, room, 0, on_pulled, w) == 0)
+	/* Pushes run concurrently: of an ordered subscription, one message per
+	 * orderingKey at a time (the next one waits for its ack). */
+	if (store_pull(d->b->link, w->sub, now, room, 0, 1, on_pulled, w) == 0)
 		w->pulling = 1;
 	else
 		arm(w, REFRESH_MS);

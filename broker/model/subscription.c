@@ -296,6 +296,14 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 					"created or updated detached");
 				goto fail;
 			}
+		} else if (strcmp(k, "enableMessageOrdering") == 0) {
+			if (!json_is_boolean(v) && !json_is_null(v)) {
+				snprintf(
+					err, errlen,
+					"Invalid value at 'enableMessageOrdering': expected a boolean");
+				goto fail;
+			}
+			cfg->ordering = json_is_true(v);
 		} else if (strcmp(k, "retainAckedMessages") == 0) {
 			if (!json_is_boolean(v) && !json_is_null(v)) {
 				snprintf(
@@ -317,7 +325,6 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 				cfg->push = json_incref(v);
 		} else if (strcmp(k, "bigqueryConfig") == 0 ||
 			   strcmp(k, "cloudStorageConfig") == 0 ||
-			   strcmp(k, "enableMessageOrdering") == 0 ||
 			   strcmp(k, "enableExactlyOnceDelivery") == 0 ||
 			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0) {
 			/* Accepted only in their "off" form until the broker implements
@@ -394,6 +401,8 @@ json_t *subscription_to_json(const char *project, const char *id, const struct s
 	}
 	if (cfg->retain_acked)
 		json_object_set_new(o, "retainAckedMessages", json_true());
+	if (cfg->ordering)
+		json_object_set_new(o, "enableMessageOrdering", json_true());
 	if (cfg->detached)
 		json_object_set_new(o, "detached", json_true());
 	if (cfg->filter[0])

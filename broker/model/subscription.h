@@ -38,6 +38,7 @@ struct sub_cfg {
 	char filter[SUB_FILTER_MAX + 1]; /* the filter as given; "" when none */
 	char *filter_prog; /* its program (filter.h filter_program), owned; NULL: none */
 	int retain_acked;  /* retainAckedMessages */
+	int ordering;      /* enableMessageOrdering (immutable) */
 	int detached;      /* shown as "detached": true; set by the caller, never parsed */
 };
 

@@ -83,15 +83,16 @@ static const char *const *sub_keys(struct sub_keys *sk, const char *s)
 }
 
 int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
-	       store_cb cb, void *arg)
+	       long per_key, store_cb cb, void *arg)
 {
 	struct sub_keys sk;
-	char now[32], n[16], lease[24];
+	char now[32], n[16], lease[24], pk[24];
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(n, sizeof(n), "%ld", max);
 	snprintf(lease, sizeof(lease), "%ld", lease_ms > 0 ? lease_ms : 0);
-	const char *args[] = { sub, now, n, lease };
-	return store_run(l, SCRIPT_PULL, cb, arg, 4, sub_keys(&sk, sub), 4, args);
+	snprintf(pk, sizeof(pk), "%ld", per_key > 0 ? per_key : 0);
+	const char *args[] = { sub, now, n, lease, pk };
+	return store_run(l, SCRIPT_PULL, cb, arg, 4, sub_keys(&sk, sub), 5, args);
 }
 
 /* Runs script id on sub with the fixed args and then the id columns. */
@@ -146,9 +147,9 @@ int store_seek(struct link *l, const char *sub, int64_t time_ms, int64_t now_ms,
 	return store_run(l, SCRIPT_SEEK, cb, arg, 4, sub_keys(&sk, sub), 3, args);
 }
 
-/* The pull script replies {'OK', topic, has-dlq, dead-lettered, then 5
- * elements per message: id, data, attrs, key, attempt} or {'NOT_FOUND'}. */
-#define PULL_HEAD 4
+/* The pull script replies {'OK', topic, has-dlq, dead-lettered, flags, then
+ * 5 elements per message: id, data, attrs, key, attempt} or {'NOT_FOUND'}. */
+#define PULL_HEAD 5
 #define PULL_PER_MSG 5
 
 enum err store_pulled_decode(const redisReply *r, struct store_pulled *out)
@@ -170,6 +171,10 @@ enum err store_pulled_decode(const redisReply *r, struct store_pulled *out)
 	out->has_dlq = r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer;
 	if (r->element[3]->type == REDIS_REPLY_INTEGER)
 		out->dead_lettered = r->element[3]->integer;
+	if (r->element[4]->type == REDIS_REPLY_INTEGER) {
+		out->ordered = (r->element[4]->integer & 1) != 0;
+		out->exactly_once = (r->element[4]->integer & 2) != 0;
+	}
 	out->n = (r->elements - PULL_HEAD) / PULL_PER_MSG;
 	return ERR_OK;
 }

@@ -115,9 +115,10 @@ int store_publish(struct link *l, const char *project, const char *id, const str
 
 /* Leases up to max messages of subscription sub ("p/s") for lease_ms (0:
  * the subscription's ackDeadlineSeconds; StreamingPull's stream deadline
- * otherwise); decode the reply with store_pulled_decode. */
+ * otherwise), of an ordered subscription at most per_key (0: any) of one
+ * orderingKey; decode the reply with store_pulled_decode. */
 int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
-	       store_cb cb, void *arg);
+	       long per_key, store_cb cb, void *arg);
 
 /* Acknowledges entry ids (n may be 0: only the subscription's existence is
  * checked). Reply {'OK'} | {'NOT_FOUND'}. */
@@ -153,6 +154,8 @@ struct store_pulled {
 	size_t topic_len;
 	int has_dlq;
 	long long dead_lettered; /* forwarded to the dead-letter topic in this step */
+	int ordered;             /* enableMessageOrdering */
+	int exactly_once;        /* enableExactlyOnceDelivery */
 	size_t n;
 };
 

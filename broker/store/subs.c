@@ -81,8 +81,9 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 			       policy_etag ? policy_etag : "",
 			       sub->filter_prog ? sub->filter_prog : "",
 			       sub->retain_acked ? "1" : "0",
-			       subscription_ephemeral(sub) ? "1" : "0" };
-	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 9, keys, 19, args);
+			       subscription_ephemeral(sub) ? "1" : "0",
+			       sub->ordering ? "1" : "0" };
+	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 9, keys, 20, args);
 	mem_free(a.push);
 	return rc;
 }

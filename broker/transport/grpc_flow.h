@@ -47,6 +47,7 @@ struct spull {
 	char ack_path[2048];
 	char modack_path[2048];
 	long deadline_s;
+	int sub_flags; /* the last pull's CALL_SUB_*: subscriptionProperties */
 	struct sp_client *cl;
 	struct spull *cnext, *cprev; /* cl->streams */
 	struct h2stream *st;

@@ -305,6 +305,11 @@ static void deliver(struct h2stream *st, const struct call_msg *m, size_t n)
 	SPResp resp = GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__INIT;
 	resp.received_messages = rmp;
 	resp.n_received_messages = n;
+	Google__Pubsub__V1__StreamingPullResponse__SubscriptionProperties props =
+		GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__SUBSCRIPTION_PROPERTIES__INIT;
+	props.message_ordering_enabled = (sp->sub_flags & CALL_SUB_ORDERED) != 0;
+	props.exactly_once_delivery_enabled = (sp->sub_flags & CALL_SUB_EXACTLY_ONCE) != 0;
+	resp.subscription_properties = &props;
 	int64_t expiry = broker_now_ms() + sp->deadline_s * 1000;
 	size_t from = 0, bytes = 0;
 	struct sp_client *cl = sp->cl;
@@ -365,6 +370,7 @@ static void on_messages(struct call *c, const struct call_msg *m, size_t n)
 			sp->checked = 1;
 			grpc_send_headers(st);
 		}
+		sp->sub_flags = c->sub_flags;
 		deliver(st, m, n);
 		if (sp->srv->b->shutting_down) {
 			sp->ended_by_server = 1;

@@ -153,6 +153,14 @@ class GrpcStreamTest(harness.BrokerTestCase):
         self.assertEqual(out["dead_lettered"], "poison", out)
         self.assertEqual(out["attempts"], [1, 2, 3, 4, 5], out)
 
+    def test_ordered_delivery_through_the_library(self):
+        b = self.start()
+        out = self.node(b.port, "ordered")
+        self.assertEqual(out["received"], 120, out)
+        self.assertIs(out["in_order"], True, out)
+        self.assertEqual(out["firsts"], [[0, 1, 2]] * 3, out)
+        self.assertIs(out["enabled"], True, out)
+
     def test_big_messages_and_seek(self):
         b = self.start()
         out = self.node(b.port, "big")

@@ -181,17 +181,17 @@ static void topic_sub_publish_pull_ack(void **state)
 	RUN(store_publish(b.link, "p", "missing", &m, 1, on_published, NULL));
 	assert_int_equal(got.n, -2); /* NOT_FOUND: no topic */
 
-	RUN(store_pull(b.link, "p/sub", broker_now_ms(), 10, 0, on_pulled, NULL));
+	RUN(store_pull(b.link, "p/sub", broker_now_ms(), 10, 0, 0, on_pulled, NULL));
 	assert_int_equal(got.n, 1);
 	assert_string_equal(got.text, "hello|{\"k\":\"v\"}|1|p/top");
-	RUN(store_pull(b.link, "p/nosub", broker_now_ms(), 10, 0, on_pulled, NULL));
+	RUN(store_pull(b.link, "p/nosub", broker_now_ms(), 10, 0, 0, on_pulled, NULL));
 	assert_int_equal(got.n, -(long long)ERR_NOT_FOUND);
 
 	const char *ids[] = { pulled_id };
 	RUN(store_ack(b.link, "p/sub", broker_now_ms(), ids, 1, on_status, NULL));
 	assert_string_equal(got.status, "OK");
 	/* Acked: an expired lease would have come back; nothing does. */
-	RUN(store_pull(b.link, "p/sub", broker_now_ms() + 60000, 10, 0, on_pulled, NULL));
+	RUN(store_pull(b.link, "p/sub", broker_now_ms() + 60000, 10, 0, 0, on_pulled, NULL));
 	assert_int_equal(got.n, 0);
 
 	RUN(store_topic_delete(b.link, "p", "top", on_status, NULL));

@@ -1,7 +1,7 @@
 -- ack: ARGV s, now-ms, entry-id... Idempotent; unknown ids are ignored.
 -- KEYS: sub lease att retry
 local s = ARGV[1]
-local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached', 'ord')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
 if f[3] == '1' then return {'DETACHED'} end
@@ -19,4 +19,8 @@ chunked(ids, function(...)
   if has_att then redis.call('HDEL', att, ...) end
   if has_retry then redis.call('HDEL', retry, ...) end
 end)
+-- Ordered: the acked ids leave their keys' batches.
+if f[4] == '1' then
+  for _, id in ipairs(ids) do ord_release(s, id) end
+end
 return {'OK'}

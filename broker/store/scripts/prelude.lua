@@ -184,6 +184,61 @@ local function retry_backoff(id, n, rmin, rmax)
   return math.floor(math.min(rmax, rmin * 2 ^ (n - 1) * jitter))
 end
 
+-- Ordered delivery (enableMessageOrdering; the subscription's hash has
+-- `ord` = '1'). Per orderingKey K of subscription S, in S's slot:
+--   sub:{S}:ob:K  set: the ids of K's batch outstanding (leased, not acked)
+--   sub:{S}:oq:K  list: K's later ids, read from the stream but held back
+--                 (in the group's PEL, without a lease) until the batch
+--                 is acked - then K is "ready" and the next pull delivers
+--                 them as the next batch
+-- and sub:{S}:okid (hash id -> K of every outstanding keyed id),
+-- sub:{S}:okr (set of ready keys), sub:{S}:okeys (set of keys with an ob
+-- or oq, for cleanup).
+local function ob_key(s, k) return skey(s, 'ob:' .. k) end
+local function oq_key(s, k) return skey(s, 'oq:' .. k) end
+
+-- a < b for stream entry ids ("ms-seq", compared as numbers).
+local function id_less(a, b)
+  local am, as = a:match('^(%d+)-(%d+)$')
+  local bm, bs = b:match('^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am < bm end
+  return tonumber(as) < tonumber(bs)
+end
+
+-- Id left its key's batch for good (acked, dropped, dead-lettered): when
+-- the batch is done the key's held-back messages become ready.
+local function ord_release(s, id)
+  local okid = skey(s, 'okid')
+  local k = redis.call('HGET', okid, id)
+  if not k then return end
+  redis.call('HDEL', okid, id)
+  local ob = ob_key(s, k)
+  redis.call('SREM', ob, id)
+  if redis.call('SCARD', ob) == 0 then
+    if redis.call('LLEN', oq_key(s, k)) > 0 then
+      redis.call('SADD', skey(s, 'okr'), k)
+    else
+      redis.call('SREM', skey(s, 'okeys'), k)
+    end
+  end
+end
+
+-- Id (of key k) joins k's outstanding batch.
+local function ord_hold(s, id, k)
+  redis.call('SADD', ob_key(s, k), id)
+  redis.call('HSET', skey(s, 'okid'), id, k)
+  redis.call('SADD', skey(s, 'okeys'), k)
+end
+
+-- Forgets S's ordering state (seek, delete, detach).
+local function ord_reset(s)
+  for _, k in ipairs(redis.call('SMEMBERS', skey(s, 'okeys'))) do
+    redis.call('DEL', ob_key(s, k), oq_key(s, k))
+  end
+  redis.call('DEL', skey(s, 'okeys'), skey(s, 'okid'), skey(s, 'okr'))
+end
+
 -- Deletes subscription S and everything it owns (delete and expiry); k
 -- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
 local function delete_sub_keys(s, k)
@@ -200,6 +255,7 @@ local function delete_sub_keys(s, k)
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
   redis.call('DEL', k[1], k[2], k[3], k[4])
+  ord_reset(s)
   -- Its IAM policy goes with it (a new subscription of that name starts
   -- with none); every broker drops its cached copy.
   redis.call('SREM', ALL_POLICIES, skey(s, 'policy'))

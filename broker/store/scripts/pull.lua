@@ -1,24 +1,33 @@
--- pull: ARGV s, now-ms, max, lease-ms (0: the subscription's ackDeadline)
+-- pull: ARGV s, now-ms, max, lease-ms (0: the subscription's ackDeadline), per-key (0: any)
 -- KEYS: sub lease att retry
 -- One atomic step: re-lease messages whose lease is due (dead-lettering
 -- those past maxDeliveryAttempts), then read new ones. Replies
--- {'OK', topic, has-dlq, dead-lettered, id, data, attrs, key, attempt, id, ...}
--- or {'NOT_FOUND'}, or {'DETACHED'} (sub_detach).
+-- {'OK', topic, has-dlq, dead-lettered, flags (1: ordered, 2: exactly-once),
+--  id, data, attrs, key, attempt, id, ...}
+-- or {'NOT_FOUND'}, or {'DETACHED'} (sub_detach). With ordering (`ord`,
+-- prelude ob_key/oq_key): a key's messages go out one batch at a time, in
+-- order; a due message of a key brings its whole outstanding batch along,
+-- in order; a key's new messages wait behind its batch.
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
 local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax',
-  'flt', 'detached')
+  'flt', 'detached', 'ord')
 if not f[1] then return {'NOT_FOUND'} end
 if f[9] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local topic = f[1]
-if topic == '' then return {'OK', '', 0, 0} end
+if topic == '' then return {'OK', '', 0, 0, 0} end
 local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], tonumber(f[5])
 local lease_ms = tonumber(ARGV[4]) or 0
 if lease_ms > 0 then ack = lease_ms end
 local rmin, rmax = tonumber(f[6]) or -1, tonumber(f[7]) or 0
 local log, lease, att, retry = sub_log(topic, s, f[8]), KEYS[2], KEYS[3], KEYS[4]
-local out = {'OK', topic, dlq ~= '' and 1 or 0, 0}
+local ord = f[10] == '1'
+-- Ordered: at most per_key messages of one key in this batch (push: 1).
+local per_key = tonumber(ARGV[5]) or 0
+if per_key <= 0 then per_key = max end
+local nkey = {}
+local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, ord and 1 or 0}
 local leased = {}
 local count = 0
 
@@ -37,6 +46,7 @@ local function drop(id)
   redis.call('ZREM', lease, id)
   redis.call('HDEL', att, id)
   redis.call('HDEL', retry, id)
+  if ord then ord_release(s, id) end
 end
 
 -- With a retryPolicy, a lease that expired waits out the backoff of the
@@ -105,22 +115,74 @@ local function dead_letter(id, d, a, k, attempts)
   return true
 end
 
+-- A due lease delivered again (or dead-lettered); e its stream entry.
+local function redeliver(id, e)
+  local n = redis.call('HINCRBY', att, id, 1) + 1
+  local d, a, k = fields(e[1][2])
+  if dlq ~= '' and n > maxatt and dead_letter(id, d, a, k, n - 1) then
+    drop(id)
+    out[4] = out[4] + 1
+  else
+    deliver(id, d, a, k, n)
+    if ord and k ~= '' then ord_hold(s, id, k) end
+  end
+end
+
+local handled = {}
 local due = redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max)
 for j = 1, #due, 2 do
   local id, score = due[j], tonumber(due[j + 1])
-  local e = redis.call('XRANGE', log, id, id)
-  if #e == 0 or id_ms(id) < oldest then
-    drop(id)
-  elseif backoff_pending(id, score) then
-    -- not yet: rescheduled after the backoff
-  else
-    local n = redis.call('HINCRBY', att, id, 1) + 1
-    local d, a, k = fields(e[1][2])
-    if dlq ~= '' and n > maxatt and dead_letter(id, d, a, k, n - 1) then
+  if not handled[id] then
+    local e = redis.call('XRANGE', log, id, id)
+    local k = ''
+    if ord and #e > 0 then k = select(3, fields(e[1][2])) end
+    if #e == 0 or id_ms(id) < oldest then
       drop(id)
-      out[4] = out[4] + 1
+    elseif backoff_pending(id, score) then
+      -- not yet: rescheduled after the backoff
+    elseif k ~= '' then
+      -- Ordered: the key's whole outstanding batch again, in order.
+      local batch = redis.call('SMEMBERS', ob_key(s, k))
+      batch[#batch + 1] = id
+      table.sort(batch, id_less)
+      for _, bid in ipairs(batch) do
+        if not handled[bid] then
+          handled[bid] = true
+          local be = bid == id and e or redis.call('XRANGE', log, bid, bid)
+          if #be == 0 or id_ms(bid) < oldest then drop(bid) else redeliver(bid, be) end
+        end
+      end
     else
-      deliver(id, d, a, k, n)
+      redeliver(id, e)
+    end
+  end
+end
+
+-- Ordered: keys whose batch was acked deliver their next held-back batch.
+local opened = {}
+if ord and count < max then
+  for _, k in ipairs(redis.call('SMEMBERS', skey(s, 'okr'))) do
+    if count >= max then break end
+    redis.call('SREM', skey(s, 'okr'), k)
+    if redis.call('SCARD', ob_key(s, k)) == 0 then
+      local q = oq_key(s, k)
+      local ids = redis.call('LRANGE', q, 0, math.min(max - count, per_key) - 1)
+      redis.call('LTRIM', q, #ids, -1)
+      for _, id in ipairs(ids) do
+        local e = redis.call('XRANGE', log, id, id)
+        if #e == 0 or id_ms(id) < oldest then
+          redis.call('XACK', log, s, id)
+        else
+          local d, a = fields(e[1][2])
+          deliver(id, d, a, k, 1)
+          ord_hold(s, id, k)
+          nkey[k] = (nkey[k] or 0) + 1
+        end
+      end
+      if redis.call('LLEN', q) == 0 then
+        opened[k] = true
+        if redis.call('SCARD', ob_key(s, k)) == 0 then redis.call('SREM', skey(s, 'okeys'), k) end
+      end
     end
   end
 end
@@ -136,7 +198,20 @@ if count < max then
         redis.call('XACK', log, s, e[1])
       else
         local d, a, k = fields(e[2])
-        deliver(e[1], d, a, k, 1)
+        if ord and k ~= '' and ((not opened[k] and
+            (redis.call('EXISTS', ob_key(s, k)) == 1 or redis.call('EXISTS', oq_key(s, k)) == 1))
+            or (nkey[k] or 0) >= per_key) then
+          -- Behind its key's outstanding batch: held back, in order.
+          redis.call('RPUSH', oq_key(s, k), e[1])
+          redis.call('SADD', skey(s, 'okeys'), k)
+        else
+          deliver(e[1], d, a, k, 1)
+          if ord and k ~= '' then
+            opened[k] = true
+            nkey[k] = (nkey[k] or 0) + 1
+            ord_hold(s, e[1], k)
+          end
+        end
       end
     end
   end

@@ -14,7 +14,8 @@
 --   forward (what was acked stays acked).
 -- A future time purges the backlog either way.
 local s, t, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'rack', 'eph', 'created', 'detached')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'rack', 'eph', 'created', 'detached',
+  'ord')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
 if f[6] == '1' then return {'DETACHED'} end
@@ -23,6 +24,10 @@ if topic == '' then return {'OK'} end
 local flt = f[2] or ''
 local log = sub_log(topic, s, flt)
 local lease, att, retry = KEYS[2], KEYS[3], KEYS[4]
+local ord = f[7] == '1'
+-- Ordering state starts afresh: batches and held-back messages are
+-- rebuilt from what the seek leaves unacked.
+if ord then ord_reset(s) end
 local tret = tonumber(redis.call('HGET', tkey(topic, 'topic'), 'ret') or '0') or 0
 -- regnotify's extension: an ephemeral subscription (`regnotify tail`'s,
 -- label regnotify-ephemeral=true) treats what the topic's log still holds
@@ -85,13 +90,19 @@ elseif retained then
   end
 else
   ack_pending(before)
-  -- What is still pending at or after the time is delivered again now.
+  -- What is still pending at or after the time is delivered again now
+  -- (ordered: also what was held back behind a batch, due in id order).
   local due = {}
-  for _, e in ipairs(redis.call('XPENDING', log, s, '-', '+', 100000)) do
-    due[#due + 1] = now
+  local pend = redis.call('XPENDING', log, s, '-', '+', 100000)
+  for i, e in ipairs(pend) do
+    due[#due + 1] = ord and (now - #pend + i) or now
     due[#due + 1] = e[1]
   end
-  chunked(due, function(...) redis.call('ZADD', lease, 'XX', ...) end)
+  if ord then
+    chunked(due, function(...) redis.call('ZADD', lease, ...) end)
+  else
+    chunked(due, function(...) redis.call('ZADD', lease, 'XX', ...) end)
+  end
   redis.call('DEL', retry)
   -- Undelivered entries before the time are acked: the group moves past
   -- them, never back.

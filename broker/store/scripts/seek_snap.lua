@@ -6,7 +6,7 @@
 -- snapshot's topic must be the subscription's. Replies {'OK'} or
 -- {'NOT_FOUND' | 'SNAPSHOT_NOT_FOUND' | 'DETACHED' | 'TOPIC_MISMATCH'}.
 local s, now = ARGV[1], tonumber(ARGV[2])
-local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached')
+local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached', 'ord')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
 if f[3] == '1' then return {'DETACHED'} end
@@ -23,12 +23,15 @@ while true do
   redis.call('XACK', log, s, unpack(ids))
 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+if f[4] == '1' then ord_reset(s) end
 redis.call('XGROUP', 'SETID', log, s, sn[2])
 -- The snapshot's unacked messages are leases due now: the next pull
 -- delivers them (those trimmed meanwhile are dropped there).
 local due = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
-  due[#due + 1] = now
+local held = redis.call('ZRANGE', KEYS[6], 0, -1)
+table.sort(held, id_less)
+for i, id in ipairs(held) do
+  due[#due + 1] = now - #held + i -- in id order (ordered delivery)
   due[#due + 1] = id
 end
 chunked(due, function(...) redis.call('ZADD', KEYS[2], ...) end)

@@ -4,7 +4,8 @@
 --   retry-max-ms, now-ms, push-config-json or '' (pull), policy-json or '',
 --   policy-etag (the creator's policy of a subscription made by tail),
 --   filter program or '' (none), retainAckedMessages ('1'|'0'), ephemeral
---   ('1': labelled regnotify-ephemeral=true, seek.lua)
+--   ('1': labelled regnotify-ephemeral=true, seek.lua), enableMessageOrdering
+--   ('1'|'0')
 local s, topic, dlq = ARGV[1], ARGV[4], ARGV[9]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'ALREADY_EXISTS'} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'TOPIC_NOT_FOUND'} end
@@ -25,7 +26,8 @@ end
 redis.call('HSET', KEYS[1], 'cfg', ARGV[5], 'topic', topic, 'ack', ARGV[6], 'ret', ARGV[7],
   'ttl', ARGV[8], 'dlq', dlq, 'maxatt', ARGV[10], 'rmin', ARGV[11], 'rmax', ARGV[12],
   'last', ARGV[13], 'push', ARGV[14], 'flt', prog,
-  'rack', ARGV[18], 'eph', ARGV[19], 'created', ARGV[13])
+  'rack', ARGV[18], 'eph', ARGV[19], 'created', ARGV[13],
+  'ord', ARGV[20])
 redis.call('ZADD', KEYS[5], 0, ARGV[3])
 redis.call('SADD', KEYS[6], s)
 redis.call('SADD', KEYS[4], s)

@@ -19,6 +19,7 @@ if f[3] ~= '1' then
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
   redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  ord_reset(s)
   redis.call('SREM', KEYS[5], s)
   redis.call('HSET', KEYS[1], 'detached', '1', 'last', ARGV[2])
 end

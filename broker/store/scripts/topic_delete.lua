@@ -8,6 +8,7 @@ if redis.call('EXISTS', h) == 0 then return {'NOT_FOUND'} end
 for _, s in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('HSET', skey(s), 'topic', '')
   redis.call('DEL', skey(s, 'lease'), skey(s, 'att'), skey(s, 'retry'), flog(t, s))
+  ord_reset(s)
 end
 -- Its snapshots stay until they expire, with no topic (a seek to one fails).
 for _, n in ipairs(redis.call('SMEMBERS', tkey(t, 'snaps'))) do
