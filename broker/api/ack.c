@@ -42,13 +42,33 @@ static void on_acked(redisReply *r, void *arg)
 	struct call *c = arg;
 	if (api_status_or_reply(c, r) == NULL)
 		return;
-	if (c->state) /* an invalid ackId: the script only checked existence */
+	if (c->state) { /* an invalid ackId: the script only checked existence */
 		call_error(c, ERR_INVALID_ARGUMENT,
 			   "You have passed an invalid ack ID to the "
 			   "service (ack_id=%.80s).",
 			   (const char *)c->state);
-	else
-		call_reply_text(c, 200, "{}", 2);
+		return;
+	}
+	if (r->elements > 1) {
+		/* Exactly-once delivery refused some (the others are done): as
+		 * Pub/Sub, an ErrorInfo whose metadata names each refused ackId. */
+		json_t *ids = json_object_get(c->body, "ackIds"), *md = json_object();
+		for (size_t i = 1; i < r->elements; i++) {
+			long long k = r->element[i]->integer;
+			const char *a = json_string_value(json_array_get(ids, (size_t)(k - 1)));
+			if (a)
+				json_object_set_new(
+					md, a, json_string("PERMANENT_FAILURE_INVALID_ACK_ID"));
+		}
+		call_error_info(c, ERR_INVALID_ARGUMENT, "EXACTLY_ONCE_ACKID_FAILURE",
+				"pubsub.googleapis.com", md,
+				"%zu of the ack IDs are invalid: their lease expired, was given up "
+				"(nack), or was taken over by a later delivery of the message "
+				"(exactly-once delivery)",
+				r->elements - 1);
+		return;
+	}
+	call_reply_text(c, 200, "{}", 2);
 }
 
 /* Shared by acknowledge (modack 0) and modifyAckDeadline (1). */
@@ -108,7 +128,7 @@ static void ack_like(struct call *c, int modack)
 	int64_t now = broker_now_ms();
 	int rc = modack ? store_modack(c->b->link, sub, now, (long)dl, ack_ids, attempts, k,
 				       on_acked, c)
-			: store_ack(c->b->link, sub, now, ack_ids, k, on_acked, c);
+			: store_ack(c->b->link, sub, now, ack_ids, attempts, k, on_acked, c);
 	mem_free(idbuf);
 	mem_free(ack_ids);
 	mem_free(attempts);

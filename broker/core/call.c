@@ -103,6 +103,26 @@ void call_error(struct call *c, enum err e, const char *fmt, ...)
 	call_reply(c, http, o);
 }
 
+void call_error_info(struct call *c, enum err e, const char *reason, const char *domain,
+		     json_t *metadata, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int http = errors_http_status(e);
+	json_t *o = json_pack("{s:{s:i,s:s,s:s,s:[{s:s,s:s,s:s,s:o}]}}", "error", "code", http,
+			      "message", msg, "status", errors_status_name(e), "details", "@type",
+			      "type.googleapis.com/google.rpc.ErrorInfo", "reason", reason,
+			      "domain", domain, "metadata", metadata);
+	if (o == NULL) {
+		call_error(c, e, "%s", msg);
+		return;
+	}
+	call_reply(c, http, o);
+}
+
 void call_not_found(struct call *c, const char *id)
 {
 	call_error(c, ERR_NOT_FOUND, "Resource not found (resource=%s).", id);

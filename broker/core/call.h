@@ -134,6 +134,12 @@ void call_error(struct call *c, enum err e, const char *fmt, ...)
 /* "Resource not found (resource=ID)." for the call's resource ID. */
 void call_not_found(struct call *c, const char *id);
 
+/* As call_error, with Pub/Sub's google.rpc.ErrorInfo in the error's
+ * "details" (REST) or grpc-status-details-bin (gRPC): reason, domain and
+ * metadata (an object of strings, taken). */
+void call_error_info(struct call *c, enum err e, const char *reason, const char *domain,
+		     json_t *metadata, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* 503 UNAVAILABLE because Redis did not answer. */
 void call_unavailable(struct call *c);
 

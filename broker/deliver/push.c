@@ -158,8 +158,14 @@ static void flush_acks(struct worker *w)
 {
 	if (w->nacks == 0)
 		return;
-	store_ack(w->d->b->link, w->sub, broker_now_ms(), (const char *const *)w->acks, w->nacks,
-		  ignore_reply, NULL);
+	/* Push subscriptions have no exactly-once delivery: the attempts go
+	 * unchecked. */
+	const char **attempts = mem_alloc(sizeof(*attempts) * w->nacks);
+	for (size_t i = 0; i < w->nacks; i++)
+		attempts[i] = "0";
+	store_ack(w->d->b->link, w->sub, broker_now_ms(), (const char *const *)w->acks, attempts,
+		  w->nacks, ignore_reply, NULL);
+	mem_free(attempts);
 	for (size_t i = 0; i < w->nacks; i++)
 		mem_free(w->acks[i]);
 	w->nacks = 0;

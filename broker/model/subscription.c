@@ -296,6 +296,14 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 					"created or updated detached");
 				goto fail;
 			}
+		} else if (strcmp(k, "enableExactlyOnceDelivery") == 0) {
+			if (!json_is_boolean(v) && !json_is_null(v)) {
+				snprintf(err, errlen,
+					 "Invalid value at 'enableExactlyOnceDelivery': expected a "
+					 "boolean");
+				goto fail;
+			}
+			cfg->exactly_once = json_is_true(v);
 		} else if (strcmp(k, "enableMessageOrdering") == 0) {
 			if (!json_is_boolean(v) && !json_is_null(v)) {
 				snprintf(
@@ -325,7 +333,6 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 				cfg->push = json_incref(v);
 		} else if (strcmp(k, "bigqueryConfig") == 0 ||
 			   strcmp(k, "cloudStorageConfig") == 0 ||
-			   strcmp(k, "enableExactlyOnceDelivery") == 0 ||
 			   strcmp(k, "messageTransforms") == 0 || strcmp(k, "tags") == 0) {
 			/* Accepted only in their "off" form until the broker implements
 			 * them: silently ignoring them would change delivery semantics. */
@@ -355,6 +362,12 @@ enum err subscription_from_json(json_t *in, struct sub_cfg *cfg, int allow_link_
 	}
 	if (check_expiration(cfg, err, errlen))
 		goto fail;
+	if (cfg->exactly_once && cfg->push) {
+		snprintf(err, errlen,
+			 "Exactly-once delivery is supported for pull subscriptions only (Pull and "
+			 "StreamingPull), not with a pushEndpoint");
+		goto fail;
+	}
 	return ERR_OK;
 fail:
 	subscription_cleanup(cfg);
@@ -403,6 +416,8 @@ json_t *subscription_to_json(const char *project, const char *id, const struct s
 		json_object_set_new(o, "retainAckedMessages", json_true());
 	if (cfg->ordering)
 		json_object_set_new(o, "enableMessageOrdering", json_true());
+	if (cfg->exactly_once)
+		json_object_set_new(o, "enableExactlyOnceDelivery", json_true());
 	if (cfg->detached)
 		json_object_set_new(o, "detached", json_true());
 	if (cfg->filter[0])

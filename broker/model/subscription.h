@@ -39,6 +39,7 @@ struct sub_cfg {
 	char *filter_prog; /* its program (filter.h filter_program), owned; NULL: none */
 	int retain_acked;  /* retainAckedMessages */
 	int ordering;      /* enableMessageOrdering (immutable) */
+	int exactly_once;  /* enableExactlyOnceDelivery (pull subscriptions only) */
 	int detached;      /* shown as "detached": true; set by the caller, never parsed */
 };
 

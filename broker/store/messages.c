@@ -116,13 +116,13 @@ static int run_ids(struct link *l, enum script_id id, const char *sub, const cha
 	return rc;
 }
 
-int store_ack(struct link *l, const char *sub, int64_t now_ms, const char *const *ids, size_t n,
-	      store_cb cb, void *arg)
+int store_ack(struct link *l, const char *sub, int64_t now_ms, const char *const *ids,
+	      const char *const *attempts, size_t n, store_cb cb, void *arg)
 {
 	char now[32];
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	const char *fixed[] = { sub, now };
-	return run_ids(l, SCRIPT_ACK, sub, fixed, 2, ids, NULL, n, cb, arg);
+	return run_ids(l, SCRIPT_ACK, sub, fixed, 2, ids, attempts, n, cb, arg);
 }
 
 int store_modack(struct link *l, const char *sub, int64_t now_ms, long deadline_s,

@@ -120,10 +120,12 @@ int store_publish(struct link *l, const char *project, const char *id, const str
 int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
 	       long per_key, store_cb cb, void *arg);
 
-/* Acknowledges entry ids (n may be 0: only the subscription's existence is
- * checked). Reply {'OK'} | {'NOT_FOUND'}. */
-int store_ack(struct link *l, const char *sub, int64_t now_ms, const char *const *ids, size_t n,
-	      store_cb cb, void *arg);
+/* Acknowledges entry ids, delivered as attempts[i] (n may be 0: only the
+ * subscription's existence is checked). Reply {'OK', index...} (with
+ * exactly-once delivery: the 1-based indexes of the refused acks, whose
+ * lease was not held by that attempt) | {'NOT_FOUND'} | {'DETACHED'}. */
+int store_ack(struct link *l, const char *sub, int64_t now_ms, const char *const *ids,
+	      const char *const *attempts, size_t n, store_cb cb, void *arg);
 
 /* Moves the leases of (ids[i], attempts[i]) to now + deadline_s (0: a
  * nack, with the retryPolicy backoff). Reply {'OK'} | {'NOT_FOUND'}. */

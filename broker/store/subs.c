@@ -82,8 +82,9 @@ int store_sub_create(struct link *l, const char *project, const char *id, const 
 			       sub->filter_prog ? sub->filter_prog : "",
 			       sub->retain_acked ? "1" : "0",
 			       subscription_ephemeral(sub) ? "1" : "0",
-			       sub->ordering ? "1" : "0" };
-	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 9, keys, 20, args);
+			       sub->ordering ? "1" : "0",
+			       sub->exactly_once ? "1" : "0" };
+	int rc = store_run(l, SCRIPT_SUB_CREATE, cb, arg, 9, keys, 21, args);
 	mem_free(a.push);
 	return rc;
 }
@@ -132,11 +133,12 @@ int store_sub_patch(struct link *l, const char *project, const char *id, const c
 			       based_on,
 			       push_of(&a),
 			       sub->retain_acked ? "1" : "0",
-			       subscription_ephemeral(sub) ? "1" : "0" };
-	size_t lens[16];
-	for (int i = 0; i < 16; i++)
+			       subscription_ephemeral(sub) ? "1" : "0",
+			       sub->exactly_once ? "1" : "0" };
+	size_t lens[17];
+	for (int i = 0; i < 17; i++)
 		lens[i] = i == 12 ? based_len : strlen(argv[i]);
-	int rc = link_script(l, SCRIPT_SUB_PATCH, cb, arg, 2, 16, argv, lens);
+	int rc = link_script(l, SCRIPT_SUB_PATCH, cb, arg, 2, 17, argv, lens);
 	mem_free(a.push);
 	return rc;
 }

@@ -6,6 +6,7 @@
  * grpc-status and grpc-message of its Pub/Sub status word. docs/grpc.md. */
 #include "grpc_internal.h"
 
+#include "base64.h"
 #include "broker.h"
 #include "call.h"
 #include "gate.h"
@@ -26,6 +27,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <google/rpc/error_details.pb-c.h>
+#include <google/rpc/status.pb-c.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -59,6 +62,7 @@ static void stream_free(struct h2stream *st)
 		evbuffer_free(st->in);
 	if (st->out)
 		evbuffer_free(st->out);
+	mem_free(st->details);
 	mem_free(st);
 }
 
@@ -156,13 +160,19 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 		*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
 		char code[16];
 		snprintf(code, sizeof(code), "%d", st->status);
-		nghttp2_nv tr[] = {
+		nghttp2_nv tr[3] = {
 			{ (uint8_t *)"grpc-status", (uint8_t *)code, 11, strlen(code),
 			  NGHTTP2_NV_FLAG_NONE },
-			{ (uint8_t *)"grpc-message", (uint8_t *)st->message, 12,
-			  strlen(st->message), NGHTTP2_NV_FLAG_NONE },
 		};
-		if (nghttp2_submit_trailer(s, id, tr, st->message[0] ? 2 : 1) != 0)
+		size_t ntr = 1;
+		if (st->message[0])
+			tr[ntr++] = (nghttp2_nv){ (uint8_t *)"grpc-message", (uint8_t *)st->message,
+						  12, strlen(st->message), NGHTTP2_NV_FLAG_NONE };
+		if (st->details)
+			tr[ntr++] = (nghttp2_nv){ (uint8_t *)"grpc-status-details-bin",
+						  (uint8_t *)st->details, 23, strlen(st->details),
+						  NGHTTP2_NV_FLAG_NONE };
+		if (nghttp2_submit_trailer(s, id, tr, ntr) != 0)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return n;
@@ -246,16 +256,23 @@ void grpc_finish(struct h2stream *st, int code, const char *message)
 		/* Trailers-only: one HEADERS frame that ends the stream. */
 		char c[16];
 		snprintf(c, sizeof(c), "%d", code);
-		nghttp2_nv all[] = {
+		nghttp2_nv all[5] = {
 			response_headers[0],
 			response_headers[1],
 			{ (uint8_t *)"grpc-status", (uint8_t *)c, 11, strlen(c),
 			  NGHTTP2_NV_FLAG_NONE },
-			{ (uint8_t *)"grpc-message", (uint8_t *)st->message, 12,
-			  strlen(st->message), NGHTTP2_NV_FLAG_NONE },
 		};
+		size_t nall = 3;
+		if (st->message[0])
+			all[nall++] =
+				(nghttp2_nv){ (uint8_t *)"grpc-message", (uint8_t *)st->message, 12,
+					      strlen(st->message), NGHTTP2_NV_FLAG_NONE };
+		if (st->details)
+			all[nall++] = (nghttp2_nv){ (uint8_t *)"grpc-status-details-bin",
+						    (uint8_t *)st->details, 23, strlen(st->details),
+						    NGHTTP2_NV_FLAG_NONE };
 		st->headers_sent = 1;
-		nghttp2_submit_response(h->s, st->id, all, st->message[0] ? 4 : 3, NULL);
+		nghttp2_submit_response(h->s, st->id, all, nall, NULL);
 	}
 	grpc_conn_flush(h);
 }
@@ -267,6 +284,58 @@ static void respond(struct h2stream *st, const uint8_t *msg, size_t len, int cod
 	if (msg && st->conn && !st->answered)
 		queue_message(st, msg, len); /* grpc_finish flushes both */
 	grpc_finish(st, code, message);
+}
+
+char *grpc_status_details(int code, const char *msg, json_t *answer)
+{
+	json_t *d = json_array_get(json_object_get(json_object_get(answer, "error"), "details"), 0);
+	const char *type = json_string_value(json_object_get(d, "@type"));
+	if (type == NULL || strcmp(type, "type.googleapis.com/google.rpc.ErrorInfo") != 0)
+		return NULL;
+	json_t *md = json_object_get(d, "metadata");
+	size_t n = json_object_size(md), i = 0;
+	Google__Rpc__ErrorInfo ei = GOOGLE__RPC__ERROR_INFO__INIT;
+	const char *reason = json_string_value(json_object_get(d, "reason"));
+	const char *domain = json_string_value(json_object_get(d, "domain"));
+	ei.reason = (char *)(reason ? reason : "");
+	ei.domain = (char *)(domain ? domain : "");
+	Google__Rpc__ErrorInfo__MetadataEntry *e = mem_calloc(n ? n : 1, sizeof(*e));
+	Google__Rpc__ErrorInfo__MetadataEntry **ep = mem_calloc(n ? n : 1, sizeof(*ep));
+	const char *k;
+	json_t *v;
+	json_object_foreach(md, k, v)
+	{
+		google__rpc__error_info__metadata_entry__init(&e[i]);
+		e[i].key = (char *)k;
+		e[i].value = (char *)(json_string_value(v) ? json_string_value(v) : "");
+		ep[i] = &e[i];
+		i++;
+	}
+	ei.n_metadata = i;
+	ei.metadata = ep;
+	size_t eilen = google__rpc__error_info__get_packed_size(&ei);
+	uint8_t *eibuf = mem_alloc(eilen ? eilen : 1);
+	google__rpc__error_info__pack(&ei, eibuf);
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	any.type_url = (char *)type;
+	any.value.data = eibuf;
+	any.value.len = eilen;
+	Google__Protobuf__Any *anyp = &any;
+	Google__Rpc__Status s = GOOGLE__RPC__STATUS__INIT;
+	s.code = code;
+	s.message = (char *)msg;
+	s.n_details = 1;
+	s.details = &anyp;
+	size_t slen = google__rpc__status__get_packed_size(&s);
+	uint8_t *sbuf = mem_alloc(slen ? slen : 1);
+	google__rpc__status__pack(&s, sbuf);
+	char *out = mem_alloc(base64_encoded_len(slen) + 1);
+	out[base64_encode(sbuf, slen, out)] = '\0';
+	mem_free(sbuf);
+	mem_free(eibuf);
+	mem_free(ep);
+	mem_free(e);
+	return out;
 }
 
 /* The gRPC code of a REST error answer ({"error":{"status":"NOT_FOUND"}}). */
@@ -308,6 +377,8 @@ static void op_send(struct call *c, int status, char *text, size_t len)
 	if (status < 200 || status >= 300) {
 		const char *msg;
 		int code = grpc_code_of_answer(status, v, &msg);
+		mem_free(st->details);
+		st->details = grpc_status_details(code, msg, v);
 		respond(st, NULL, 0, code, msg);
 		json_decref(v);
 		grpc_stream_unref(st);

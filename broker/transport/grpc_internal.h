@@ -88,6 +88,7 @@ struct h2stream {
 	int headers_sent;
 	int status;
 	char message[1024];
+	char *details;    /* grpc-status-details-bin (base64 google.rpc.Status), or NULL */
 	struct spull *sp; /* StreamingPull's state (grpc_stream.c), or NULL */
 	struct h2stream *prev, *next;
 };
@@ -111,6 +112,12 @@ void grpc_stream_release_input(struct h2stream *st, size_t n);
 
 /* The gRPC status code and message of a REST answer that failed. */
 int grpc_code_of_answer(int status, json_t *v, const char **msg);
+
+/* grpc-status-details-bin of a failed REST answer that carries an
+ * ErrorInfo in "details" (exactly-once ack failures): base64 of a packed
+ * google.rpc.Status {code, msg, [Any ErrorInfo]}; NULL otherwise.
+ * Ownership: mem_free. */
+char *grpc_status_details(int code, const char *msg, json_t *answer);
 
 /* Drops a reference the stream's calls held (stream_free at the last). */
 void grpc_stream_unref(struct h2stream *st);

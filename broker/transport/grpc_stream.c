@@ -139,13 +139,86 @@ static void sp_call(struct h2stream *st, int kind, const char *path, char *body,
 	gate_dispatch(c, M_POST, sc->path, sc->body, strlen(sc->body));
 }
 
+static void confirm(struct h2stream *st, int modack, const char *body, int status, const char *text,
+		    size_t len);
+
 static void on_control(struct call *c, int status, char *text, size_t len)
 {
 	struct scall *sc = c->conn;
 	if (status < 200 || status >= 300)
 		log_debug("grpc: StreamingPull %s: %d %.*s", sc->path, status, (int)len, text);
+	struct h2stream *st = sc->st;
+	int ack = strcmp(c->uri, "StreamingPull acknowledge") == 0;
+	if ((ack || strcmp(c->uri, "StreamingPull modifyAckDeadline") == 0) && st->conn &&
+	    !st->answered && (st->sp->sub_flags & CALL_SUB_EXACTLY_ONCE))
+		confirm(st, !ack, sc->body, status, text, len);
 	mem_free(text);
 	sc_free(sc);
+}
+
+/* Exactly-once delivery: the answer to acks or deadline changes carried on
+ * the stream, as Pub/Sub sends it - acknowledge_confirmation or
+ * modify_ack_deadline_confirmation with the ackIds that took effect and
+ * those refused (the ErrorInfo metadata of a 400; a failure of the call as
+ * a whole: all temporarily failed). */
+static void confirm(struct h2stream *st, int modack, const char *body, int status, const char *text,
+		    size_t len)
+{
+	json_t *req = json_loads(body, 0, NULL), *ans = json_loadb(text, len, 0, NULL);
+	json_t *ids = json_object_get(req, "ackIds");
+	json_t *md = json_object_get(
+		json_array_get(json_object_get(json_object_get(ans, "error"), "details"), 0),
+		"metadata");
+	size_t n = json_array_size(ids), nok = 0, nbad = 0, ntmp = 0;
+	char **ok = mem_calloc(n + 1, sizeof(char *)), **bad = mem_calloc(n + 1, sizeof(char *)),
+	     **tmp = mem_calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		char *a = (char *)json_string_value(json_array_get(ids, i));
+		if (a == NULL)
+			continue;
+		if (status >= 200 && status < 300)
+			ok[nok++] = a;
+		else if (json_object_get(md, a))
+			bad[nbad++] = a;
+		else if (status == 400 && md)
+			ok[nok++] = a; /* a 400 with ErrorInfo: the others took effect */
+		else if (status >= 500)
+			tmp[ntmp++] = a;
+		else
+			bad[nbad++] = a;
+	}
+	SPResp resp = GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__INIT;
+	Google__Pubsub__V1__StreamingPullResponse__AcknowledgeConfirmation ac =
+		GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__ACKNOWLEDGE_CONFIRMATION__INIT;
+	Google__Pubsub__V1__StreamingPullResponse__ModifyAckDeadlineConfirmation mc =
+		GOOGLE__PUBSUB__V1__STREAMING_PULL_RESPONSE__MODIFY_ACK_DEADLINE_CONFIRMATION__INIT;
+	if (modack) {
+		mc.n_ack_ids = nok;
+		mc.ack_ids = ok;
+		mc.n_invalid_ack_ids = nbad;
+		mc.invalid_ack_ids = bad;
+		mc.n_temporary_failed_ack_ids = ntmp;
+		mc.temporary_failed_ack_ids = tmp;
+		resp.modify_ack_deadline_confirmation = &mc;
+	} else {
+		ac.n_ack_ids = nok;
+		ac.ack_ids = ok;
+		ac.n_invalid_ack_ids = nbad;
+		ac.invalid_ack_ids = bad;
+		ac.n_temporary_failed_ack_ids = ntmp;
+		ac.temporary_failed_ack_ids = tmp;
+		resp.acknowledge_confirmation = &ac;
+	}
+	size_t sz = google__pubsub__v1__streaming_pull_response__get_packed_size(&resp);
+	uint8_t *buf = mem_alloc(sz ? sz : 1);
+	google__pubsub__v1__streaming_pull_response__pack(&resp, buf);
+	grpc_send_message(st, buf, sz);
+	mem_free(buf);
+	mem_free(ok);
+	mem_free(bad);
+	mem_free(tmp);
+	json_decref(req);
+	json_decref(ans);
 }
 
 /* Nacks ids (n, taken) of stream st: modifyAckDeadline 0 through the gate

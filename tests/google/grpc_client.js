@@ -63,6 +63,27 @@ async function full() {
     if (!fgot.length) await sleep(100);
   }
   out.filtered = fgot;
+  // Exactly-once delivery: a second ack of one ackId fails with the ErrorInfo google-gax
+  // decodes from grpc-status-details-bin.
+  const [esub] = await topic.createSubscription('grpc-eod', {enableExactlyOnceDelivery: true});
+  out.eod = (await esub.getMetadata())[0].enableExactlyOnceDelivery;
+  await topic.publishMessage({data: Buffer.from('once')});
+  let eodMsgs = [];
+  for (let i = 0; i < 50 && !eodMsgs.length; i++) {
+    const [r] = await sc.pull({subscription: esub.name, maxMessages: 1, returnImmediately: true});
+    eodMsgs = r.receivedMessages || [];
+    if (!eodMsgs.length) await sleep(100);
+  }
+  const eodAck = eodMsgs.map((m) => m.ackId);
+  out.eod_first = await codeOf(sc.acknowledge({subscription: esub.name, ackIds: eodAck}));
+  try {
+    await sc.acknowledge({subscription: esub.name, ackIds: eodAck});
+    out.eod_second = 0;
+  } catch (e) {
+    out.eod_second = e.code;
+    out.eod_reason = e.reason;
+    out.eod_metadata = e.errorInfoMetadata;
+  }
   // Snapshots: create, seek to it, list, delete (CreateSnapshot, Seek, ListSnapshots).
   const [snap] = await sub.createSnapshot('grpc-snap');
   out.snapshot = snap.name;

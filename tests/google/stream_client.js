@@ -178,6 +178,26 @@ const scenarios = {
     await sub.close();
   },
 
+  // Exactly-once delivery through the streaming subscriber: ackWithResponse
+  // resolves for each message (the library learns the mode from the stream's
+  // subscriptionProperties), none is delivered twice.
+  async eod(ps) {
+    const [topic, sub] = await setup(ps, {subOptions: {enableExactlyOnceDelivery: true}});
+    await Promise.all(Array.from({length: 50}, (_, i) =>
+      topic.publishMessage({data: Buffer.from('e' + i)})));
+    const responses = {};
+    const seen = await receive(sub, 50, 60000, async (m) => {
+      const r = await m.ackWithResponse().catch((e) => 'error:' + e.errorCode);
+      responses[r] = (responses[r] || 0) + 1;
+    });
+    await sleep(1000);
+    out.received = seen.size;
+    out.deliveries = [...seen.values()].reduce((a, b) => a + b, 0);
+    out.responses = responses;
+    out.exactly_once = sub.isExactlyOnceDelivery === undefined ? null : sub.isExactlyOnceDelivery;
+    await sub.close();
+  },
+
   // Seek back to a time: the acked messages (retained: retainAckedMessages) come again on the
   // stream.
   async seek(ps) {
@@ -277,6 +297,44 @@ const scenarios = {
       sslCreds: grpc.credentials.createInsecure()}).pull({subscription: name, maxMessages: 100,
       returnImmediately: true});
     out.left_after_stream_acks = (r.receivedMessages || []).length;
+    c.close();
+  },
+
+  // Exactly-once delivery with acks on the stream itself (other client
+  // libraries' way): each ack gets an acknowledgeConfirmation - the first
+  // one confirmed, the same ackId again refused (invalidAckIds).
+  async eodstream(ps) {
+    const [topic] = await setup(ps, {subOptions: {enableExactlyOnceDelivery: true}});
+    await topic.publishMessage({data: Buffer.from('c1')});
+    const c = new grpc.Client(process.env.PUBSUB_EMULATOR_HOST, grpc.credentials.createInsecure());
+    const {google} = require('@google-cloud/pubsub/build/protos/protos');
+    const Req = google.pubsub.v1.StreamingPullRequest;
+    const Resp = google.pubsub.v1.StreamingPullResponse;
+    const call = c.makeBidiStreamRequest('/google.pubsub.v1.Subscriber/StreamingPull',
+      (x) => Buffer.from(Req.encode(x).finish()), (b) => Resp.decode(b));
+    const responses = [];
+    let wake = () => {};
+    call.on('data', (r) => { responses.push(r); wake(); });
+    call.on('error', () => {});
+    const until = (pred) => within(10000, new Promise((resolve) => {
+      const check = () => { const r = responses.find(pred); if (r) resolve(r); };
+      wake = check;
+      check();
+    }));
+    call.write({subscription: 'projects/' + project + '/subscriptions/st-sub',
+      streamAckDeadlineSeconds: 60});
+    const first = await until((r) => r.receivedMessages && r.receivedMessages.length);
+    const id = first.receivedMessages[0].ackId;
+    out.properties = first.subscriptionProperties;
+    call.write({ackIds: [id]});
+    const ok = await until((r) => r.acknowledgeConfirmation);
+    out.confirmed = ok.acknowledgeConfirmation.ackIds;
+    responses.length = 0;
+    call.write({ackIds: [id]});
+    const bad = await until((r) => r.acknowledgeConfirmation);
+    out.invalid = bad.acknowledgeConfirmation.invalidAckIds;
+    out.id = id;
+    call.cancel();
     c.close();
   },
 

@@ -70,6 +70,11 @@ class GrpcTest(harness.BrokerTestCase):
         self.assertEqual(out["filtered"], ["f7"])
         self.assertIs(out["detached"], True)
         self.assertEqual(out["pull_detached"], 9)                  # FAILED_PRECONDITION
+        self.assertIs(out["eod"], True)
+        self.assertEqual(out["eod_first"], 0)
+        self.assertEqual(out["eod_second"], 3, out)                # INVALID_ARGUMENT
+        self.assertEqual(out["eod_reason"], "EXACTLY_ONCE_ACKID_FAILURE")
+        self.assertEqual(list(out["eod_metadata"].values()), ["PERMANENT_FAILURE_INVALID_ACK_ID"])
         self.assertEqual(out["snapshot"], "projects/%s/snapshots/grpc-snap" % p)
         self.assertEqual(out["snapshots"], [out["snapshot"]])
         self.assertEqual(out["snapshot_deleted"], 5)               # NOT_FOUND

@@ -161,6 +161,21 @@ class GrpcStreamTest(harness.BrokerTestCase):
         self.assertEqual(out["firsts"], [[0, 1, 2]] * 3, out)
         self.assertIs(out["enabled"], True, out)
 
+    def test_exactly_once_through_the_library(self):
+        b = self.start()
+        out = self.node(b.port, "eod")
+        self.assertEqual(out["received"], 50, out)
+        self.assertEqual(out["deliveries"], 50, out)
+        self.assertEqual(out["responses"], {"SUCCESS": 50}, out)
+
+    def test_exactly_once_confirmations_on_the_stream(self):
+        b = self.start()
+        out = self.node(b.port, "eodstream")
+        # (protobufjs leaves out the false messageOrderingEnabled)
+        self.assertEqual(out["properties"], {"exactlyOnceDeliveryEnabled": True}, out)
+        self.assertEqual(out["confirmed"], [out["id"]], out)
+        self.assertEqual(out["invalid"], [out["id"]], out)
+
     def test_big_messages_and_seek(self):
         b = self.start()
         out = self.node(b.port, "big")

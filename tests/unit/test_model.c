@@ -214,7 +214,8 @@ static void subscription_invalid(void **state)
 	assert_non_null(strstr(err, "(at column 24)"));
 	json_decref(in);
 	const char *bad501[] = {
-		"{\"topic\":\"projects/p/topics/top\",\"enableExactlyOnceDelivery\":true}", NULL
+		"{\"topic\":\"projects/p/topics/top\",\"bigqueryConfig\":{\"table\":\"a.b.c\"}}",
+		NULL
 	};
 	for (int i = 0; bad501[i]; i++) {
 		in = json_loads(bad501[i], 0, NULL);

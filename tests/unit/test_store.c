@@ -188,7 +188,8 @@ static void topic_sub_publish_pull_ack(void **state)
 	assert_int_equal(got.n, -(long long)ERR_NOT_FOUND);
 
 	const char *ids[] = { pulled_id };
-	RUN(store_ack(b.link, "p/sub", broker_now_ms(), ids, 1, on_status, NULL));
+	const char *attempts[] = { "1" };
+	RUN(store_ack(b.link, "p/sub", broker_now_ms(), ids, attempts, 1, on_status, NULL));
 	assert_string_equal(got.status, "OK");
 	/* Acked: an expired lease would have come back; nothing does. */
 	RUN(store_pull(b.link, "p/sub", broker_now_ms() + 60000, 10, 0, 0, on_pulled, NULL));

@@ -239,6 +239,15 @@ local function ord_reset(s)
   redis.call('DEL', skey(s, 'okeys'), skey(s, 'okid'), skey(s, 'okr'))
 end
 
+-- True while delivery attempt n of entry id holds its lease: leased, not
+-- due, not nacked (no retry mark), and n is the latest attempt (ack and
+-- modack; exactly-once delivery refuses the others).
+local function lease_held(lease, att, retry, id, n, now)
+  local due = tonumber(redis.call('ZSCORE', lease, id))
+  if not due or due <= now or redis.call('HGET', retry, id) == '1' then return false end
+  return tonumber(redis.call('HGET', att, id) or '0') + 1 == n
+end
+
 -- Deletes subscription S and everything it owns (delete and expiry); k
 -- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
 local function delete_sub_keys(s, k)

@@ -11,7 +11,7 @@
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
 local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax',
-  'flt', 'detached', 'ord')
+  'flt', 'detached', 'ord', 'eod')
 if not f[1] then return {'NOT_FOUND'} end
 if f[9] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
@@ -27,7 +27,7 @@ local ord = f[10] == '1'
 local per_key = tonumber(ARGV[5]) or 0
 if per_key <= 0 then per_key = max end
 local nkey = {}
-local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, ord and 1 or 0}
+local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, (ord and 1 or 0) + (f[11] == '1' and 2 or 0)}
 local leased = {}
 local count = 0
 

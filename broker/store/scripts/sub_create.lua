@@ -5,7 +5,7 @@
 --   policy-etag (the creator's policy of a subscription made by tail),
 --   filter program or '' (none), retainAckedMessages ('1'|'0'), ephemeral
 --   ('1': labelled regnotify-ephemeral=true, seek.lua), enableMessageOrdering
---   ('1'|'0')
+--   ('1'|'0'), enableExactlyOnceDelivery ('1'|'0')
 local s, topic, dlq = ARGV[1], ARGV[4], ARGV[9]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'ALREADY_EXISTS'} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'TOPIC_NOT_FOUND'} end
@@ -27,7 +27,7 @@ redis.call('HSET', KEYS[1], 'cfg', ARGV[5], 'topic', topic, 'ack', ARGV[6], 'ret
   'ttl', ARGV[8], 'dlq', dlq, 'maxatt', ARGV[10], 'rmin', ARGV[11], 'rmax', ARGV[12],
   'last', ARGV[13], 'push', ARGV[14], 'flt', prog,
   'rack', ARGV[18], 'eph', ARGV[19], 'created', ARGV[13],
-  'ord', ARGV[20])
+  'ord', ARGV[20], 'eod', ARGV[21])
 redis.call('ZADD', KEYS[5], 0, ARGV[3])
 redis.call('SADD', KEYS[6], s)
 redis.call('SADD', KEYS[4], s)
