@@ -107,6 +107,7 @@ void api_topic_names(struct call *c, int snapshots);
 void ingest_distribution(struct call *c); /* ingest.c */
 void ingest_native(struct call *c);
 void ingest_recently_pulled(struct call *c);
+void ingest_reanalyze(struct call *c);
 void iam_get_policy(struct call *c); /* iam.c */
 void iam_set_policy(struct call *c);
 void iam_test_permissions(struct call *c);

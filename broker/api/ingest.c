@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "occurrence.h"
 #include "wake.h"
 
 #include <event2/buffer.h>
@@ -298,6 +299,44 @@ static void on_pulled(redisReply *r, void *arg)
 	}
 	json_decref(arr);
 	call_reply(c, 200, out);
+}
+
+static void on_reanalyzed(redisReply *r, void *arg)
+{
+	struct call *c = arg;
+	const char *st = api_status_or_reply(c, r);
+	if (st == NULL)
+		return;
+	if (strcmp(st, "OK") != 0 || r->elements != 2) {
+		api_store_failed(c, r);
+		return;
+	}
+	log_info("images:reanalyze: %lld message(s) to projects/%s/topics/%s",
+		 r->element[1]->integer, c->params[0], REANALYZE_TOPIC);
+	call_reply(c, 200, json_pack("{s:I}", "published", (json_int_t)r->element[1]->integer));
+}
+
+/* POST /v1/projects/P/images:reanalyze [{"within": DURATION}]: one
+ * REANALYZE message per image pulled within the window (default
+ * pulled_window) to container-analysis-reanalyze. */
+void ingest_reanalyze(struct call *c)
+{
+	if (api_names_or_reply(c, 1, ""))
+		return;
+	int64_t within = c->b->cfg.pulled_window_ms;
+	json_t *w = c->body ? json_object_get(c->body, "within") : NULL;
+	if ((c->body && json_object_size(c->body) != (w ? 1u : 0u)) ||
+	    (w && (!json_is_string(w) ||
+		   duration_parse(json_string_value(w), DURATION_PROTO3, &within) != 0 ||
+		   within <= 0))) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "images:reanalyze takes {} or {\"within\": a duration such as "
+			   "\"2592000s\"}");
+		return;
+	}
+	if (store_reanalyze(c->b->link, c->params[0], broker_now_ms(), within, 0, on_reanalyzed,
+			    c) != 0)
+		api_not_queued(c);
 }
 
 void ingest_recently_pulled(struct call *c)

@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "mem.h"
 #include "metrics.h"
+#include "occurrence.h"
 #include "pubscan.h"
 #include "wake.h"
 
@@ -241,11 +242,44 @@ static int publish_scanned(struct call *c)
 	return ok ? 0 : -1;
 }
 
+/* container-analysis-occurrences-v1: the attributes a subscription filter
+ * uses, derived from the notification each message carries. Replies 400
+ * and returns -1. */
+static int occurrence_or_reply(struct call *c, struct pub_msg *m, size_t idx)
+{
+	char err[200];
+	json_t *a = m->attrs ? json_loadb(m->attrs, m->attrs_len, 0, NULL) : json_object();
+	if (a == NULL || occurrence_attributes(m->data, m->len, a, err, sizeof(err)) != 0) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "Invalid messages[%zu] for %s: %s (the data is a Container Analysis "
+			   "notification, docs/registry.md)",
+			   idx, OCCURRENCE_TOPIC, a ? err : "bad attributes");
+		json_decref(a);
+		return -1;
+	}
+	if (json_object_size(a) > MAX_ATTRIBUTES) {
+		call_error(c, ERR_INVALID_ARGUMENT,
+			   "Too many attributes in messages[%zu] with the derived ones: at most %d",
+			   idx, MAX_ATTRIBUTES);
+		json_decref(a);
+		return -1;
+	}
+	mem_free(m->attrs);
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	m->attrs_len = strlen(text);
+	m->attrs = mem_alloc(m->attrs_len + 1);
+	memcpy(m->attrs, text, m->attrs_len + 1);
+	free(text);
+	return 0;
+}
+
 void publish_topic(struct call *c)
 {
 	if (api_names_or_reply(c, 2, "topics"))
 		return;
-	if (c->raw_len && publish_scanned(c) == 0)
+	int occurrences = strcmp(c->params[1], OCCURRENCE_TOPIC) == 0;
+	if (c->raw_len && !occurrences && publish_scanned(c) == 0)
 		return;
 	if (c->raw_len && call_parse_body_or_reply(c) != 0)
 		return;
@@ -276,6 +310,8 @@ void publish_topic(struct call *c)
 	int failed = 0;
 	for (i = 0; i < n && !failed; i++) {
 		if (message_or_reply(c, json_array_get(msgs, i), i, &m[i], &total)) {
+			failed = 1;
+		} else if (occurrences && occurrence_or_reply(c, &m[i], i)) {
 			failed = 1;
 		} else if (total > MAX_REQUEST_DATA) {
 			call_error(c, ERR_INVALID_ARGUMENT,

@@ -102,11 +102,11 @@ static int apply(struct config *cfg, const struct option_def *o, const char *v, 
 	}
 	case OPT_DURATION: {
 		int64_t ms;
-		if (duration_parse(v, 0, &ms) || ms <= 0) {
+		if (duration_parse(v, 0, &ms) || ms < 0 || (ms == 0 && !(o->flags & OPT_ZERO))) {
 			snprintf(err, errlen,
-				 "invalid %s '%s': expected a positive duration like "
+				 "invalid %s '%s': expected a %s duration like "
 				 "\"10s\"",
-				 o->name, v);
+				 o->name, v, o->flags & OPT_ZERO ? "non-negative" : "positive");
 			return -1;
 		}
 		*(int64_t *)field = ms;

@@ -48,6 +48,7 @@ struct config {
 	enum log_level log_level;
 	int64_t pull_wait_ms;
 	int64_t retention_interval_ms;
+	int64_t reanalyze_interval_ms; /* 0: off */
 	int64_t shutdown_timeout_ms;
 	/* Registry ingest (api/ingest.c). */
 	char registry_host[256];

@@ -309,6 +309,14 @@ const struct option_def config_options[] = {
 	  .def = "10s",
 	  .flags = OPT_RELOADABLE,
 	  .help = "longest a pull with returnImmediately=false waits for messages" },
+	{ .name = "reanalyze_interval",
+	  .type = OPT_DURATION,
+	  FIELD(reanalyze_interval_ms),
+	  .def = "0s",
+	  .flags = OPT_ZERO,
+	  .help = "continuous analysis: this often, publish a REANALYZE message per image "
+		  "pulled within pulled_window to each project's container-analysis-reanalyze "
+		  "topic (one broker per interval); 0: only on POST images:reanalyze" },
 	{ .name = "retention_interval",
 	  .type = OPT_DURATION,
 	  FIELD(retention_interval_ms),

@@ -23,6 +23,8 @@ enum opt_type {
  * OPT_SECRET: the value is never printed (logs show a summary). */
 #define OPT_RELOADABLE 1u
 #define OPT_SECRET 2u
+/* OPT_ZERO: an OPT_DURATION that may be 0 (off). */
+#define OPT_ZERO 4u
 
 struct option_def {
 	const char *name; /* config-file key; the flag is --name with '_' as '-' */

@@ -15,6 +15,7 @@
 struct sweeper {
 	struct broker *b;
 	struct event *ev;
+	struct event *reanalyze; /* --reanalyze-interval, or NULL */
 };
 
 static void on_trimmed(redisReply *r, void *arg)
@@ -99,10 +100,37 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	store_audit_streams(b->link, on_audits, b);
 }
 
+static void on_reanalyzed(redisReply *r, void *arg)
+{
+	(void)arg;
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER)
+		log_info("continuous analysis: %lld REANALYZE message(s) published",
+			 r->element[1]->integer);
+	else if (r && r->type == REDIS_REPLY_ERROR)
+		log_warn("continuous analysis failed: %s", r->str);
+}
+
+/* Continuous analysis (--reanalyze-interval): the store's lock lets one
+ * broker per interval publish. */
+static void on_reanalyze_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct broker *b = arg;
+	if (b->shutting_down || !store_ready(b->link))
+		return;
+	store_reanalyze(b->link, NULL, broker_now_ms(), b->cfg.pulled_window_ms,
+			b->cfg.reanalyze_interval_ms - b->cfg.reanalyze_interval_ms / 10,
+			on_reanalyzed, NULL);
+}
+
 static void stop(void *state)
 {
 	struct sweeper *s = state;
 	event_free(s->ev);
+	if (s->reanalyze)
+		event_free(s->reanalyze);
 	mem_free(s);
 }
 
@@ -119,6 +147,12 @@ int sweeper_start(struct broker *b)
 	int64_t ms = b->cfg.retention_interval_ms;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	event_add(s->ev, &tv);
+	int64_t ra = b->cfg.reanalyze_interval_ms;
+	if (ra > 0) {
+		s->reanalyze = event_new(b->base, -1, EV_PERSIST, on_reanalyze_tick, b);
+		struct timeval rtv = { (time_t)(ra / 1000), (suseconds_t)(ra % 1000) * 1000 };
+		event_add(s->reanalyze, &rtv);
+	}
 	broker_add_module(b, &sweeper_module, s);
 	return 0;
 }

@@ -49,6 +49,7 @@ const char *const iam_permissions[] = {
 	"iam.serviceAccountKeys.delete",
 	"regnotify.registry.notify",
 	"regnotify.images.list",
+	"regnotify.images.reanalyze",
 	"regnotify.metrics.get",
 	"regnotify.subscriptions.tail",
 	"logging.logEntries.list",

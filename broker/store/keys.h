@@ -57,6 +57,10 @@
 #define KEYS_REG_MANIFESTS(buf, repo)                                                              \
 	(snprintf(buf, KEYS_MAX, "rn:v1:reg:manifests:%s", repo), (buf))
 #define KEYS_REG_PULLED(buf, p) (snprintf(buf, KEYS_MAX, "rn:v1:reg:pulled:%s", p), (buf))
+/* The projects with a pull recorded, and the lock of the scheduled
+ * reanalysis (--reanalyze-interval: one broker per interval). */
+#define KEYS_REG_PULLED_PROJECTS "rn:v1:reg:pulled-projects"
+#define KEYS_REANALYZE_LOCK "rn:v1:reg:reanalyze-lock"
 
 /* IAM (store/iam.c). A service account E (its email) has a hash and a set
  * of key IDs; each key K is a hash beside them (hash tag {E}, so an

@@ -1,6 +1,7 @@
 /* registry.c - the store's registry-ingest commands. */
 #include "keys.h"
 #include "mem.h"
+#include "link.h"
 #include "store_internal.h"
 
 #include <stdio.h>
@@ -56,4 +57,17 @@ int store_pulled_images(struct link *l, const char *project, int64_t since_ms, l
 	const char *keys[] = { KEYS_REG_PULLED(key, project) };
 	const char *args[] = { project, since, off, cnt };
 	return store_run(l, SCRIPT_PULLED, cb, arg, 1, keys, 4, args);
+}
+
+int store_reanalyze(struct link *l, const char *project, int64_t now_ms, int64_t within_ms,
+		    int64_t lock_ms, store_cb cb, void *arg)
+{
+	char key[KEYS_MAX], now[24], within[24], lock[24];
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	snprintf(within, sizeof(within), "%lld", (long long)within_ms);
+	snprintf(lock, sizeof(lock), "%lld", (long long)(lock_ms > 0 ? lock_ms : 1));
+	const char *keys[] = { project ? KEYS_REG_PULLED(key, project) : KEYS_REANALYZE_LOCK,
+			       KEYS_REG_PULLED_PROJECTS };
+	const char *args[] = { project ? project : "", now, within, link_instance(l), lock };
+	return store_run(l, SCRIPT_REANALYZE, cb, arg, 2, keys, 5, args);
 }

@@ -181,6 +181,14 @@ struct store_event {
 int store_ingest(struct link *l, int64_t now_ms, long long ttl_s, int create, const char *topic,
 		 const struct store_event *ev, size_t n, store_cb cb, void *arg);
 
+/* Continuous analysis: one REANALYZE message per image of project pulled
+ * within within_ms to its container-analysis-reanalyze topic (created if
+ * missing). project NULL: every project with pulls, once per lock_ms over
+ * all brokers (--reanalyze-interval). Reply {'OK', published} |
+ * {'LOCKED'}. */
+int store_reanalyze(struct link *l, const char *project, int64_t now_ms, int64_t within_ms,
+		    int64_t lock_ms, store_cb cb, void *arg);
+
 /* Images of project pulled since since_ms, most recent first: {ref, ms,
  * ...} from offset, at most count. */
 int store_pulled_images(struct link *l, const char *project, int64_t since_ms, long offset,

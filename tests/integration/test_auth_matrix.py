@@ -141,7 +141,7 @@ class MatrixTest(harness.BrokerTestCase):
             "subscriptions.delete": ("gone-" + who,), "subscriptions.pull": (s,),
             "subscriptions.acknowledge": (s,), "subscriptions.modifyAckDeadline": (s,),
             "subscriptions.modifyPushConfig": (s,), "subscriptions.seek": (s,),
-            "images.recentlyPulled": (None,),
+            "images.recentlyPulled": (None,), "images.reanalyze": (None,),
             "projects.getIamPolicy": (None,), "projects.setIamPolicy": (None,),
             "projects.testIamPermissions": (None,),
             "topics.getIamPolicy": (t,), "topics.setIamPolicy": (t,),

@@ -34,6 +34,7 @@ local function publish(project, tname, data, attrs)
     ensure(project .. '/registry-rejects')
     ensure(project .. '/container-analysis-notes-v1')
     ensure(project .. '/container-analysis-occurrences-v1')
+    ensure(project .. '/container-analysis-reanalyze')
   end
   topic_append(t, data, attrs, '')
   woken[t] = true
@@ -65,6 +66,7 @@ for i = 0, n - 1 do
   elseif op == 'pull' then
     redis.call('ZADD', manifests, now, digest)
     redis.call('ZADD', 'rn:v1:reg:pulled:' .. project, now, ref)
+    redis.call('SADD', 'rn:v1:reg:pulled-projects', project)
     ignored = ignored + 1
   elseif op == 'reject' then
     publish(project, 'registry-rejects', data, attrs)
