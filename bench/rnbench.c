@@ -65,6 +65,12 @@ static int g_size = 300;
  * "1", so it receives those only (docs/performance.md "Filters"). */
 static long g_every = 0;
 static int g_filter = 0;
+/* drain -K N: the subscription orders (enableMessageOrdering) and each
+ * publish request carries one of N orderingKeys, round robin; -E: the
+ * subscription has exactly-once delivery. */
+static long g_keys = 0;
+static int g_eod = 0;
+static long g_req_no = 0; /* publish requests built so far (the key of the next) */
 
 static uint64_t now_ns(void)
 {
@@ -411,9 +417,11 @@ static void setup_topic_sub(void)
 	hc_consume(&c);
 	char body[512];
 	int bl = snprintf(body, sizeof(body),
-			  "{\"topic\":\"projects/%s/topics/%s\",\"ackDeadlineSeconds\":600%s}",
+			  "{\"topic\":\"projects/%s/topics/%s\",\"ackDeadlineSeconds\":600%s%s%s}",
 			  g_project, g_topic,
-			  g_filter ? ",\"filter\":\"attributes.m = \\\"1\\\"\"" : "");
+			  g_filter ? ",\"filter\":\"attributes.m = \\\"1\\\"\"" : "",
+			  g_keys ? ",\"enableMessageOrdering\":true" : "",
+			  g_eod ? ",\"enableExactlyOnceDelivery\":true" : "");
 	hc_send(&c, "PUT", path_sub, body, (size_t)bl);
 	hc_recv(&c);
 	if (c.status != 409)
@@ -443,12 +451,19 @@ static void build_publish(struct sb *b, long from, long k, uint64_t t)
 		sb_need(b, el);
 		b->len += b64_encode(pl, (size_t)g_size, b->p + b->len);
 		if (g_every > 0)
-			sb_str(b, match ? "\",\"attributes\":{\"m\":\"1\"}}"
-					: "\",\"attributes\":{\"m\":\"0\"}}");
+			sb_str(b, match ? "\",\"attributes\":{\"m\":\"1\"}"
+					: "\",\"attributes\":{\"m\":\"0\"}");
 		else
-			sb_str(b, "\"}");
+			sb_str(b, "\"");
+		if (g_keys > 0) {
+			char kb[48];
+			snprintf(kb, sizeof(kb), ",\"orderingKey\":\"k%ld\"", g_req_no % g_keys);
+			sb_str(b, kb);
+		}
+		sb_str(b, "}");
 	}
 	sb_str(b, "]}");
+	g_req_no++;
 	free(pl);
 }
 
@@ -610,7 +625,9 @@ static int do_drain(long n, int pullmax)
 {
 	set_names("drain");
 	setup_topic_sub();
-	double fill_secs = fill(g_every > 1 ? n * g_every : n, 1000, 2);
+	/* Ordered: 10 messages per request, so the keys interleave in the stream
+	 * and pulls see batches of many keys, and keys still held. */
+	double fill_secs = fill(g_every > 1 ? n * g_every : n, g_keys ? 10 : 1000, 2);
 	unsigned char *seen = calloc((size_t)n, 1);
 	struct hc A, B;
 	hc_open(&A);
@@ -641,9 +658,14 @@ static int do_drain(long n, int pullmax)
 				got++;
 			}
 		}
-		int more = got < n && now_ns() < deadline && empty < 3;
+		/* An ordered subscription answers a pull that comes before the
+		 * previous batch's ack with nothing (its keys are held): empty
+		 * pulls in a row end the drain only well after that. */
+		int more = got < n && now_ns() < deadline && empty < (g_keys ? 200 : 3);
 		if (k == 0)
 			empty++;
+		else if (g_keys)
+			empty = 0;
 		if (more) { /* next pull goes out before this batch's ack */
 			hc_send(&A, "POST", path_pull, pb, pbl);
 			pulls++;
@@ -953,6 +975,8 @@ static void usage(void)
 		"  drain: [-b PULLMAX=1000]            (default -n 100000)\n"
 		"         [-f K [-F]]: attribute m=\"1\" on every K-th message (K > 1: K x N\n"
 		"         published), -F: the subscription filters attributes.m = \"1\"\n"
+		"         [-K KEYS]: ordered subscription, one of KEYS orderingKeys per\n"
+		"         publish request; [-E]: exactly-once delivery\n"
 		"  e2e:   [-r RATE=5000] [-c PUBCONNS=8] [-l PULLS=2] (default -n 50000)\n"
 		"  pub:   [-k BATCH=1]                 (default -n 20000)\n");
 	exit(2);
@@ -967,7 +991,7 @@ int main(int argc, char **argv)
 	int pullmax = 1000, batch = 1;
 	int opt;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:P:n:s:b:r:c:l:k:f:F")) != -1) {
+	while ((opt = getopt(argc, argv, "p:P:n:s:b:r:c:l:k:f:FK:E")) != -1) {
 		switch (opt) {
 		case 'p': g_port = atoi(optarg); break;
 		case 'P': g_project = optarg; break;
@@ -980,12 +1004,14 @@ int main(int argc, char **argv)
 		case 'k': batch = atoi(optarg); break;
 		case 'f': g_every = atol(optarg); break;
 		case 'F': g_filter = 1; break;
+		case 'K': g_keys = atol(optarg); break;
+		case 'E': g_eod = 1; break;
 		default: usage();
 		}
 	}
 	if (g_size < 80 || g_size > 2000 || n_pubconns < 1 || n_pulls < 1 || rate < 1 ||
 	    pullmax < 1 || batch < 1 || batch > 1000 || g_every < 0 || g_every > 1000 ||
-	    (g_every > 1 && !g_filter))
+	    g_keys < 0 || g_keys > 100000 || (g_every > 1 && !g_filter))
 		usage();
 	if (!strcmp(mode, "drain"))
 		return do_drain(n > 0 ? n : 100000, pullmax);

@@ -60,7 +60,8 @@
 #      with the REST rows and anchors they are compared with: rn.pubbatch.c8, XADD
 #      P32, rn.drain, rn.e2e.5000ps, natsgo.*) | semantics: the delivery-model
 #      rows of issue 13 (rn.sem.*: filtered vs unfiltered drain, publish to a
-#      topic with a filtered subscription) with XADD P32; GRPC (auto|0).
+#      topic with a filtered subscription, ordered (100 keys) and exactly-once
+#      drains vs rn.drain) with XADD P32; GRPC (auto|0).
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 ANCHORS="${ANCHORS:-${SHARED:-$HERE/anchors}}"
@@ -395,6 +396,9 @@ semantics_rows() {   # issue 13: what filters (and later ordering, exactly-once)
   ATTRS=1 SUB_FILTER='attributes.m = "1"' wrk_pub rn.sem.pubbatch.filtered.c8 8 "$HERE/publish.lua" 1000
   rn_case rn.sem.drain.attrs    "" drain -n 20000 -f 1
   rn_case rn.sem.drain.filter10 "" drain -n 20000 -f 10 -F
+  rn_case rn.drain              "" drain -n 100000
+  rn_case rn.sem.drain.ordered100 "" drain -n 100000 -K 100
+  rn_case rn.sem.drain.eod      "" drain -n 100000 -E
   redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
 }
 for run in $(seq "$RUNS"); do

@@ -33,7 +33,5 @@ chunked(ids, function(...)
   if has_retry then redis.call('HDEL', retry, ...) end
 end)
 -- Ordered: the acked ids leave their keys' batches.
-if f[4] == '1' then
-  for _, id in ipairs(ids) do ord_release(s, id) end
-end
+if f[4] == '1' then ord_release_many(s, ids) end
 return bad

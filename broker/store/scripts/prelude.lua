@@ -187,10 +187,11 @@ end
 -- Ordered delivery (enableMessageOrdering; the subscription's hash has
 -- `ord` = '1'). Per orderingKey K of subscription S, in S's slot:
 --   sub:{S}:ob:K  set: the ids of K's batch outstanding (leased, not acked)
---   sub:{S}:oq:K  list: K's later ids, read from the stream but held back
---                 (in the group's PEL, without a lease) until the batch
---                 is acked - then K is "ready" and the next pull delivers
---                 them as the next batch
+--   sub:{S}:oq:K  list: K's later messages, read from the stream but held
+--                 back (in the group's PEL, without a lease) until the
+--                 batch is acked - then K is "ready" and the next pull
+--                 delivers them as the next batch; each element is
+--                 cmsgpack(id, data, attributes), so that needs no XRANGE
 -- and sub:{S}:okid (hash id -> K of every outstanding keyed id),
 -- sub:{S}:okr (set of ready keys), sub:{S}:okeys (set of keys with an ob
 -- or oq, for cleanup).
@@ -206,29 +207,66 @@ local function id_less(a, b)
   return tonumber(as) < tonumber(bs)
 end
 
--- Id left its key's batch for good (acked, dropped, dead-lettered): when
--- the batch is done the key's held-back messages become ready.
-local function ord_release(s, id)
+-- Ids left their keys' batches for good (acked, dropped, dead-lettered):
+-- a key whose batch is done makes its held-back messages ready. One call
+-- per chunk of ids and per key, not per id.
+local function ord_release_many(s, ids)
   local okid = skey(s, 'okid')
-  local k = redis.call('HGET', okid, id)
-  if not k then return end
-  redis.call('HDEL', okid, id)
-  local ob = ob_key(s, k)
-  redis.call('SREM', ob, id)
-  if redis.call('SCARD', ob) == 0 then
-    if redis.call('LLEN', oq_key(s, k)) > 0 then
-      redis.call('SADD', skey(s, 'okr'), k)
-    else
-      redis.call('SREM', skey(s, 'okeys'), k)
+  local by_key, keys = {}, {}
+  for i = 1, #ids, 500 do
+    local part = {unpack(ids, i, math.min(i + 499, #ids))}
+    local ks = redis.call('HMGET', okid, unpack(part))
+    for j, k in ipairs(ks) do
+      if k then
+        if not by_key[k] then by_key[k] = {}; keys[#keys + 1] = k end
+        local l = by_key[k]
+        l[#l + 1] = part[j]
+      end
+    end
+  end
+  if #keys == 0 then return end
+  chunked(ids, function(...) redis.call('HDEL', okid, ...) end)
+  for _, k in ipairs(keys) do
+    local ob = ob_key(s, k)
+    chunked(by_key[k], function(...) redis.call('SREM', ob, ...) end)
+    if redis.call('SCARD', ob) == 0 then
+      if redis.call('LLEN', oq_key(s, k)) > 0 then
+        redis.call('SADD', skey(s, 'okr'), k)
+      else
+        redis.call('SREM', skey(s, 'okeys'), k)
+      end
     end
   end
 end
+local function ord_release(s, id) ord_release_many(s, {id}) end
 
--- Id (of key k) joins k's outstanding batch.
+-- Held: key -> ids joining its outstanding batch in this script run;
+-- ord_flush writes them (one call per key and per chunk).
+local function ord_hold_later(held, id, k)
+  local l = held[k]
+  if not l then l = {}; held[k] = l end
+  l[#l + 1] = id
+end
+local function ord_flush(s, held)
+  local okid, keys, pairs_ = skey(s, 'okid'), {}, {}
+  for k, ids in pairs(held) do
+    keys[#keys + 1] = k
+    chunked(ids, function(...) redis.call('SADD', ob_key(s, k), ...) end)
+    for _, id in ipairs(ids) do
+      pairs_[#pairs_ + 1] = id
+      pairs_[#pairs_ + 1] = k
+    end
+  end
+  if #keys == 0 then return end
+  chunked(pairs_, function(...) redis.call('HSET', okid, ...) end)
+  chunked(keys, function(...) redis.call('SADD', skey(s, 'okeys'), ...) end)
+end
+
+-- Id (of key k) joins k's outstanding batch now.
 local function ord_hold(s, id, k)
-  redis.call('SADD', ob_key(s, k), id)
-  redis.call('HSET', skey(s, 'okid'), id, k)
-  redis.call('SADD', skey(s, 'okeys'), k)
+  local h = {}
+  ord_hold_later(h, id, k)
+  ord_flush(s, h)
 end
 
 -- Forgets S's ordering state (seek, delete, detach).

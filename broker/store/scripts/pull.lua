@@ -27,6 +27,7 @@ local ord = f[10] == '1'
 local per_key = tonumber(ARGV[5]) or 0
 if per_key <= 0 then per_key = max end
 local nkey = {}
+local held = {} -- ordered: key -> ids joining its batch (ord_flush at the end)
 local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, (ord and 1 or 0) + (f[11] == '1' and 2 or 0)}
 local leased = {}
 local count = 0
@@ -124,7 +125,7 @@ local function redeliver(id, e)
     out[4] = out[4] + 1
   else
     deliver(id, d, a, k, n)
-    if ord and k ~= '' then ord_hold(s, id, k) end
+    if ord and k ~= '' then ord_hold_later(held, id, k) end
   end
 end
 
@@ -168,20 +169,20 @@ if ord and count < max then
       local q = oq_key(s, k)
       local ids = redis.call('LRANGE', q, 0, math.min(max - count, per_key) - 1)
       redis.call('LTRIM', q, #ids, -1)
-      for _, id in ipairs(ids) do
-        local e = redis.call('XRANGE', log, id, id)
-        if #e == 0 or id_ms(id) < oldest then
+      for _, packed in ipairs(ids) do
+        -- Held back with its fields (no XRANGE to deliver it).
+        local id, d, a = cmsgpack.unpack(packed)
+        if id_ms(id) < oldest then
           redis.call('XACK', log, s, id)
         else
-          local d, a = fields(e[1][2])
           deliver(id, d, a, k, 1)
-          ord_hold(s, id, k)
+          ord_hold_later(held, id, k)
           nkey[k] = (nkey[k] or 0) + 1
         end
       end
       if redis.call('LLEN', q) == 0 then
         opened[k] = true
-        if redis.call('SCARD', ob_key(s, k)) == 0 then redis.call('SREM', skey(s, 'okeys'), k) end
+        if not held[k] then redis.call('SREM', skey(s, 'okeys'), k) end
       end
     end
   end
@@ -202,20 +203,21 @@ if count < max then
             (redis.call('EXISTS', ob_key(s, k)) == 1 or redis.call('EXISTS', oq_key(s, k)) == 1))
             or (nkey[k] or 0) >= per_key) then
           -- Behind its key's outstanding batch: held back, in order.
-          redis.call('RPUSH', oq_key(s, k), e[1])
+          redis.call('RPUSH', oq_key(s, k), cmsgpack.pack(e[1], d, a))
           redis.call('SADD', skey(s, 'okeys'), k)
         else
           deliver(e[1], d, a, k, 1)
           if ord and k ~= '' then
             opened[k] = true
             nkey[k] = (nkey[k] or 0) + 1
-            ord_hold(s, e[1], k)
+            ord_hold_later(held, e[1], k)
           end
         end
       end
     end
   end
 end
+if ord then ord_flush(s, held) end
 if #leased > 0 then
   for i = 1, #leased, 1000 do
     redis.call('ZADD', lease, unpack(leased, i, math.min(i + 999, #leased)))
