@@ -167,8 +167,9 @@ if ord and count < max then
     redis.call('SREM', skey(s, 'okr'), k)
     if redis.call('SCARD', ob_key(s, k)) == 0 then
       local q = oq_key(s, k)
-      local ids = redis.call('LRANGE', q, 0, math.min(max - count, per_key) - 1)
-      redis.call('LTRIM', q, #ids, -1)
+      local limit = math.min(max - count, per_key)
+      local ids = redis.call('LRANGE', q, 0, limit - 1)
+      if #ids < limit then redis.call('DEL', q) else redis.call('LTRIM', q, #ids, -1) end
       for _, packed in ipairs(ids) do
         -- Held back with its fields (no XRANGE to deliver it).
         local id, d, a = cmsgpack.unpack(packed)
@@ -180,7 +181,7 @@ if ord and count < max then
           nkey[k] = (nkey[k] or 0) + 1
         end
       end
-      if redis.call('LLEN', q) == 0 then
+      if #ids < limit or redis.call('LLEN', q) == 0 then
         opened[k] = true
         if not held[k] then redis.call('SREM', skey(s, 'okeys'), k) end
       end
@@ -194,17 +195,27 @@ if count < max then
     local entries = r[1][2]
     -- Entries come in id order: if the first is within retention, all are.
     local check = #entries > 0 and id_ms(entries[1][1]) < oldest
+    -- Ordered: whether a key has a batch out or messages held back, asked
+    -- once per key and pull; a key held back once stays so in this pull.
+    local busy = {}
+    local function key_busy(k)
+      local b = busy[k]
+      if b == nil then
+        b = redis.call('EXISTS', ob_key(s, k), oq_key(s, k)) > 0
+        busy[k] = b
+      end
+      return b
+    end
     for _, e in ipairs(entries) do
       if check and id_ms(e[1]) < oldest then
         redis.call('XACK', log, s, e[1])
       else
         local d, a, k = fields(e[2])
-        if ord and k ~= '' and ((not opened[k] and
-            (redis.call('EXISTS', ob_key(s, k)) == 1 or redis.call('EXISTS', oq_key(s, k)) == 1))
-            or (nkey[k] or 0) >= per_key) then
+        if ord and k ~= '' and ((not opened[k] and key_busy(k)) or (nkey[k] or 0) >= per_key) then
           -- Behind its key's outstanding batch: held back, in order.
           redis.call('RPUSH', oq_key(s, k), cmsgpack.pack(e[1], d, a))
-          redis.call('SADD', skey(s, 'okeys'), k)
+          if not busy[k] then redis.call('SADD', skey(s, 'okeys'), k) end
+          busy[k] = true
         else
           deliver(e[1], d, a, k, 1)
           if ord and k ~= '' then
