@@ -189,43 +189,59 @@ if ord and count < max then
   end
 end
 
-if count < max then
-  local r = redis.call('XREADGROUP', 'GROUP', s, 'rn', 'COUNT', max - count, 'STREAMS', log, '>')
-  if r then
-    local entries = r[1][2]
-    -- Entries come in id order: if the first is within retention, all are.
-    local check = #entries > 0 and id_ms(entries[1][1]) < oldest
-    -- Ordered: whether a key has a batch out or messages held back, asked
-    -- once per key and pull; a key held back once stays so in this pull.
-    local busy = {}
-    local function key_busy(k)
-      local b = busy[k]
-      if b == nil then
-        b = redis.call('EXISTS', ob_key(s, k), oq_key(s, k)) > 0
-        busy[k] = b
-      end
-      return b
-    end
-    for _, e in ipairs(entries) do
-      if check and id_ms(e[1]) < oldest then
-        redis.call('XACK', log, s, e[1])
+-- Ordered: whether a key has a batch out or messages held back, asked once
+-- per key and pull; a key held back once stays so in this pull.
+local busy = {}
+local function key_busy(k)
+  local b = busy[k]
+  if b == nil then
+    b = redis.call('EXISTS', ob_key(s, k), oq_key(s, k)) > 0
+    busy[k] = b
+  end
+  return b
+end
+
+-- Reads up to n new entries; returns how many it read and how many of
+-- them it delivered.
+local function read_new(n)
+  local r = redis.call('XREADGROUP', 'GROUP', s, 'rn', 'COUNT', n, 'STREAMS', log, '>')
+  if not r then return 0, 0 end
+  local entries = r[1][2]
+  local before = count
+  -- Entries come in id order: if the first is within retention, all are.
+  local check = #entries > 0 and id_ms(entries[1][1]) < oldest
+  for _, e in ipairs(entries) do
+    if check and id_ms(e[1]) < oldest then
+      redis.call('XACK', log, s, e[1])
+    else
+      local d, a, k = fields(e[2])
+      if ord and k ~= '' and ((not opened[k] and key_busy(k)) or (nkey[k] or 0) >= per_key) then
+        -- Behind its key's outstanding batch: held back, in order.
+        redis.call('RPUSH', oq_key(s, k), cmsgpack.pack(e[1], d, a))
+        if not busy[k] then redis.call('SADD', skey(s, 'okeys'), k) end
+        busy[k] = true
       else
-        local d, a, k = fields(e[2])
-        if ord and k ~= '' and ((not opened[k] and key_busy(k)) or (nkey[k] or 0) >= per_key) then
-          -- Behind its key's outstanding batch: held back, in order.
-          redis.call('RPUSH', oq_key(s, k), cmsgpack.pack(e[1], d, a))
-          if not busy[k] then redis.call('SADD', skey(s, 'okeys'), k) end
-          busy[k] = true
-        else
-          deliver(e[1], d, a, k, 1)
-          if ord and k ~= '' then
-            opened[k] = true
-            nkey[k] = (nkey[k] or 0) + 1
-            ord_hold_later(held, e[1], k)
-          end
+        deliver(e[1], d, a, k, 1)
+        if ord and k ~= '' then
+          opened[k] = true
+          nkey[k] = (nkey[k] or 0) + 1
+          ord_hold_later(held, e[1], k)
         end
       end
     end
+  end
+  return #entries, count - before
+end
+
+if not ord then
+  if count < max then read_new(max - count) end
+else
+  -- Ordered: in chunks, and no further once a chunk was all held back (its
+  -- keys are out): a pull that comes before the acks of the last batch
+  -- would otherwise read, and hold back, a whole batch it cannot deliver.
+  while count < max do
+    local got, delivered = read_new(math.min(100, max - count))
+    if got == 0 or delivered == 0 then break end
   end
 end
 if ord then ord_flush(s, held) end
