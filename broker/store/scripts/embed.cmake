@@ -1,12 +1,14 @@
 # Generates scripts.h (enum script_id, one SCRIPT_<NAME> per Lua file) and
-# scripts.c (each script's name, source with prelude.lua prepended, and the
+# scripts.c (each script's name, source with prelude_core.lua and prelude.lua
+# prepended - only the first with "-- PRELUDE: core" - and the
 # number of KEYS its "-- KEYS:" line declares; -1 for "variable"), so the
 # list of scripts lives in one place: the .lua files of this folder.
 # Run as: cmake -DOUT_DIR=dir -DDIR=scripts-dir -P embed.cmake
 file(GLOB lua RELATIVE "${DIR}" "${DIR}/*.lua")
-list(REMOVE_ITEM lua prelude.lua)
+list(REMOVE_ITEM lua prelude.lua prelude_core.lua)
 list(SORT lua)
-file(READ "${DIR}/prelude.lua" prelude)
+file(READ "${DIR}/prelude_core.lua" core)
+file(READ "${DIR}/prelude.lua" full)
 set(enum "")
 set(defs "")
 foreach(f ${lua})
@@ -17,6 +19,12 @@ foreach(f ${lua})
     message(FATAL_ERROR "${f}: no '-- KEYS:' line on its second line")
   endif()
   set(decl "${CMAKE_MATCH_1}")
+  # "-- PRELUDE: core": only prelude_core.lua (the publish step's helpers).
+  if(body MATCHES "\n-- PRELUDE: core\n")
+    set(prelude "${core}")
+  else()
+    set(prelude "${core}${full}")
+  endif()
   # A script whose last KEY is "audit-log" appends the call's audit entry
   # to that stream in the same step (store_audit_next).
   set(audited 0)

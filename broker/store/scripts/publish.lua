@@ -4,7 +4,8 @@
 -- log, all or none (a missing topic stores nothing), copies each to the
 -- filtered subscriptions whose filter it matches (prelude topic_append)
 -- and wakes the topic's waiters on every broker. Replies {'OK', id...}
--- or {'NOT_FOUND'}.
+-- or {'NOT_FOUND'}. The hottest script: it gets only prelude_core.lua.
+-- PRELUDE: core
 local t = ARGV[1]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_FOUND'} end
 topic_live[t] = true
