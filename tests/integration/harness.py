@@ -818,6 +818,20 @@ class ApiMixin:
                 time.sleep(0.05)
         return got
 
+    def drain_data(self, p, s, n, timeout=10.0, max_messages=1000):
+        """Pull and ack until N messages came (or TIMEOUT); their data as
+        text, sorted."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while len(got) < n and time.monotonic() < deadline:
+            rms = self.pull(p, s, max_messages)
+            if rms:
+                self.ack(p, s, [rm["ackId"] for rm in rms])
+                got += [unb64(rm["message"]["data"]).decode() for rm in rms]
+            else:
+                time.sleep(0.05)
+        return sorted(got)
+
     def ack(self, p, s, ack_ids):
         js = self.assertOk(self.req("POST", "/v1/projects/%s/subscriptions/%s:acknowledge" % (p, s),
                                     {"ackIds": list(ack_ids)}), "acknowledge")

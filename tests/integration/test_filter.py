@@ -28,17 +28,7 @@ class FilterTest(harness.BrokerTestCase):
         return self.req("PUT", "/v1/projects/%s/subscriptions/%s" % (p, s), body)
 
     def drain(self, p, s, n, timeout=20.0):
-        """Pulls and acks until N messages came; returns their data, sorted."""
-        got = []
-        deadline = time.monotonic() + timeout
-        while len(got) < n and time.monotonic() < deadline:
-            rms = self.pull(p, s, 1000)
-            if rms:
-                self.ack(p, s, [rm["ackId"] for rm in rms])
-                got += [unb64(rm["message"]["data"]).decode() for rm in rms]
-            else:
-                time.sleep(0.05)
-        return sorted(got)
+        return self.drain_data(p, s, n, timeout)
 
     def test_the_shared_table(self):
         p = self.project()

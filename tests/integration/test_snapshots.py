@@ -39,16 +39,7 @@ class SnapshotTest(harness.BrokerTestCase):
                         {"snapshot": "projects/%s/snapshots/%s" % (p, n)})
 
     def drain(self, p, s, n, timeout=10.0):
-        got = []
-        deadline = time.monotonic() + timeout
-        while len(got) < n and time.monotonic() < deadline:
-            rms = self.pull(p, s, 100)
-            if rms:
-                self.ack(p, s, [rm["ackId"] for rm in rms])
-                got += [unb64(rm["message"]["data"]).decode() for rm in rms]
-            else:
-                time.sleep(0.05)
-        return sorted(got)
+        return self.drain_data(p, s, n, timeout)
 
     def test_seek_to_a_snapshot_restores_exactly_its_unacked_set(self):
         p = self.project()

@@ -186,14 +186,12 @@ local function lease_held(lease, att, retry, id, n, now)
   return tonumber(redis.call('HGET', att, id) or '0') + 1 == n
 end
 
--- Deletes subscription S and everything it owns (delete and expiry); k
--- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
-local function delete_sub_keys(s, k)
-  local f = redis.call('HMGET', k[1], 'topic', 'flt')
-  local topic = f[1]
-  if not topic then return false end
+-- Takes subscription S off its topic (delete, expiry, detach): its group
+-- (or filtered stream and filter), its place in the topic's set, and its
+-- delivery state - k holds its keys {hash, lease, att, retry}.
+local function unhook_sub(s, k, topic, flt)
   if topic ~= '' then
-    if f[2] and f[2] ~= '' then
+    if flt and flt ~= '' then
       redis.call('DEL', flog(topic, s))
       redis.call('HDEL', tkey(topic, 'filters'), s)
     else
@@ -201,8 +199,18 @@ local function delete_sub_keys(s, k)
     end
     redis.call('SREM', tkey(topic, 'subs'), s)
   end
-  redis.call('DEL', k[1], k[2], k[3], k[4])
+  redis.call('DEL', k[2], k[3], k[4])
   ord_reset(s)
+end
+
+-- Deletes subscription S and everything it owns (delete and expiry); k
+-- holds its keys {hash, lease, att, retry} (the KEYS of sub_delete).
+local function delete_sub_keys(s, k)
+  local f = redis.call('HMGET', k[1], 'topic', 'flt')
+  local topic = f[1]
+  if not topic then return false end
+  unhook_sub(s, k, topic, f[2])
+  redis.call('DEL', k[1])
   -- Its IAM policy goes with it (a new subscription of that name starts
   -- with none); every broker drops its cached copy.
   redis.call('SREM', ALL_POLICIES, skey(s, 'policy'))

@@ -9,17 +9,7 @@ local f = redis.call('HMGET', KEYS[1], 'topic', 'flt', 'detached')
 local topic = f[1]
 if not topic then return {'NOT_FOUND'} end
 if f[3] ~= '1' then
-  if topic ~= '' then
-    if f[2] and f[2] ~= '' then
-      redis.call('DEL', flog(topic, s))
-      redis.call('HDEL', tkey(topic, 'filters'), s)
-    else
-      pcall(redis.call, 'XGROUP', 'DESTROY', tkey(topic, 'log'), s)
-    end
-    redis.call('SREM', tkey(topic, 'subs'), s)
-  end
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-  ord_reset(s)
+  unhook_sub(s, KEYS, topic, f[2])
   redis.call('SREM', KEYS[5], s)
   redis.call('HSET', KEYS[1], 'detached', '1', 'last', ARGV[2])
 end
