@@ -80,16 +80,17 @@ void call_reply_text(struct call *c, int status, const char *text, size_t len)
 	send_and_free(c, status, mem_strndup(text, len), len);
 }
 
-void call_error(struct call *c, enum err e, const char *fmt, ...)
+/* Pub/Sub's error body {"error":{code,message,status[,details]}} for e;
+ * details (taken) is NULL or the "details" array. */
+static void error_reply(struct call *c, enum err e, const char *msg, json_t *details)
 {
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	int http = errors_http_status(e);
 	json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", http, "message", msg, "status",
 			      errors_status_name(e));
+	if (o && details)
+		json_object_set_new(json_object_get(o, "error"), "details", details);
+	else
+		json_decref(details);
 	if (http >= 500)
 		log_warn("%s %s -> %d: %s", c->route ? c->route->name : "-", c->uri, http, msg);
 	if (o == NULL) { /* msg was not valid UTF-8: keep the status */
@@ -103,6 +104,16 @@ void call_error(struct call *c, enum err e, const char *fmt, ...)
 	call_reply(c, http, o);
 }
 
+void call_error(struct call *c, enum err e, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_reply(c, e, msg, NULL);
+}
+
 void call_error_info(struct call *c, enum err e, const char *reason, const char *domain,
 		     json_t *metadata, const char *fmt, ...)
 {
@@ -111,16 +122,10 @@ void call_error_info(struct call *c, enum err e, const char *reason, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	int http = errors_http_status(e);
-	json_t *o = json_pack("{s:{s:i,s:s,s:s,s:[{s:s,s:s,s:s,s:o}]}}", "error", "code", http,
-			      "message", msg, "status", errors_status_name(e), "details", "@type",
+	error_reply(c, e, msg,
+		    json_pack("[{s:s,s:s,s:s,s:o}]", "@type",
 			      "type.googleapis.com/google.rpc.ErrorInfo", "reason", reason,
-			      "domain", domain, "metadata", metadata);
-	if (o == NULL) {
-		call_error(c, e, "%s", msg);
-		return;
-	}
-	call_reply(c, http, o);
+			      "domain", domain, "metadata", metadata));
 }
 
 void call_not_found(struct call *c, const char *id)
