@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "audit.h"
 #include "sinks.h"
+#include "store_internal.h"
 #include "wake.h"
 
 #include <event2/event.h>
@@ -52,9 +53,10 @@ struct link {
 	int setup_failed; /* AUTH or SELECT refused on this connection */
 	/* link_audit_next: the entry the next audited script appends. */
 	char *audit_project, *audit_key, *audit_entry;
-	int audit_log;         /* its enum audit_log_name */
-	int64_t audit_time_us; /* its timestamp (the exported message's attribute) */
-	struct sinks *sinks;   /* where entries are exported (sinks.h) */
+	int audit_log;             /* its enum audit_log_name */
+	int64_t audit_time_us;     /* its timestamp (the exported message's attribute) */
+	struct sinks *sinks;       /* where entries are exported (sinks.h) */
+	struct pubbatch *pubbatch; /* publishes of this loop turn (publish.c) */
 	/* link_watch: one more channel on the subscriber connection. */
 	const char *watch_channel;
 	link_watch_fn watch_fn;
@@ -365,6 +367,7 @@ struct link *link_new(struct broker *b)
 	struct link *rc = mem_calloc(1, sizeof(*rc));
 	rc->b = b;
 	rc->sinks = sinks_new();
+	rc->pubbatch = pubbatch_new(rc, b->base);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	srand((unsigned)(ts.tv_nsec ^ getpid()));
@@ -388,6 +391,8 @@ void link_free(struct link *rc)
 {
 	if (rc == NULL)
 		return;
+	/* First: its unsent publishes are answered while the link is still whole. */
+	pubbatch_free(rc->pubbatch);
 	struct conn *links[2] = { &rc->cmd, &rc->sub };
 	for (int i = 0; i < 2; i++) {
 		event_free(links[i]->retry_ev);
@@ -581,6 +586,11 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 	mem_free(rc->audit_entry);
 	rc->audit_project = rc->audit_key = rc->audit_entry = NULL;
 	return r;
+}
+
+struct pubbatch *link_pubbatch(struct link *rc)
+{
+	return rc->pubbatch;
 }
 
 const char *link_instance(const struct link *rc)

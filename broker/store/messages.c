@@ -1,4 +1,4 @@
-/* messages.c - publish, pull, ack, modifyAckDeadline and seek in the
+/* messages.c - pull, ack, modifyAckDeadline and seek in the
  * store, and the one decoder of the pull script's reply (used by pull
  * clients and push delivery alike). */
 #include "keys.h"
@@ -8,64 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct publish_state {
-	store_published_cb cb;
-	void *arg;
-};
-
-/* The publish script's reply: {'OK', id...} or {'NOT_FOUND'}. */
-static void on_published(redisReply *r, void *arg)
-{
-	struct publish_state ps = *(struct publish_state *)arg;
-	mem_free(arg);
-	const char *st = r ? store_status(r) : NULL;
-	if (st && strcmp(st, "OK") == 0)
-		ps.cb(ps.arg, NULL, 0, r->element + 1, r->elements - 1);
-	else if (st && strcmp(st, "NOT_FOUND") == 0)
-		ps.cb(ps.arg, NULL, 1, NULL, 0);
-	else
-		ps.cb(ps.arg, r, 0, NULL, 0);
-}
-
-/* One script call per request (store/scripts/publish.lua): the messages
- * are appended whole or not at all, copied to the filtered subscriptions
- * they match, and the topic's waiters woken, in one step. */
-int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
-		  size_t n, store_published_cb cb, void *arg)
-{
-	if (!link_ready(l))
-		return -1;
-	char t[NAMES_KEY_MAX], stream[KEYS_MAX], filters[KEYS_MAX];
-	names_key(t, project, id);
-	size_t argc = 4 + 3 * n;
-	const char **argv = mem_alloc(argc * sizeof(*argv));
-	size_t *lens = mem_alloc(argc * sizeof(*lens));
-	const char *inst = link_instance(l);
-	argv[0] = KEYS_TOPIC_LOG(stream, t);
-	argv[1] = KEYS_TOPIC_FILTERS(filters, t);
-	argv[2] = t;
-	argv[3] = inst;
-	for (size_t i = 0; i < n; i++) {
-		argv[4 + 3 * i] = m[i].data ? (const char *)m[i].data : "";
-		lens[4 + 3 * i] = m[i].data ? m[i].len : 0;
-		argv[5 + 3 * i] = m[i].attrs ? m[i].attrs : "";
-		lens[5 + 3 * i] = m[i].attrs ? m[i].attrs_len : 0;
-		argv[6 + 3 * i] = m[i].key ? m[i].key : "";
-		lens[6 + 3 * i] = m[i].key ? m[i].key_len : 0;
-	}
-	for (size_t i = 0; i < 4; i++)
-		lens[i] = strlen(argv[i]);
-	struct publish_state *ps = mem_alloc(sizeof(*ps));
-	ps->cb = cb;
-	ps->arg = arg;
-	int rc = link_script(l, SCRIPT_PUBLISH, on_published, ps, 2, (int)argc, argv, lens);
-	if (rc != 0)
-		mem_free(ps);
-	mem_free(argv);
-	mem_free(lens);
-	return rc;
-}
 
 /* The four keys of a subscription's own state, for the scripts that take them. */
 struct sub_keys {

@@ -109,7 +109,9 @@ typedef void (*store_published_cb)(void *arg, redisReply *failed, int not_found,
 
 /* Appends n messages to topic project/id, all or none, copies each to the
  * topic's filtered subscriptions it matches, then wakes the topic's
- * waiters on every broker. Message memory is copied. */
+ * waiters on every broker. Message memory is copied. Small publishes to
+ * one topic in one loop turn share one script call (store/publish.c); cb
+ * always runs later, never inside this call. */
 int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
 		  size_t n, store_published_cb cb, void *arg);
 

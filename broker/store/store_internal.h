@@ -8,4 +8,12 @@
 int store_run(struct link *l, enum script_id id, store_cb cb, void *arg, int nkeys,
 	      const char *const *keys, int nargs, const char *const *args);
 
+/* The publish coalescer (publish.c), one per link: made by link_new,
+ * freed by link_free (pending publishes answered with NULL). */
+struct event_base;
+struct pubbatch;
+struct pubbatch *pubbatch_new(struct link *l, struct event_base *base);
+void pubbatch_free(struct pubbatch *pb);
+struct pubbatch *link_pubbatch(struct link *l);
+
 #endif

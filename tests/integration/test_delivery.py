@@ -42,6 +42,88 @@ class DeliveryTest(harness.BrokerTestCase):
         self.assertTrue(before - slack <= pt <= after + slack,
                         "publishTime %s not between %s and %s" % (pt, before, after))
 
+    def test_concurrent_publishes_keep_their_own_ids(self):
+        """Small publishes to one topic that arrive together share one
+        publish script call (store/publish.c); each request must still get
+        the ids of its own messages, in order, a missing topic in the same
+        burst its 404, and each orderingKey its publish order."""
+        p = self.setup_pair()
+        self.create_topic(p, "other")
+        self.create_sub(p, "osub", "other")
+        nconn, rounds = 32, 4
+        bodies, expect = [], []
+        for r in range(rounds):
+            for i in range(nconn):
+                if i == 7:
+                    topic = "nope%d" % r
+                    msgs = [{"data": b64(b"x")}]
+                else:
+                    topic = "other" if i % 5 == 0 else "top"
+                    n = 1 + (i % 3)
+                    msgs = [{"data": b64(("r%d-c%d-m%d" % (r, i, k)).encode()),
+                             "orderingKey": "key%d" % (i % 4),
+                             "attributes": {"k": str(k)}} for k in range(n)]
+                bodies.append((i, topic, msgs))
+        calls_before = self.evalsha_calls()
+        results = [None] * len(bodies)
+        per_conn = [[] for _ in range(nconn)]
+        for j, (i, topic, msgs) in enumerate(bodies):
+            per_conn[i].append(j)
+
+        # One thread per connection sends its rounds back to back; the
+        # rounds of all 32 meet in the broker's loop.
+        start = threading.Barrier(nconn)
+
+        def run(ci):
+            cl = harness.Client(self.broker.port)
+            try:
+                start.wait(10)
+                for j in per_conn[ci]:
+                    _, topic, msgs = bodies[j]
+                    results[j] = cl.req("POST", "/v1/projects/%s/topics/%s:publish" % (p, topic),
+                                        {"messages": msgs})
+            finally:
+                cl.close()
+        threads = [threading.Thread(target=run, args=(ci,)) for ci in range(nconn)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        calls = self.evalsha_calls() - calls_before
+        want = {"top": {}, "other": {}}
+        for j, (i, topic, msgs) in enumerate(bodies):
+            if topic.startswith("nope"):
+                self.assertError(results[j], 404, "NOT_FOUND", "publish to a missing topic")
+                continue
+            ids = self.assertOk(results[j], "publish %d" % j)["messageIds"]
+            self.assertEqual(len(ids), len(msgs))
+            self.assertEqual(len(set(ids)), len(ids))
+            for mid, m in zip(ids, msgs):
+                want[topic][mid] = unb64(m["data"]).decode()
+        for topic, sub in (("top", "sub"), ("other", "osub")):
+            got = {}
+            order = []
+            for rm in self.pull_until(p, sub, len(want[topic]), max_messages=1000):
+                m = rm["message"]
+                got[m["messageId"]] = unb64(m["data"]).decode()
+                order.append((m.get("orderingKey"), unb64(m["data"]).decode()))
+            self.assertEqual(got, want[topic], "each id names its own request's message")
+            # Within a request, messages are stored in order; the requests of
+            # one connection follow each other.
+            for conn in set(d.split("-")[1] for _, d in order):
+                mine = [d for _, d in order if d.split("-")[1] == conn]
+                self.assertEqual(mine, sorted(mine, key=lambda d: (int(d.split("-")[0][1:]),
+                                                                   int(d.split("-")[2][1:]))),
+                                 "publish order of connection %s" % conn)
+        # 128 requests, of which those that met in one loop turn shared a call.
+        self.assertLess(calls, len(bodies), "no publishes were coalesced")
+
+    def evalsha_calls(self):
+        for line in self.redis.cmd("INFO", "commandstats").decode().splitlines():
+            if line.startswith("cmdstat_evalsha:"):
+                return int(line.split("calls=")[1].split(",")[0])
+        return 0
+
     def test_large_message_round_trip(self):
         p = self.setup_pair()
         data = bytes(range(256)) * (9000000 // 256)      # ~9 MB, under the 10 MB limit

@@ -1,0 +1,304 @@
+/* publish.c - topics.publish's store step (store/scripts/publish.lua),
+ * coalesced: the small publishes to one topic that arrive in one loop turn
+ * go to Redis as one script call, so that the script's fixed cost (the
+ * EVALSHA, the topic checks, the wake-up PUBLISH) is paid per batch of
+ * concurrent requests, not per request (docs/performance.md, issue 14).
+ *
+ * Each request keeps its own answer: the script replies one entry id per
+ * message in order, and each request gets its slice. A request's messages
+ * are appended together and in order; requests to one topic keep their
+ * arrival order (a large request flushes the topic's batch before it goes
+ * by itself). The batch is flushed by an event made active on its first
+ * request: libevent runs it after the callbacks already active in this
+ * turn (the requests read in the same epoll round), and hiredis writes the
+ * script call with the rest of the turn's commands. */
+#include "keys.h"
+#include "mem.h"
+#include "store_internal.h"
+
+#include <event2/event.h>
+#include <string.h>
+
+/* A request larger than this goes by itself (nothing to gain from
+ * coalescing; no copy). */
+#define DIRECT_MSGS 100
+#define DIRECT_BYTES (64 * 1024)
+/* A batch reaching either is flushed at once (Redis runs one script at a
+ * time: keep each short). */
+#define BATCH_MAX_MSGS 1000
+#define BATCH_MAX_BYTES (1024 * 1024)
+
+struct pb_waiter {
+	store_published_cb cb;
+	void *arg;
+	size_t first, n;
+};
+
+/* One topic's batch: the messages' bytes (data, attrs, key per message,
+ * lengths in lens) and who waits for which of them. */
+struct pb_topic {
+	struct pb_topic *next;
+	char t[NAMES_KEY_MAX];
+	char *buf;
+	size_t len, cap;
+	size_t *lens; /* 3 per message */
+	size_t nmsg, cap_msg;
+	struct pb_waiter *w;
+	size_t nw, cap_w;
+};
+
+struct pubbatch {
+	struct link *l;
+	struct event *flush_ev;
+	struct pb_topic *head, *tail; /* pending, in arrival order */
+	struct pb_topic *spare;       /* flushed ones, kept for reuse */
+};
+
+/* What a sent script call answers: the waiters, moved out of the batch. */
+struct pb_sent {
+	struct pb_waiter *w;
+	size_t nw, nmsg;
+};
+
+static void pb_fail(struct pb_waiter *w, size_t nw, redisReply *r)
+{
+	for (size_t i = 0; i < nw; i++)
+		w[i].cb(w[i].arg, r, 0, NULL, 0);
+}
+
+/* The publish script's reply: {'OK', id...} or {'NOT_FOUND'}. */
+static void on_published(redisReply *r, void *arg)
+{
+	struct pb_sent *s = arg;
+	const char *st = r ? store_status(r) : NULL;
+	if (st && strcmp(st, "OK") == 0 && r->elements == s->nmsg + 1) {
+		for (size_t i = 0; i < s->nw; i++)
+			s->w[i].cb(s->w[i].arg, NULL, 0, r->element + 1 + s->w[i].first, s->w[i].n);
+	} else if (st && strcmp(st, "NOT_FOUND") == 0) {
+		for (size_t i = 0; i < s->nw; i++)
+			s->w[i].cb(s->w[i].arg, NULL, 1, NULL, 0);
+	} else {
+		pb_fail(s->w, s->nw, r);
+	}
+	mem_free(s->w);
+	mem_free(s);
+}
+
+/* Sends topic t's n messages (argv/lens from index 4 on filled by the
+ * caller) for the waiters w (taken over). */
+static int send_script(struct link *l, const char *t, const char **argv, size_t *lens, size_t n,
+		       struct pb_waiter *w, size_t nw)
+{
+	char stream[KEYS_MAX], filters[KEYS_MAX];
+	argv[0] = KEYS_TOPIC_LOG(stream, t);
+	argv[1] = KEYS_TOPIC_FILTERS(filters, t);
+	argv[2] = t;
+	argv[3] = link_instance(l);
+	for (size_t i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
+	struct pb_sent *s = mem_alloc(sizeof(*s));
+	s->w = w;
+	s->nw = nw;
+	s->nmsg = n;
+	int rc = link_script(l, SCRIPT_PUBLISH, on_published, s, 2, (int)(4 + 3 * n), argv, lens);
+	if (rc != 0)
+		mem_free(s);
+	return rc;
+}
+
+/* Sends topic p's batch, answers its waiters with NULL when Redis is not
+ * ready, and keeps p (emptied) for reuse. */
+static void flush_topic(struct pubbatch *pb, struct pb_topic *p)
+{
+	size_t argc = 4 + 3 * p->nmsg;
+	const char **argv = mem_alloc(argc * sizeof(*argv));
+	size_t *lens = mem_alloc(argc * sizeof(*lens));
+	size_t o = 0;
+	for (size_t i = 0; i < 3 * p->nmsg; i++) {
+		argv[4 + i] = p->buf + o;
+		lens[4 + i] = p->lens[i];
+		o += p->lens[i];
+	}
+	struct pb_waiter *w = p->w;
+	size_t nw = p->nw;
+	p->w = NULL;
+	p->nw = p->cap_w = 0;
+	if (send_script(pb->l, p->t, argv, lens, p->nmsg, w, nw) != 0) {
+		pb_fail(w, nw, NULL);
+		mem_free(w);
+	}
+	mem_free(argv);
+	mem_free(lens);
+	p->len = p->nmsg = 0;
+}
+
+/* Takes p out of the pending list (prev: the one before it, or NULL). */
+static void unlink_topic(struct pubbatch *pb, struct pb_topic *prev, struct pb_topic *p)
+{
+	if (prev)
+		prev->next = p->next;
+	else
+		pb->head = p->next;
+	if (pb->tail == p)
+		pb->tail = prev;
+	p->next = pb->spare;
+	pb->spare = p;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct pubbatch *pb = arg;
+	while (pb->head) {
+		struct pb_topic *p = pb->head;
+		unlink_topic(pb, NULL, p);
+		flush_topic(pb, p);
+	}
+}
+
+struct pubbatch *pubbatch_new(struct link *l, struct event_base *base)
+{
+	struct pubbatch *pb = mem_calloc(1, sizeof(*pb));
+	pb->l = l;
+	pb->flush_ev = event_new(base, -1, 0, on_flush, pb);
+	return pb;
+}
+
+static void topic_free(struct pb_topic *p)
+{
+	mem_free(p->buf);
+	mem_free(p->lens);
+	mem_free(p->w);
+	mem_free(p);
+}
+
+void pubbatch_free(struct pubbatch *pb)
+{
+	if (pb == NULL)
+		return;
+	/* Not sent: answered like commands of a link that went away. */
+	while (pb->head) {
+		struct pb_topic *p = pb->head;
+		unlink_topic(pb, NULL, p);
+		pb_fail(p->w, p->nw, NULL);
+	}
+	while (pb->spare) {
+		struct pb_topic *p = pb->spare;
+		pb->spare = p->next;
+		topic_free(p);
+	}
+	event_free(pb->flush_ev);
+	mem_free(pb);
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	*cap = c;
+	return mem_realloc(p, c * size);
+}
+
+/* Appends request m[n] to p's batch for (cb, arg). */
+static void append(struct pb_topic *p, const struct store_msg_in *m, size_t n,
+		   store_published_cb cb, void *arg)
+{
+	p->lens = grow(p->lens, &p->cap_msg, 3 * (p->nmsg + n), sizeof(*p->lens));
+	p->w = grow(p->w, &p->cap_w, p->nw + 1, sizeof(*p->w));
+	p->w[p->nw++] = (struct pb_waiter){ cb, arg, p->nmsg, n };
+	for (size_t i = 0; i < n; i++) {
+		const char *f[3] = { m[i].data ? (const char *)m[i].data : "",
+				     m[i].attrs ? m[i].attrs : "", m[i].key ? m[i].key : "" };
+		size_t fl[3] = { m[i].data ? m[i].len : 0, m[i].attrs ? m[i].attrs_len : 0,
+				 m[i].key ? m[i].key_len : 0 };
+		for (int k = 0; k < 3; k++) {
+			p->buf = grow(p->buf, &p->cap, p->len + fl[k], 1);
+			if (fl[k])
+				memcpy(p->buf + p->len, f[k], fl[k]);
+			p->len += fl[k];
+			p->lens[3 * p->nmsg + (size_t)k] = fl[k];
+		}
+		p->nmsg++;
+	}
+}
+
+/* A request that goes by itself, without a copy. */
+static int send_direct(struct link *l, const char *t, const struct store_msg_in *m, size_t n,
+		       store_published_cb cb, void *arg)
+{
+	size_t argc = 4 + 3 * n;
+	const char **argv = mem_alloc(argc * sizeof(*argv));
+	size_t *lens = mem_alloc(argc * sizeof(*lens));
+	for (size_t i = 0; i < n; i++) {
+		argv[4 + 3 * i] = m[i].data ? (const char *)m[i].data : "";
+		lens[4 + 3 * i] = m[i].data ? m[i].len : 0;
+		argv[5 + 3 * i] = m[i].attrs ? m[i].attrs : "";
+		lens[5 + 3 * i] = m[i].attrs ? m[i].attrs_len : 0;
+		argv[6 + 3 * i] = m[i].key ? m[i].key : "";
+		lens[6 + 3 * i] = m[i].key ? m[i].key_len : 0;
+	}
+	struct pb_waiter *w = mem_alloc(sizeof(*w));
+	*w = (struct pb_waiter){ cb, arg, 0, n };
+	int rc = send_script(l, t, argv, lens, n, w, 1);
+	if (rc != 0)
+		mem_free(w);
+	mem_free(argv);
+	mem_free(lens);
+	return rc;
+}
+
+int store_publish(struct link *l, const char *project, const char *id, const struct store_msg_in *m,
+		  size_t n, store_published_cb cb, void *arg)
+{
+	if (!link_ready(l))
+		return -1;
+	struct pubbatch *pb = link_pubbatch(l);
+	char t[NAMES_KEY_MAX];
+	names_key(t, project, id);
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += m[i].len + m[i].attrs_len + m[i].key_len;
+	struct pb_topic *prev = NULL, *p = pb->head;
+	while (p && strcmp(p->t, t) != 0) {
+		prev = p;
+		p = p->next;
+	}
+	if (n > DIRECT_MSGS || bytes > DIRECT_BYTES) {
+		if (p) { /* what came first is stored first */
+			unlink_topic(pb, prev, p);
+			flush_topic(pb, p);
+		}
+		return send_direct(l, t, m, n, cb, arg);
+	}
+	if (p == NULL) {
+		p = pb->spare;
+		if (p)
+			pb->spare = p->next;
+		else
+			p = mem_calloc(1, sizeof(*p));
+		p->next = NULL;
+		snprintf(p->t, sizeof(p->t), "%s", t);
+		if (pb->tail)
+			pb->tail->next = p;
+		else
+			pb->head = p;
+		pb->tail = p;
+		event_active(pb->flush_ev, 0, 0);
+	}
+	append(p, m, n, cb, arg);
+	if (p->nmsg >= BATCH_MAX_MSGS || p->len >= BATCH_MAX_BYTES) {
+		struct pb_topic *q = pb->head;
+		prev = NULL;
+		while (q != p) {
+			prev = q;
+			q = q->next;
+		}
+		unlink_topic(pb, prev, p);
+		flush_topic(pb, p);
+	}
+	return 0;
+}
