@@ -87,39 +87,76 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
  * one broker runs per process). */
 static struct grpc_srv *h2c_srv;
 
+/* A connection being taken over: its duplicate for nghttp2, the dummy
+ * socketpair, and the bytes evhttp already read. */
+struct takeover {
+	struct bufferevent *bev;
+	evutil_socket_t fd, nfd;
+	int sp[2];
+	struct sockaddr_storage ss;
+	uint8_t *bytes;
+	size_t len;
+};
+
+/* The second step, on the next loop turn: the loop's epoll changelist
+ * (main.c) applies a bufferevent_disable only when it next polls, and
+ * dup2 over a descriptor still registered would leave the client's socket
+ * in epoll under evhttp's number. Now it is off epoll: evhttp's
+ * descriptor becomes one end of a closed socketpair, so evhttp reads EOF
+ * and frees its side (its shutdown and close hit the dummy, not the
+ * client), and nghttp2 gets the duplicate. */
+static void take_over_finish(evutil_socket_t unused, short what, void *arg)
+{
+	(void)unused;
+	(void)what;
+	struct takeover *t = arg;
+	dup2(t->sp[0], t->fd);
+	close(t->sp[0]);
+	close(t->sp[1]);
+	bufferevent_enable(t->bev, EV_READ);
+	grpc_serve(h2c_srv, t->nfd, (struct sockaddr *)&t->ss, NULL, t->bytes, t->len);
+	mem_free(t->bytes);
+	mem_free(t);
+}
+
 /* Takes a connection that opened with the preface away from evhttp: the
- * socket is duplicated for nghttp2, and evhttp's descriptor becomes one
- * end of a closed socketpair, so evhttp reads EOF and frees its side
- * (its shutdown and close hit the dummy, not the client). */
+ * socket is duplicated for nghttp2 and taken off epoll now, and
+ * take_over_finish hands it over on the next turn. */
 static void take_over(struct bufferevent *bev, struct evbuffer *in)
 {
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int sp[2] = { -1, -1 };
-	int nfd = -1;
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-	    (nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+	struct takeover *t = mem_calloc(1, sizeof(*t));
+	t->bev = bev;
+	t->fd = bufferevent_getfd(bev);
+	t->nfd = -1;
+	t->sp[0] = t->sp[1] = -1;
+	socklen_t sl = sizeof(t->ss);
+	struct timeval now = { 0, 0 };
+	if (getpeername(t->fd, (struct sockaddr *)&t->ss, &sl) != 0 ||
+	    (t->nfd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, t->sp) != 0) {
 		log_error("grpc: cannot take over an HTTP/2 connection: %s", strerror(errno));
-		if (nfd >= 0)
-			close(nfd);
-		shutdown(fd, SHUT_RDWR); /* evhttp sees EOF and frees it */
+		if (t->nfd >= 0)
+			close(t->nfd);
+		shutdown(t->fd, SHUT_RDWR); /* evhttp sees EOF and frees it */
 		evbuffer_drain(in, evbuffer_get_length(in));
+		mem_free(t);
 		return;
 	}
-	size_t len = evbuffer_get_length(in);
-	uint8_t *bytes = mem_alloc(len);
-	evbuffer_remove(in, bytes, len);
-	/* Off epoll while fd still names the client's socket. */
+	t->len = evbuffer_get_length(in);
+	t->bytes = mem_alloc(t->len ? t->len : 1);
+	evbuffer_remove(in, t->bytes, t->len);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
-	dup2(sp[0], fd);
-	close(sp[0]);
-	close(sp[1]);
-	bufferevent_enable(bev, EV_READ);
-	grpc_serve(h2c_srv, nfd, (struct sockaddr *)&ss, NULL, bytes, len);
-	mem_free(bytes);
+	if (event_base_once(bufferevent_get_base(bev), -1, EV_TIMEOUT, take_over_finish, t, &now) !=
+	    0) {
+		log_error("grpc: cannot take over an HTTP/2 connection: no event");
+		close(t->nfd);
+		close(t->sp[0]);
+		close(t->sp[1]);
+		shutdown(t->fd, SHUT_RDWR);
+		bufferevent_enable(bev, EV_READ);
+		mem_free(t->bytes);
+		mem_free(t);
+	}
 }
 
 /* The input callback of a REST connection until its first bytes decide:
