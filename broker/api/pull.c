@@ -205,7 +205,7 @@ static void reply_native(struct call *c, const redisReply *r, const struct store
 	char(*ids)[64] = mem_alloc(64 * p->n);
 	for (size_t i = 0; i < p->n; i++) {
 		struct store_msg m;
-		store_pulled_msg(r, i, &m);
+		store_pulled_msg(p, i, &m);
 		char *dash;
 		unsigned long long ms = strtoull(m.id, &dash, 10);
 		unsigned long long seq = *dash == '-' ? strtoull(dash + 1, NULL, 10) : 0;
@@ -240,7 +240,7 @@ static void reply_messages(struct call *c, const redisReply *r, const struct sto
 	}
 	size_t cap = 64;
 	for (size_t i = 0; i < p->n; i++) {
-		store_pulled_msg(r, i, &m);
+		store_pulled_msg(p, i, &m);
 		cap += 256 + base64_encoded_len(m.data_len) + m.attrs_len + m.key_len * 6;
 	}
 	char *buf = mem_alloc(cap);
@@ -250,7 +250,7 @@ static void reply_messages(struct call *c, const redisReply *r, const struct sto
 	size_t tslen = 0;
 	PUT("{\"receivedMessages\":[");
 	for (size_t i = 0; i < p->n; i++) {
-		store_pulled_msg(r, i, &m);
+		store_pulled_msg(p, i, &m);
 		unsigned long long attempt = (unsigned long long)m.attempt;
 		char *dash;
 		unsigned long long ms = strtoull(m.id, &dash, 10);

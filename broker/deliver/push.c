@@ -287,7 +287,7 @@ static void on_pulled(redisReply *r, void *arg)
 	w->dead_lettered += (unsigned long long)p.dead_lettered;
 	for (size_t i = 0; i < p.n; i++) {
 		struct store_msg m;
-		store_pulled_msg(r, i, &m);
+		store_pulled_msg(&p, i, &m);
 		deliver_one(w, &m);
 	}
 	if (p.n == 0)

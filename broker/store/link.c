@@ -53,10 +53,11 @@ struct link {
 	int setup_failed; /* AUTH or SELECT refused on this connection */
 	/* link_audit_next: the entry the next audited script appends. */
 	char *audit_project, *audit_key, *audit_entry;
-	int audit_log;             /* its enum audit_log_name */
-	int64_t audit_time_us;     /* its timestamp (the exported message's attribute) */
-	struct sinks *sinks;       /* where entries are exported (sinks.h) */
-	struct pubbatch *pubbatch; /* publishes of this loop turn (publish.c) */
+	int audit_log;               /* its enum audit_log_name */
+	int64_t audit_time_us;       /* its timestamp (the exported message's attribute) */
+	struct sinks *sinks;         /* where entries are exported (sinks.h) */
+	struct pubbatch *pubbatch;   /* publishes of this loop turn (publish.c) */
+	struct pullsplit *pullsplit; /* how unordered subscriptions are read (messages.c) */
 	/* link_watch: one more channel on the subscriber connection. */
 	const char *watch_channel;
 	link_watch_fn watch_fn;
@@ -368,6 +369,7 @@ struct link *link_new(struct broker *b)
 	rc->b = b;
 	rc->sinks = sinks_new();
 	rc->pubbatch = pubbatch_new(rc, b->base);
+	rc->pullsplit = pullsplit_new();
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	srand((unsigned)(ts.tv_nsec ^ getpid()));
@@ -410,6 +412,7 @@ void link_free(struct link *rc)
 	mem_free(rc->audit_key);
 	mem_free(rc->audit_entry);
 	sinks_free(rc->sinks);
+	pullsplit_free(rc->pullsplit);
 	mem_free(rc);
 }
 
@@ -586,6 +589,11 @@ int link_script(struct link *rc, enum script_id id, link_cb cb, void *arg, int n
 	mem_free(rc->audit_entry);
 	rc->audit_project = rc->audit_key = rc->audit_entry = NULL;
 	return r;
+}
+
+struct pullsplit *link_pullsplit(struct link *rc)
+{
+	return rc->pullsplit;
 }
 
 struct pubbatch *link_pubbatch(struct link *rc)

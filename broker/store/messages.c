@@ -24,17 +24,157 @@ static const char *const *sub_keys(struct sub_keys *sk, const char *s)
 	return sk->v;
 }
 
+/* The split pull (pull.lua's header): for a subscription known to be
+ * unordered, the broker reads the new entries itself, so that they are
+ * not copied through Lua - MULTI, XREADGROUP, the pull script (split '1'),
+ * EXEC - and takes them from XREADGROUP's reply. Known: the stream it
+ * reads, learnt from the last whole pull's reply (topic and flags), kept
+ * in a small table of the link, forgotten on anything unexpected. */
+#define SPLIT_SLOTS 1024
+
+struct split_slot {
+	char sub[NAMES_KEY_MAX];
+	char log[KEYS_MAX];
+};
+
+struct pullsplit {
+	struct split_slot slot[SPLIT_SLOTS];
+};
+
+struct pullsplit *pullsplit_new(void)
+{
+	return mem_calloc(1, sizeof(struct pullsplit));
+}
+
+void pullsplit_free(struct pullsplit *ps)
+{
+	mem_free(ps);
+}
+
+static struct split_slot *split_slot(struct link *l, const char *sub)
+{
+	unsigned h = 2166136261u;
+	for (const char *p = sub; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &link_pullsplit(l)->slot[h % SPLIT_SLOTS];
+}
+
+static void split_forget(struct link *l, const char *sub)
+{
+	struct split_slot *sl = split_slot(l, sub);
+	if (strcmp(sl->sub, sub) == 0)
+		sl->sub[0] = '\0';
+}
+
+/* pull.lua's flags (its header). */
+#define PULL_ORDERED 1
+#define PULL_EXACTLY_ONCE 2
+#define PULL_FILTERED 4
+#define PULL_DUE_LEFT 8
+
+struct pull_wait {
+	struct link *l;
+	int split; /* sent as MULTI ... EXEC */
+	char sub[NAMES_KEY_MAX];
+	store_cb cb;
+	void *arg;
+};
+
+/* Learns (or forgets) how sub is read from a pull reply r (either shape). */
+static void split_learn(struct link *l, const char *sub, const redisReply *r)
+{
+	struct store_pulled p;
+	if (store_pulled_decode(r, &p) != ERR_OK || p.topic_len == 0 || p.ordered ||
+	    (p.flags & PULL_DUE_LEFT) || p.topic_len >= NAMES_KEY_MAX) {
+		split_forget(l, sub);
+		return;
+	}
+	char t[NAMES_KEY_MAX];
+	memcpy(t, p.topic, p.topic_len);
+	t[p.topic_len] = '\0';
+	struct split_slot *sl = split_slot(l, sub);
+	snprintf(sl->sub, sizeof(sl->sub), "%s", sub);
+	if (p.flags & PULL_FILTERED)
+		KEYS_SUB_FLOG(sl->log, t, sub);
+	else
+		KEYS_TOPIC_LOG(sl->log, t);
+}
+
+static void on_pull_reply(redisReply *r, void *arg)
+{
+	struct pull_wait *w = arg;
+	int split = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[1]->type != REDIS_REPLY_STRING;
+	if (split && r->element[1]->type != REDIS_REPLY_ARRAY) {
+		/* The script failed (or NOSCRIPT): what XREADGROUP read is
+		 * delivered by the next whole pull (pull.lua `lr`). */
+		split_forget(w->l, w->sub);
+		r = NULL;
+	} else if (split && r->element[0]->type == REDIS_REPLY_ERROR) {
+		split_forget(w->l, w->sub); /* NOGROUP: gone, or detached */
+	} else if (r && r->type == REDIS_REPLY_ERROR && w->split) {
+		split_forget(w->l, w->sub); /* EXECABORT */
+		r = NULL;
+	} else if (r) {
+		split_learn(w->l, w->sub, r);
+	} else {
+		split_forget(w->l, w->sub);
+	}
+	w->cb(r, w->arg);
+	mem_free(w);
+}
+
+static void on_queued(redisReply *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+}
+
 int store_pull(struct link *l, const char *sub, int64_t now_ms, long max, long lease_ms,
 	       long per_key, store_cb cb, void *arg)
 {
+	if (!link_ready(l))
+		return -1;
 	struct sub_keys sk;
 	char now[32], n[16], lease[24], pk[24];
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(n, sizeof(n), "%ld", max);
 	snprintf(lease, sizeof(lease), "%ld", lease_ms > 0 ? lease_ms : 0);
 	snprintf(pk, sizeof(pk), "%ld", per_key > 0 ? per_key : 0);
-	const char *args[] = { sub, now, n, lease, pk };
-	return store_run(l, SCRIPT_PULL, cb, arg, 4, sub_keys(&sk, sub), 5, args);
+	struct pull_wait *w = mem_alloc(sizeof(*w));
+	w->l = l;
+	snprintf(w->sub, sizeof(w->sub), "%s", sub);
+	w->cb = cb;
+	w->arg = arg;
+	struct split_slot *sl = split_slot(l, sub);
+	w->split = strcmp(sl->sub, sub) == 0;
+	if (!w->split) {
+		const char *args[] = { sub, now, n, lease, pk, "0" };
+		int rc =
+			store_run(l, SCRIPT_PULL, on_pull_reply, w, 4, sub_keys(&sk, sub), 6, args);
+		if (rc != 0)
+			mem_free(w);
+		return rc;
+	}
+	const char *multi[] = { "MULTI" };
+	const char *xread[] = { "XREADGROUP", "GROUP", sub, "rn", "COUNT", n,
+				"STREAMS",    sl->log, ">" };
+	const char *exec[] = { "EXEC" };
+	const char *args[] = { sub, now, n, lease, pk, "1" };
+	size_t xl[9];
+	for (int i = 0; i < 9; i++)
+		xl[i] = strlen(xread[i]);
+	size_t one = 5, four = 4;
+	/* Sent back to back on one connection: nothing comes between. */
+	if (link_argv(l, on_queued, NULL, 1, multi, &one) != 0 ||
+	    link_argv(l, on_queued, NULL, 9, xread, xl) != 0 ||
+	    store_run(l, SCRIPT_PULL, on_queued, NULL, 4, sub_keys(&sk, sub), 6, args) != 0 ||
+	    link_argv(l, on_pull_reply, w, 1, exec, &four) != 0) {
+		/* Only when the link just went: its pending commands fail. */
+		mem_free(w);
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs script id on sub with the fixed args and then the id columns. */
@@ -89,16 +229,33 @@ int store_seek(struct link *l, const char *sub, int64_t time_ms, int64_t now_ms,
 	return store_run(l, SCRIPT_SEEK, cb, arg, 4, sub_keys(&sk, sub), 3, args);
 }
 
-/* The pull script replies {'OK', topic, has-dlq, dead-lettered, flags, then
- * 5 elements per message: id, data, attrs, key, attempt} or {'NOT_FOUND'}. */
-#define PULL_HEAD 5
+/* The pull script replies {'OK', topic, has-dlq, dead-lettered, flags,
+ * cutoff-ms, then 5 elements per message: id, data, attrs, key, attempt}
+ * or {'NOT_FOUND'}; the split pull's EXEC [XREADGROUP's reply, that]. */
+#define PULL_HEAD 6
 #define PULL_PER_MSG 5
+
+/* Unix ms of a stream id "ms-seq". */
+static unsigned long long id_ms(const redisReply *id)
+{
+	unsigned long long v = 0;
+	for (size_t i = 0; i < id->len && id->str[i] >= '0' && id->str[i] <= '9'; i++)
+		v = v * 10 + (unsigned long long)(id->str[i] - '0');
+	return v;
+}
 
 enum err store_pulled_decode(const redisReply *r, struct store_pulled *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (r == NULL)
 		return ERR_UNAVAILABLE;
+	const redisReply *xr = NULL;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_ARRAY) {
+		xr = r->element[0];
+		r = r->element[1];
+		out->split = 1;
+	}
 	const char *st = store_status(r);
 	if (st == NULL)
 		return ERR_INTERNAL;
@@ -114,24 +271,75 @@ enum err store_pulled_decode(const redisReply *r, struct store_pulled *out)
 	if (r->element[3]->type == REDIS_REPLY_INTEGER)
 		out->dead_lettered = r->element[3]->integer;
 	if (r->element[4]->type == REDIS_REPLY_INTEGER) {
-		out->ordered = (r->element[4]->integer & 1) != 0;
-		out->exactly_once = (r->element[4]->integer & 2) != 0;
+		out->flags = (int)r->element[4]->integer;
+		out->ordered = (out->flags & PULL_ORDERED) != 0;
+		out->exactly_once = (out->flags & PULL_EXACTLY_ONCE) != 0;
 	}
-	out->n = (r->elements - PULL_HEAD) / PULL_PER_MSG;
+	out->script = r;
+	out->nflat = (r->elements - PULL_HEAD) / PULL_PER_MSG;
+	out->n = out->nflat;
+	/* XREADGROUP: [[stream, [[id, [field, value, ...]], ...]]] or nil. */
+	if (xr && xr->type == REDIS_REPLY_ARRAY && xr->elements == 1 &&
+	    xr->element[0]->type == REDIS_REPLY_ARRAY && xr->element[0]->elements == 2 &&
+	    xr->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
+		const redisReply *es = xr->element[0]->element[1];
+		unsigned long long cutoff =
+			r->element[5]->type == REDIS_REPLY_INTEGER && r->element[5]->integer > 0
+				? (unsigned long long)r->element[5]->integer
+				: 0;
+		size_t skip = 0;
+		while (skip < es->elements && es->element[skip]->type == REDIS_REPLY_ARRAY &&
+		       es->element[skip]->elements == 2 &&
+		       id_ms(es->element[skip]->element[0]) < cutoff)
+			skip++; /* acknowledged by the script: past the retention */
+		out->entries = es;
+		out->skip = skip;
+		out->n += es->elements - skip;
+	}
 	return ERR_OK;
 }
 
-void store_pulled_msg(const redisReply *r, size_t i, struct store_msg *m)
+void store_pulled_msg(const struct store_pulled *p, size_t i, struct store_msg *m)
 {
-	redisReply *const *e = r->element + PULL_HEAD + i * PULL_PER_MSG;
-	m->id = e[0]->str;
-	m->id_len = e[0]->len;
-	m->data = e[1]->str;
-	m->data_len = e[1]->len;
-	m->attrs = e[2]->str;
-	m->attrs_len = e[2]->len;
-	m->key = e[3]->str;
-	m->key_len = e[3]->len;
-	m->attempt =
-		e[4]->type == REDIS_REPLY_INTEGER && e[4]->integer > 0 ? (long)e[4]->integer : 1;
+	memset(m, 0, sizeof(*m));
+	m->data = m->attrs = m->key = "";
+	if (i < p->nflat) {
+		redisReply *const *e = p->script->element + PULL_HEAD + i * PULL_PER_MSG;
+		m->id = e[0]->str;
+		m->id_len = e[0]->len;
+		m->data = e[1]->str;
+		m->data_len = e[1]->len;
+		m->attrs = e[2]->str;
+		m->attrs_len = e[2]->len;
+		m->key = e[3]->str;
+		m->key_len = e[3]->len;
+		m->attempt = e[4]->type == REDIS_REPLY_INTEGER && e[4]->integer > 0
+				     ? (long)e[4]->integer
+				     : 1;
+		return;
+	}
+	const redisReply *e = p->entries->element[p->skip + i - p->nflat];
+	m->attempt = 1;
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+		return;
+	m->id = e->element[0]->str ? e->element[0]->str : "";
+	m->id_len = e->element[0]->str ? e->element[0]->len : 0;
+	const redisReply *kv = e->element[1];
+	if (kv->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t k = 0; k + 1 < kv->elements; k += 2) {
+		const redisReply *f = kv->element[k], *v = kv->element[k + 1];
+		if (f->len != 1 || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (f->str[0] == 'd') {
+			m->data = v->str;
+			m->data_len = v->len;
+		} else if (f->str[0] == 'a') {
+			m->attrs = v->str;
+			m->attrs_len = v->len;
+		} else if (f->str[0] == 'k') {
+			m->key = v->str;
+			m->key_len = v->len;
+		}
+	}
 }

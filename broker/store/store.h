@@ -160,7 +160,13 @@ struct store_pulled {
 	long long dead_lettered; /* forwarded to the dead-letter topic in this step */
 	int ordered;             /* enableMessageOrdering */
 	int exactly_once;        /* enableExactlyOnceDelivery */
-	size_t n;
+	int flags;               /* pull.lua's */
+	size_t n;                /* messages: store_pulled_msg(p, 0..n-1) */
+	/* Where they are (the reply's memory): nflat in the script's reply,
+	 * then the split pull's XREADGROUP entries from skip on. */
+	const redisReply *script, *entries;
+	size_t nflat, skip;
+	int split; /* a split pull's reply (store/messages.c) */
 };
 
 /* Decodes a pull reply: ERR_OK, ERR_NOT_FOUND (no such subscription),
@@ -168,8 +174,8 @@ struct store_pulled {
  * shape). */
 enum err store_pulled_decode(const redisReply *r, struct store_pulled *out);
 
-/* Message i (< out->n) of a decoded pull reply r. */
-void store_pulled_msg(const redisReply *r, size_t i, struct store_msg *m);
+/* Message i (< p->n) of a decoded pull reply (valid while the reply is). */
+void store_pulled_msg(const struct store_pulled *p, size_t i, struct store_msg *m);
 
 /* Registry ingest (store/registry.c). One translated event; all strings,
  * "" for none. */

@@ -16,4 +16,10 @@ struct pubbatch *pubbatch_new(struct link *l, struct event_base *base);
 void pubbatch_free(struct pubbatch *pb);
 struct pubbatch *link_pubbatch(struct link *l);
 
+/* The split pull's table (messages.c), one per link, as the above. */
+struct pullsplit;
+struct pullsplit *pullsplit_new(void);
+void pullsplit_free(struct pullsplit *ps);
+struct pullsplit *link_pullsplit(struct link *l);
+
 #endif

@@ -118,6 +118,38 @@ class DeliveryTest(harness.BrokerTestCase):
         # 128 requests, of which those that met in one loop turn shared a call.
         self.assertLess(calls, len(bodies), "no publishes were coalesced")
 
+    def test_entries_read_but_never_leased_are_delivered(self):
+        """A split pull (store/messages.c) reads new entries with its own
+        XREADGROUP before pull.lua leases them; if the script never ran,
+        they are in the group's pending list without a lease. The next
+        whole pull (a broker that starts has learnt nothing yet) delivers
+        them, once."""
+        p = self.setup_pair()
+        sub = "%s/sub" % p
+        self.pull_until(p, "sub", 0, timeout=0.2)   # the group exists, lr set
+        self.publish(p, "top", ["orphan-1", "orphan-2"])
+        log = "rn:v1:{%s/top}:log" % p
+        # What a split pull whose script failed leaves behind.
+        self.redis.cmd("XREADGROUP", "GROUP", sub, "rn", "COUNT", "10", "STREAMS", log, ">")
+        other = self.env.start_broker(self.redis.port)
+        cl = harness.Client(other.port)
+        try:
+            status, js, _ = cl.req("POST", "/v1/projects/%s/subscriptions/sub:pull" % p,
+                                   {"maxMessages": 10, "returnImmediately": True})
+            self.assertEqual(status, 200)
+            got = sorted(unb64(m["message"]["data"]).decode()
+                         for m in js.get("receivedMessages", []))
+            self.assertEqual(got, ["orphan-1", "orphan-2"])
+            self.assertEqual({m.get("deliveryAttempt", 1) for m in js["receivedMessages"]}, {1})
+            acks = [m["ackId"] for m in js["receivedMessages"]]
+            self.assertOk(cl.req("POST", "/v1/projects/%s/subscriptions/sub:acknowledge" % p,
+                                 {"ackIds": acks}))
+            status, js, _ = cl.req("POST", "/v1/projects/%s/subscriptions/sub:pull" % p,
+                                   {"maxMessages": 10, "returnImmediately": True})
+            self.assertEqual(js.get("receivedMessages", []), [], "delivered once")
+        finally:
+            cl.close()
+
     def evalsha_calls(self):
         for line in self.redis.cmd("INFO", "commandstats").decode().splitlines():
             if line.startswith("cmdstat_evalsha:"):

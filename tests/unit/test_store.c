@@ -94,6 +94,7 @@ static struct {
 	char status[32];
 	char text[512];
 	long long n;
+	int split; /* the reply was a split pull's (XREADGROUP entries) */
 } got;
 
 static void on_status(redisReply *r, void *arg)
@@ -132,9 +133,10 @@ static void on_pulled(redisReply *r, void *arg)
 	struct store_pulled p;
 	enum err e = store_pulled_decode(r, &p);
 	got.n = e == ERR_OK ? (long long)p.n : -(long long)e;
+	got.split = e == ERR_OK && p.split;
 	if (e == ERR_OK && p.n == 1) {
 		struct store_msg m;
-		store_pulled_msg(r, 0, &m);
+		store_pulled_msg(&p, 0, &m);
 		snprintf(got.text, sizeof(got.text), "%.*s|%.*s|%ld|%.*s", (int)m.data_len, m.data,
 			 (int)m.attrs_len, m.attrs, m.attempt, (int)p.topic_len, p.topic);
 		snprintf(pulled_id, sizeof(pulled_id), "%.*s", (int)m.id_len, m.id);
@@ -194,6 +196,24 @@ static void topic_sub_publish_pull_ack(void **state)
 	/* Acked: an expired lease would have come back; nothing does. */
 	RUN(store_pull(b.link, "p/sub", broker_now_ms() + 60000, 10, 0, 0, on_pulled, NULL));
 	assert_int_equal(got.n, 0);
+	/* The first pull taught the store how p/sub is read: from now on the
+	 * broker reads new entries itself (MULTI, XREADGROUP, pull.lua, EXEC). */
+	assert_true(got.split);
+	struct store_msg_in m2 = { (const unsigned char *)"again", 5, NULL, 0, "key", 3 };
+	RUN(store_publish(b.link, "p", "top", &m2, 1, on_published, NULL));
+	RUN(store_pull(b.link, "p/sub", broker_now_ms(), 10, 0, 0, on_pulled, NULL));
+	assert_true(got.split);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.text, "again||1|p/top");
+	/* Its lease was set by the script: it comes back once due, as a
+	 * redelivery (attempt 2) in the script's part of the reply. */
+	RUN(store_pull(b.link, "p/sub", broker_now_ms() + 60000, 10, 0, 0, on_pulled, NULL));
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.text, "again||2|p/top");
+	ids[0] = pulled_id;
+	attempts[0] = "2";
+	RUN(store_ack(b.link, "p/sub", broker_now_ms(), ids, attempts, 1, on_status, NULL));
+	assert_string_equal(got.status, "OK");
 
 	RUN(store_topic_delete(b.link, "p", "top", on_status, NULL));
 	assert_string_equal(got.status, "OK");

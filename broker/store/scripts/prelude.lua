@@ -57,6 +57,20 @@ local function sakey(e, k) return 'rn:v1:sa:{' .. e .. '}:key:' .. k end
 local function split_name(s) return s:match('^([^/]+)/(.+)$') end
 local function id_ms(id) return tonumber(id:match('^(%d+)')) end
 
+-- The last-delivered id of subscription s's group on stream log ('0-0'
+-- when it has none): XINFO GROUPS lists every group of the stream.
+local function group_last(log, s)
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', log)) do
+    local name, ld
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] end
+      if g[i] == 'last-delivered-id' then ld = g[i + 1] end
+    end
+    if name == s then return ld end
+  end
+  return '0-0'
+end
+
 -- Snapshot N ("P/N", keys.h KEYS_SNAP*) and its index entries; topic is
 -- its topic ("P/T", '' once deleted).
 local function delete_snapshot(n, topic)

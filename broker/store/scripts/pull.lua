@@ -1,22 +1,36 @@
--- pull: ARGV s, now-ms, max, lease-ms (0: the subscription's ackDeadline), per-key (0: any)
+-- pull: ARGV s, now-ms, max, lease-ms (0: the subscription's ackDeadline), per-key (0: any),
+--   split ('1': the broker's XREADGROUP just read the new entries, in the same MULTI)
 -- KEYS: sub lease att retry
 -- One atomic step: re-lease messages whose lease is due (dead-lettering
 -- those past maxDeliveryAttempts), then read new ones. Replies
--- {'OK', topic, has-dlq, dead-lettered, flags (1: ordered, 2: exactly-once),
---  id, data, attrs, key, attempt, id, ...}
--- or {'NOT_FOUND'}, or {'DETACHED'} (sub_detach). With ordering (`ord`,
+-- {'OK', topic, has-dlq, dead-lettered, flags, cutoff-ms, id, data, attrs, key, attempt, id, ...}
+-- or {'NOT_FOUND'}, or {'DETACHED'} (sub_detach). flags: 1 ordered, 2
+-- exactly-once, 4 filtered (reads its own stream), 8 leases still due
+-- (split only: the next pull should be a whole one). With ordering (`ord`,
 -- prelude ob_key/oq_key): a key's messages go out one batch at a time, in
 -- order; a due message of a key brings its whole outstanding batch along,
 -- in order; a key's new messages wait behind its batch.
+-- The split pull (store/messages.c, not for ordered subscriptions): Lua
+-- would copy every entry twice (XREADGROUP's reply into Lua, then out:
+-- two thirds of this script's time), so the broker sends
+-- MULTI, XREADGROUP ... COUNT max, this script with split '1', EXEC, and
+-- takes the new entries from XREADGROUP's reply. Here they are the pending
+-- entries after `lr` (the last id any pull read: everything pending up to
+-- it is leased): they are leased, those older than the retention (before
+-- cutoff-ms) acknowledged (the broker skips them), and due leases fill
+-- what is left of max. A whole pull first delivers what a split pull read
+-- but could not lease (its script failed): nothing read is ever left
+-- without a lease.
 local s = ARGV[1]
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
 local f = redis.call('HMGET', KEYS[1], 'topic', 'ack', 'ret', 'dlq', 'maxatt', 'rmin', 'rmax',
-  'flt', 'detached', 'ord', 'eod')
+  'flt', 'detached', 'ord', 'eod', 'lr')
 if not f[1] then return {'NOT_FOUND'} end
 if f[9] == '1' then return {'DETACHED'} end
 redis.call('HSET', KEYS[1], 'last', ARGV[2])
 local topic = f[1]
-if topic == '' then return {'OK', '', 0, 0, 0} end
+if topic == '' then return {'OK', '', 0, 0, 0, 0} end
+local split = ARGV[6] == '1'
 local ack, oldest, dlq, maxatt = tonumber(f[2]), now - tonumber(f[3]), f[4], tonumber(f[5])
 local lease_ms = tonumber(ARGV[4]) or 0
 if lease_ms > 0 then ack = lease_ms end
@@ -28,9 +42,14 @@ local per_key = tonumber(ARGV[5]) or 0
 if per_key <= 0 then per_key = max end
 local nkey = {}
 local held = {} -- ordered: key -> ids joining its batch (ord_flush at the end)
-local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, (ord and 1 or 0) + (f[11] == '1' and 2 or 0)}
+local flags = (ord and 1 or 0) + (f[11] == '1' and 2 or 0) + ((f[8] or '') ~= '' and 4 or 0)
+local out = {'OK', topic, dlq ~= '' and 1 or 0, 0, flags, oldest}
 local leased = {}
 local count = 0
+-- What was read last; nil: unknown (a subscription older than `lr`).
+local lr = f[12]
+if not lr then lr = group_last(log, s) end
+local lr_read = lr
 
 local function fields(kv)
   local d, a, k = '', '', ''
@@ -129,8 +148,33 @@ local function redeliver(id, e)
   end
 end
 
+-- Read after lr and not leased: what this split pull's XREADGROUP read
+-- (the broker delivers it), or what a split pull whose script failed read
+-- (delivered here).
+local unleased = redis.call('XPENDING', log, s, '(' .. lr, '+', max)
+for _, p in ipairs(unleased) do
+  local id = p[1]
+  lr_read = id
+  if id_ms(id) < oldest then
+    redis.call('XACK', log, s, id)
+  elseif split then
+    leased[#leased + 1] = now + ack
+    leased[#leased + 1] = id
+    count = count + 1
+  else
+    local e = redis.call('XRANGE', log, id, id)
+    if #e == 0 then
+      redis.call('XACK', log, s, id)
+    else
+      local d, a, k = fields(e[1][2])
+      deliver(id, d, a, k, 1)
+    end
+  end
+end
+
 local handled = {}
-local due = redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max)
+local due = redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'WITHSCORES', 'LIMIT', 0,
+  math.max(max - count, 0))
 for j = 1, #due, 2 do
   local id, score = due[j], tonumber(due[j + 1])
   if not handled[id] then
@@ -207,6 +251,7 @@ local function read_new(n)
   local r = redis.call('XREADGROUP', 'GROUP', s, 'rn', 'COUNT', n, 'STREAMS', log, '>')
   if not r then return 0, 0 end
   local entries = r[1][2]
+  if #entries > 0 then lr_read = entries[#entries][1] end
   local before = count
   -- Entries come in id order: if the first is within retention, all are.
   local check = #entries > 0 and id_ms(entries[1][1]) < oldest
@@ -233,7 +278,9 @@ local function read_new(n)
   return #entries, count - before
 end
 
-if not ord then
+if split then
+  -- Read already (XREADGROUP before this script).
+elseif not ord then
   if count < max then read_new(max - count) end
 else
   -- Ordered: in chunks, and no further once a chunk was all held back (its
@@ -245,9 +292,16 @@ else
   end
 end
 if ord then ord_flush(s, held) end
+if lr_read ~= f[12] then redis.call('HSET', KEYS[1], 'lr', lr_read) end
 if #leased > 0 then
   for i = 1, #leased, 1000 do
     redis.call('ZADD', lease, unpack(leased, i, math.min(i + 999, #leased)))
   end
+end
+-- Split: leases still due that did not fit make the next pull a whole one
+-- (new messages must not starve redeliveries).
+if split and count >= max and
+  #redis.call('ZRANGEBYSCORE', lease, '-inf', now, 'LIMIT', 0, 1) > 0 then
+  out[5] = out[5] + 8
 end
 return out

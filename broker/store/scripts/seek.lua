@@ -60,6 +60,9 @@ local function ack_pending(hi)
   end
 end
 
+-- Retained and future seeks empty the pending list: nothing read is left
+-- unleased above 0-0 (pull.lua `lr`).
+if t > now or retained then redis.call('HSET', KEYS[1], 'lr', '0-0') end
 if t > now then
   ack_pending('+')
   redis.call('DEL', lease, att, retry)
@@ -106,18 +109,8 @@ else
   redis.call('DEL', retry)
   -- Undelivered entries before the time are acked: the group moves past
   -- them, never back.
-  local g = redis.call('XINFO', 'GROUPS', log)
-  for _, info in ipairs(g) do
-    local name, last
-    for i = 1, #info, 2 do
-      if info[i] == 'name' then name = info[i + 1] end
-      if info[i] == 'last-delivered-id' then last = info[i + 1] end
-    end
-    if name == s then
-      if tonumber(last:match('^(%d+)')) < t then
-        redis.call('XGROUP', 'SETID', log, s, before)
-      end
-    end
+  if tonumber(group_last(log, s):match('^(%d+)')) < t then
+    redis.call('XGROUP', 'SETID', log, s, before)
   end
 end
 redis.call('PUBLISH', 'rn:v1:wake:' .. topic, '')

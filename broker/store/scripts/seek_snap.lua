@@ -23,6 +23,7 @@ while true do
   redis.call('XACK', log, s, unpack(ids))
 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'lr', '0-0') -- the pending list is empty (pull.lua)
 if f[4] == '1' then ord_reset(s) end
 redis.call('XGROUP', 'SETID', log, s, sn[2])
 -- The snapshot's unacked messages are leases due now: the next pull

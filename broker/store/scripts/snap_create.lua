@@ -16,15 +16,7 @@ if not topic then return {'SUB_NOT_FOUND'} end
 if topic == '' then return {'TOPIC_GONE'} end
 if f[3] == '1' then return {'DETACHED'} end
 local log = sub_log(topic, s, f[2])
-local last = '0-0'
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', log)) do
-  local name, ld
-  for i = 1, #g, 2 do
-    if g[i] == 'name' then name = g[i + 1] end
-    if g[i] == 'last-delivered-id' then ld = g[i + 1] end
-  end
-  if name == s then last = ld end
-end
+local last = group_last(log, s)
 local held = redis.call('ZRANGE', KEYS[4], 0, -1)
 local oldest = now
 for _, id in ipairs(held) do

@@ -27,7 +27,7 @@ redis.call('HSET', KEYS[1], 'cfg', ARGV[5], 'topic', topic, 'ack', ARGV[6], 'ret
   'ttl', ARGV[8], 'dlq', dlq, 'maxatt', ARGV[10], 'rmin', ARGV[11], 'rmax', ARGV[12],
   'last', ARGV[13], 'push', ARGV[14], 'flt', prog,
   'rack', ARGV[18], 'eph', ARGV[19], 'created', ARGV[13],
-  'ord', ARGV[20], 'eod', ARGV[21])
+  'ord', ARGV[20], 'eod', ARGV[21], 'lr', '0-0')
 redis.call('ZADD', KEYS[5], 0, ARGV[3])
 redis.call('SADD', KEYS[6], s)
 redis.call('SADD', KEYS[4], s)
