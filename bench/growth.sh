@@ -69,9 +69,10 @@
 # Knobs (env): SIZES full|small (small: fanout 1 10 100, breadth 1 1000
 #   10000, depth 10000 100000 1000000, conns 10 100 1000; explicit
 #   *_SIZES win), CURVES ("fanout breadth depth conns"), OUT, REGNOTIFYD (a
-#   broker binary; default: RN_REV=HEAD built Release from `git archive` into
-#   /tmp/rnbench/src-SHA, as bench/run_bench.sh; RN_REV=worktree builds the
-#   working tree into build-bench/), BIN (/tmp/rnbench/bin: growth_load),
+#   broker binary; default: RN_REV=HEAD built Release from `git archive`:
+#   bench/run_bench.sh's /tmp/rnbench/src-SHA if its build is complete, else
+#   our own /tmp/rnbench/growth-src-SHA; RN_REV=worktree builds the working
+#   tree into build-bench/), BIN (/tmp/rnbench/bin: growth_load),
 #   DUR (10s, each wrk window), MAXDEPTH, FAN_DELIV (200000), BREADTH_SAMPLE
 #   (1000), BREADTH_DELIV (100000), LEASE_N (100000), SWEEP (1), SWEEP_RI (5s),
 #   NNG (auto|0), CAP (1), CAP_NOFILE (1024), CAP_N (1200), QUIET_MAX (10:
@@ -145,12 +146,17 @@ elif [ "$RN_REV" = worktree ]; then   # the working tree as it is (may hold othe
   RN_DESC="worktree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)$(git -C "$ROOT" diff --quiet HEAD -- broker 2>/dev/null || echo '+dirty')"
 else                                   # default: a clean export of a commit (HEAD)
   SHA="$(git -C "$ROOT" rev-parse --short "$RN_REV")"
-  SRC="/tmp/rnbench/src-$SHA"
+  SRC="/tmp/rnbench/src-$SHA"          # run_bench.sh's build of that commit, when complete
   if [ ! -x "$SRC/build/broker/regnotifyd" ]; then
-    rm -rf "$SRC"; mkdir -p "$SRC"
-    git -C "$ROOT" archive "$SHA" | tar -x -C "$SRC"
-    cmake -S "$SRC" -B "$SRC/build" -DRN_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$SRC/build" -j2 >/dev/null
+    # Never rm or build in run_bench.sh's directory: another run may be
+    # building there right now. A directory of our own instead.
+    SRC="/tmp/rnbench/growth-src-$SHA"
+    if [ ! -x "$SRC/build/broker/regnotifyd" ]; then
+      rm -rf "$SRC"; mkdir -p "$SRC"
+      git -C "$ROOT" archive "$SHA" | tar -x -C "$SRC"
+      cmake -S "$SRC" -B "$SRC/build" -DRN_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+      cmake --build "$SRC/build" -j2 >/dev/null
+    fi
   fi
   REGNOTIFYD="$SRC/build/broker/regnotifyd"
   RN_DESC="commit $SHA (clean export, Release)"
@@ -264,13 +270,13 @@ gl() {   # gl ARGS...: growth_load, its stderr to the log; a failure is recorded
   echo "$o"
 }
 pfx() { echo "$1" | sed -E "s/(^| )([a-z_0-9]+)=/\1$2\2=/g"; }   # pfx LINE PREFIX: prefix every key
-wrk_pub() {  # wrk_pub CONNS BATCH URL LUA [env...] -> "rps= msgs_s= p50_us= p99_us=" (sets WRK_MSGS)
+wrk_pub() {  # wrk_pub CONNS BATCH URL LUA [env...]: sets WRK_LINE ("rps= msgs_s= p50_us= p99_us=") and WRK_MSGS
   local c="$1" b="$2" url="$3" lua="$4" out rps p50 p99 errs
   shift 4
   out=$(env BATCH="$b" "$@" timeout 120 wrk -t1 -c"$c" -d"$DUR" --latency -s "$lua" "$url" 2>>"$LOG") || out=FAILED
   wrk_parse "$out"
   WRK_MSGS=$(awk -v r="${rps:-0}" -v m="$b" -v d="${DUR%s}" 'BEGIN{printf "%.0f", r*m*d}')
-  echo "rps=${rps:-0} msgs_s=$(awk -v r="${rps:-0}" -v m="$b" 'BEGIN{printf "%.0f", r*m}') p50_us=${p50:-nan} p99_us=${p99:-nan}${errs:+ errors=$errs}"
+  WRK_LINE="rps=${rps:-0} msgs_s=$(awk -v r="${rps:-0}" -v m="$b" 'BEGIN{printf "%.0f", r*m}') p50_us=${p50:-nan} p99_us=${p99:-nan}${errs:+ errors=$errs}"
 }
 
 # ---------------------------------------------------------------- fanout
@@ -287,7 +293,8 @@ curve_fanout() {
     dsc=$(srv_cpu del_ "$(kv "$drain" delivered)"); fg=$(cpu_foreign)
     m1=$(rmem used_memory); x1=$(xlen fan0)
     wait_quiet; cpu_mark "$RPID" "$BPID"; srv_mark
-    pub=$(wrk_pub 8 1000 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/fan0:publish" "$HERE/publish.lua")
+    wrk_pub 8 1000 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/fan0:publish" "$HERE/publish.lua"
+    pub="$WRK_LINE"
     psc=$(srv_cpu pub_ "$WRK_MSGS")
     m2=$(rmem used_memory); x2=$(xlen fan0)
     record "id=growth.fanout subs=$k $(pfx "$line" create_) $(pfx "$drain" del_)" \
@@ -317,9 +324,11 @@ curve_breadth() {
     drain=$(gl drain -p "$PORT" -P "$PROJ" -T brd -n "$n" -S "$s" -k 1 -q "$BREADTH_DELIV" -m 100 -c 8)
     dsc=$(srv_cpu pull_ "$(kv "$drain" delivered)"); fg1=$(cpu_foreign | sed 's/foreign/pull_foreign/; s/quiet_wait_s/pull_quiet_wait_s/')
     wait_quiet; cpu_mark "$RPID" "$BPID"
-    pone=$(wrk_pub 64 1 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/" "$HERE/growth_publish.lua" PREFIX=brd NT="$n" S=1)
+    wrk_pub 64 1 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/" "$HERE/growth_publish.lua" PREFIX=brd NT="$n" S=1
+    pone="$WRK_LINE"
     wait_quiet
-    pspr=$(wrk_pub 64 1 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/" "$HERE/growth_publish.lua" PREFIX=brd NT="$n" S="$s")
+    wrk_pub 64 1 "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/" "$HERE/growth_publish.lua" PREFIX=brd NT="$n" S="$s"
+    pspr="$WRK_LINE"
     fg2=$(cpu_foreign | sed 's/foreign/pub_foreign/; s/quiet_wait_s/pub_quiet_wait_s/')
     m2=$(rmem used_memory)
     sweep=""
