@@ -300,7 +300,7 @@ curve_fanout() {
     record "id=growth.fanout subs=$k $(pfx "$line" create_) $(pfx "$drain" del_)" \
       "del_per_sub_msgs_s=$(awk -v r="$(kv "$drain" msgs_s)" -v k="$k" 'BEGIN{printf "%.0f", r/k}') $dsc" \
       "$(pfx "$pub" pub_) pub_stored=$((x2 - x1)) $psc" \
-      "bytes_per_msg=$(awk -v a="$m1" -v b="$m2" -v n="$((x2 - x1))" 'BEGIN{printf "%.1f", n>0?(b-a)/n:0}')" \
+      "bytes_per_msg=$(awk -v a="$m1" -v b="$m2" -v n="$((x2 - x1))" 'BEGIN{printf "%.1f", (n>0?(b-a)/n:0)}')" \
       "redis_used_mb=$(awk -v b="$m2" 'BEGIN{printf "%.1f", b/1048576}') rss_kb=$(rss_kb "$BPID") hwm_kb=$(hwm_kb "$BPID") $fg $(cpu_foreign | sed 's/foreign/pub_foreign/; s/quiet_wait_s/pub_quiet_wait_s/')"
     stop_stack
   done
@@ -380,15 +380,22 @@ curve_depth() {
   [ "$(kv "$line" errors)" = 0 ] || record "# depth create: $line"
   sleep 0.5
   m0=$(rmem used_memory)
-  local i=0
+  local i=0 used=0 k1
   for n in "${sizes[@]}"; do
     fillo=$(gl fill -p "$PORT" -P "$PROJ" -T deep -n 1 -q "$((n - filled))" -b 1000 -c 4)
     filled=$n
     sleep 1
     m=$(rmem used_memory); x=$(xlen deep0); r=$(rss_kb "$BPID"); hw=$(hwm_kb "$BPID")
     wait_quiet
+    # each pull is acked: the head moves by 220 + 1000 x (k1 + 3) messages
     p1=$(gl lat -p "$PORT" -P "$PROJ" -s deep0-s0 -m pull1 -N 200 -w 20)
-    p1k=$(gl lat -p "$PORT" -P "$PROJ" -s deep0-s0 -m pull1000 -N 20 -w 3)
+    k1=$(( (n - used - 220) / 1000 - 3 )); [ "$k1" -gt 20 ] && k1=20
+    if [ "$k1" -ge 1 ]; then
+      p1k=$(gl lat -p "$PORT" -P "$PROJ" -s deep0-s0 -m pull1000 -N "$k1" -w 3)
+    else
+      p1k="n=0"; k1=-3
+    fi
+    used=$(( used + 220 + 1000 * (k1 + 3) ))
     record "id=growth.depth backlog=$n xlen=$x $(pfx "$fillo" fill_) bytes_per_msg=$(awk -v a="$m0" -v b="$m" -v n="$x" 'BEGIN{printf "%.1f", (b-a)/n}')" \
       "${bare[$i]} ratio=$(awk -v a="$m0" -v b="$m" -v n="$x" -v r="$(kv "${bare[$i]}" bare_bytes_per_msg)" 'BEGIN{printf "%.3f", (b-a)/n/r}')" \
       "redis_used_mb=$(awk -v b="$m" 'BEGIN{printf "%.1f", b/1048576}') rss_kb=$r hwm_kb=$hw rss_after_pulls_kb=$(rss_kb "$BPID")" \
@@ -401,7 +408,7 @@ curve_depth() {
   sleep 0.5
   mlease=$(rmem used_memory)
   record "id=growth.depth.lease backlog=$filled leased=$(kv "$line" delivered)" \
-    "lease_bytes_per_msg=$(awk -v a="$m" -v b="$mlease" -v n="$(kv "$line" delivered)" 'BEGIN{printf "%.1f", n>0?(b-a)/n:0}')" \
+    "lease_bytes_per_msg=$(awk -v a="$m" -v b="$mlease" -v n="$(kv "$line" delivered)" 'BEGIN{printf "%.1f", (n>0?(b-a)/n:0)}')" \
     "rss_kb=$(rss_kb "$BPID") hwm_kb=$(hwm_kb "$BPID")"
   stop_stack
 }
@@ -442,14 +449,14 @@ conn_case() {   # conn_case MODE N
   idle_close
   fin=$(cat "$IOUT" 2>/dev/null)
   record "id=growth.conns transport=$mode conns=$n ${st#ready } rss_base_kb=$r0 rss_kb=$r1" \
-    "rss_per_conn_b=$(awk -v a="$r0" -v b="$r1" -v n="$(echo "$st" | tr ' ' '\n' | awk -F= '$1=="open"{print $2}')" 'BEGIN{printf "%.0f", n>0?(b-a)*1024/n:0}')" \
+    "rss_per_conn_b=$(awk -v a="$r0" -v b="$r1" -v n="$(echo "$st" | tr ' ' '\n' | awk -F= '$1=="open"{print $2}')" 'BEGIN{printf "%.0f", (n>0?(b-a)*1024/n:0)}')" \
     "fds_base=$f0 fds=$f1 idle_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.1f", t/hz/2*100}')" \
     "$(pfx "$lh" http_) $(pfx "$ln" nng_) closed_by_peer=$(kv "$fin" closed_by_peer)"
   stop_stack
 }
 cap_probe() {   # the broker at its open-files limit
   echo "== conns: cap probe, broker under ulimit -n $CAP_NOFILE, $CAP_N HTTP connections ($(date +%T))"
-  local st t0 t1 t2 t3 lh l0 l1 lines
+  local st t0 t1 t2 t3 lh s0 s1 line sn fn
   start_redis "$RPORT"; RPID="$RPID_NEW"; RDIR="$RDIR_NEW"
   port_free "$PORT"
   (ulimit -n "$CAP_NOFILE"; exec "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
@@ -457,18 +464,35 @@ cap_probe() {   # the broker at its open-files limit
   BPID=$!; STARTED_PIDS+=("$BPID")
   broker_ready
   curl -sf -o /dev/null -X PUT "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/lat0"
-  idle_open http "$CAP_N" -G 4
+  # (at the limit the broker's stderr grows by hundreds of MB/s: keep the window short)
+  idle_open http "$CAP_N" -G 2
   st=$(cat "$ISTAT" 2>/dev/null || echo "ready open=0")
-  l0=$(wc -l <"$RDIR/broker.log"); t0=$(pid_ticks "$BPID"); sleep 2; t1=$(pid_ticks "$BPID"); l1=$(wc -l <"$RDIR/broker.log")
+  s0=$(stat -c %s "$RDIR/broker.log"); t0=$(pid_ticks "$BPID"); sleep 1
+  t1=$(pid_ticks "$BPID"); s1=$(stat -c %s "$RDIR/broker.log")
+  sn=$(nfds "$BPID")
   lh=$(gl lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20)
   idle_close
-  sleep 1
+  sleep 0.5
   t2=$(pid_ticks "$BPID"); sleep 1; t3=$(pid_ticks "$BPID")
-  lines=$(sort "$RDIR/broker.log" | uniq -c | sort -rn | head -1 | sed 's/^ *[0-9]* //; s/ /_/g')
-  record "id=growth.conns.cap nofile=$CAP_NOFILE tried=$CAP_N ${st#ready } fds=$(nfds "$BPID")" \
-    "at_limit_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz/2*100}')" \
-    "at_limit_log_lines_s=$(( (l1 - l0) / 2 )) log_line=${lines:-none} log_bytes=$(stat -c %s "$RDIR/broker.log")" \
+  line=$(head -c 4096 "$RDIR/broker.log" | head -1)
+  record "id=growth.conns.cap transport=http nofile=$CAP_NOFILE tried=$CAP_N ${st#ready } fds=$sn" \
+    "at_limit_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}')" \
+    "at_limit_log_bytes_s=$((s1 - s0)) at_limit_log_lines_s=$(( (s1 - s0) / (${#line} + 1) ))" \
+    "log_line=$(echo "${line:-none}" | tr ' ' '_') log_bytes=$(stat -c %s "$RDIR/broker.log")" \
     "after_close_broker_cpu_pct=$(awk -v t="$((t3 - t2))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}') $(pfx "$lh" active_)"
+  : >"$RDIR/broker.log"
+  if [ "$NNG" = 1 ]; then   # the same limit for nng pipes
+    idle_open nng "$CAP_N" -G 2
+    st=$(cat "$ISTAT" 2>/dev/null || echo "ready open=0")
+    fn=$(nfds "$BPID"); t0=$(pid_ticks "$BPID"); s0=$(stat -c %s "$RDIR/broker.log"); sleep 1
+    t1=$(pid_ticks "$BPID"); s1=$(stat -c %s "$RDIR/broker.log")
+    lh=$(gl lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20)
+    idle_close
+    line=$(head -c 4096 "$RDIR/broker.log" | head -1)
+    record "id=growth.conns.cap transport=nng nofile=$CAP_NOFILE tried=$CAP_N ${st#ready } fds=$fn" \
+      "at_limit_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}')" \
+      "at_limit_log_bytes_s=$((s1 - s0)) log_line=$(echo "${line:-none}" | tr ' ' '_') $(pfx "$lh" active_)"
+  fi
   stop_pid "$BPID"; : >"$RDIR/broker.log"
   stop_pid "$RPID"; rm -rf "$RDIR"
 }

@@ -127,7 +127,9 @@ def main():
                     f0(r.get("topics")),
                     f"{f0(r.get('create_topics_s'))} / {f0(r.get('create_subs_s'))}",
                     f1(r.get("redis_used_mb")),
-                    f"{f0(r.get('bytes_per_topic'))} ({f0(r.get('audit_bytes_per_topic'))})",
+                    (f"{f0(r.get('bytes_per_topic'))} ({f0(r.get('audit_bytes_per_topic'))})"
+                     if num(r.get("topics"), 0) >= 100 else
+                     f"fixed cost {f0(r.get('bytes_per_topic'))}"),
                     f"{mb(r.get('rss_base_kb'))} → {mb(r.get('rss_kb'))}",
                     f"{k_(r.get('pull_msgs_s'))} (S={f0(r.get('sample'))})",
                     f"{k_(r.get('pub1_rps'))} ({f0(r.get('pub1_p99_us'))})",
@@ -204,14 +206,25 @@ def main():
                          "RSS bytes per connection", "broker fds", "broker CPU % while idle",
                          "active HTTP publish p50 / p99 / max µs", "active nng publish p50 / p99 / max µs"], body))
         for r in by.get("growth.conns.cap", []):
-            md.append(
-                f"\nCap probe: broker under `ulimit -n {r.get('nofile')}`, {r.get('tried')} HTTP connections tried: "
-                f"{r.get('open')} served, {r.get('failed')} not; at the limit the broker used "
-                f"{r.get('at_limit_broker_cpu_pct')} % CPU and wrote {f0(r.get('at_limit_log_lines_s'))} "
-                f"stderr lines/s (`{r.get('log_line', '').replace('_', ' ')}`), "
-                f"{r.get('after_close_broker_cpu_pct')} % once the clients closed; an active client meanwhile: "
-                f"p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs"
-                f"{' (failed)' if r.get('active_failed') else ''}.\n")
+            line = r.get("log_line", "none").replace("_", " ")
+            if r.get("transport", "http") == "http":
+                md.append(
+                    f"\nCap probe (HTTP): broker under `ulimit -n {r.get('nofile')}`, {r.get('tried')} idle HTTP "
+                    f"connections tried: {r.get('open')} served (broker fds {r.get('fds')}), {r.get('failed')} not. "
+                    f"At the limit the broker used {r.get('at_limit_broker_cpu_pct')} % of a core and its stderr "
+                    f"grew by {num(r.get('at_limit_log_bytes_s'), 0) / 1e6:.0f} MB/s "
+                    f"({f0(r.get('at_limit_log_lines_s'))} lines/s of `{line}`); "
+                    f"{r.get('after_close_broker_cpu_pct')} % once the clients closed. An active client meanwhile: "
+                    f"p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs"
+                    f"{' (failed)' if r.get('active_failed') else ''}.\n")
+            else:
+                md.append(
+                    f"\nCap probe (nng): the same broker, {r.get('tried')} nng pipes tried one after the other: "
+                    f"{r.get('open')} got their reply, the next one's request timed out (2 s) and the probe "
+                    f"stopped; broker fds {r.get('fds')}, broker CPU {r.get('at_limit_broker_cpu_pct')} %, stderr "
+                    f"{num(r.get('at_limit_log_bytes_s'), 0) / 1e6:.1f} MB/s (`{line}`); an active HTTP client "
+                    f"meanwhile: p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs"
+                    f"{' (failed)' if r.get('active_failed') else ''}.\n")
         md.append("\nPlot: `growth-conns.png`\n")
         plots.append("conns")
 

@@ -10,7 +10,6 @@
 #include "metrics.h"
 #include "occurrence.h"
 #include "pubscan.h"
-#include "wake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,11 +46,9 @@ static void reply_ids(struct call *c, redisReply **ids, size_t n)
 		o += (size_t)snprintf(text + o, cap - o, "%s\"%s\"", i ? "," : "", mid);
 	}
 	o += (size_t)snprintf(text + o, cap - o, "]}");
-	char key[NAMES_KEY_MAX];
-	names_key(key, c->params[0], c->params[1]);
-	struct broker *b = c->b;
+	/* This broker's waiters were woken when the script was sent
+	 * (store/publish.c): their pulls follow it on the link. */
 	call_reply_owned(c, 200, text, o);
-	wake_topic(b, key);
 }
 
 /* The store's answer: the entry ids, or why not. */

@@ -601,6 +601,11 @@ struct pubbatch *link_pubbatch(struct link *rc)
 	return rc->pubbatch;
 }
 
+struct broker *link_broker(const struct link *rc)
+{
+	return rc->b;
+}
+
 const char *link_instance(const struct link *rc)
 {
 	return rc->instance;

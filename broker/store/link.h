@@ -61,4 +61,7 @@ void link_audit_next(struct link *rc, const char *project, int log, const char *
  * so that it can ignore its own (it wakes locally right away). */
 const char *link_instance(const struct link *rc);
 
+/* The broker the link belongs to. */
+struct broker *link_broker(const struct link *rc);
+
 #endif
