@@ -460,7 +460,7 @@ cap_probe() {   # the broker at its open-files limit
   start_redis "$RPORT"; RPID="$RPID_NEW"; RDIR="$RDIR_NEW"
   port_free "$PORT"
   (ulimit -n "$CAP_NOFILE"; exec "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
-    --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn --retention-interval 3600s 2>"$RDIR/broker.log" </dev/null) &
+    --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn --retention-interval 3600s 2>>"$RDIR/broker.log" </dev/null) &
   BPID=$!; STARTED_PIDS+=("$BPID")
   broker_ready
   curl -sf -o /dev/null -X PUT "http://127.0.0.1:$PORT/v1/projects/$PROJ/topics/lat0"

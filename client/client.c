@@ -334,7 +334,7 @@ static int aio_run(nng_aio *aio, nng_ctx ctx, bool send, nng_duration tmo)
 }
 
 /* Fills rep from a reply frame; maps its status. */
-static int take_reply(nng_msg *msg, struct client_reply *rep)
+static int take_reply(nng_msg *msg, struct client_reply *rep, bool json)
 {
 	struct wire_rep wr;
 	enum wire_result w = wire_rep_decode(nng_msg_body(msg), nng_msg_len(msg), &wr);
@@ -351,6 +351,8 @@ static int take_reply(nng_msg *msg, struct client_reply *rep)
 		memcpy(rep->body, wr.body, wr.body_len);
 	rep->body[wr.body_len] = '\0';
 	rep->body_len = wr.body_len;
+	if (!json)
+		return 0;
 	rep->json = json_loadb(rep->body, rep->body_len, 0, NULL);
 	if (!json_is_object(rep->json)) {
 		client_reply_cleanup(rep);
@@ -397,8 +399,9 @@ static void slot_give(struct rn_client *c, struct call_slot *s)
 	pthread_mutex_unlock(&c->slots_mu);
 }
 
-int client_call(struct rn_client *c, nng_ctx *ctx_in, enum wire_method m, const char *path,
-		const char *body, size_t body_len, int timeout_ms, struct client_reply *rep)
+static int call(struct rn_client *c, nng_ctx *ctx_in, enum wire_method m, const char *path,
+		const char *body, size_t body_len, int timeout_ms, struct client_reply *rep,
+		bool json)
 {
 	memset(rep, 0, sizeof(*rep));
 	char token[WIRE_TOKEN_MAX + 1];
@@ -452,7 +455,7 @@ int client_call(struct rn_client *c, nng_ctx *ctx_in, enum wire_method m, const 
 		}
 		if (nrv == 0) {
 			nng_msg *reply = nng_aio_get_msg(aio);
-			rv = take_reply(reply, rep);
+			rv = take_reply(reply, rep, json);
 			nng_msg_free(reply);
 			break;
 		}
@@ -466,6 +469,37 @@ int client_call(struct rn_client *c, nng_ctx *ctx_in, enum wire_method m, const 
 	}
 	nng_msg_free(msg);
 	slot_give(c, slot);
+	return rv;
+}
+
+int client_call(struct rn_client *c, nng_ctx *ctx, enum wire_method m, const char *path,
+		const char *body, size_t body_len, int timeout_ms, struct client_reply *rep)
+{
+	return call(c, ctx, m, path, body, body_len, timeout_ms, rep, true);
+}
+
+int client_pull(struct rn_client *c, nng_ctx *ctx, const char *path, int max, bool wait,
+		int timeout_ms, struct rn_message ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	char body[64];
+	int len = snprintf(body, sizeof(body), "{\"maxMessages\":%d,\"returnImmediately\":%s}", max,
+			   wait ? "false" : "true");
+	struct client_reply rep;
+	int rv = call(c, ctx, WIRE_POST, path, body, (size_t)len, timeout_ms, &rep, false);
+	if (rv)
+		return rv;
+	rv = message_scan_pull(rep.body, rep.body_len, out, n);
+	if (rv == 1) {
+		rep.json = json_loadb(rep.body, rep.body_len, 0, NULL);
+		rv = json_is_object(rep.json)
+			     ? message_parse_pull(rep.json, out, n)
+			     : errors_set(RN_EPROTO, "Reply body is not a JSON object");
+	} else if (rv == RN_ENOMEM) {
+		errors_set(rv, "Out of memory");
+	}
+	client_reply_cleanup(&rep);
 	return rv;
 }
 

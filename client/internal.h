@@ -150,6 +150,12 @@ int client_call(struct rn_client *c, nng_ctx *ctx, enum wire_method m, const cha
 		const char *body, size_t body_len, int timeout_ms, struct client_reply *rep);
 
 /* Same with a JSON body (borrowed; NULL for none). */
+/* POSTs a pull of at most max messages (wait: long-poll) to path and
+ * returns the reply's messages, read in place (message_scan_pull) or, for
+ * another shape, through jansson. Same contract as client_call. */
+int client_pull(struct rn_client *c, nng_ctx *ctx, const char *path, int max, bool wait,
+		int timeout_ms, struct rn_message ***out, size_t *n);
+
 int client_call_json(struct rn_client *c, nng_ctx *ctx, enum wire_method m, const char *path,
 		     const json_t *body, int timeout_ms, struct client_reply *rep);
 
@@ -205,6 +211,7 @@ struct rn_message {
 	char *ordering_key;
 	char *ack_id;
 	int delivery_attempt;
+	bool one_block; /* pullscan.c's: one allocation (ack_id apart) */
 
 	/* Streaming messages only (NULL core otherwise); guarded by core->mu. */
 	struct subscriber_core *core;
@@ -240,6 +247,15 @@ int message_pub_json(const struct rn_pubmsg *m, json_t **out, size_t *bytes);
  * Returns 0 and an array of *n messages (NULL when 0), or RN_EPROTO /
  * RN_ENOMEM. Ownership: rn_messages_free. */
 int message_parse_pull(const json_t *reply, struct rn_message ***out, size_t *n);
+
+/* Reads a pull reply body in place (pullscan.c): 0 with *out and *n set
+ * as message_parse_pull does, 1 when the body is not the shape the broker
+ * writes (parse it with jansson and message_parse_pull), or RN_ENOMEM.
+ * Pure: any thread. */
+int message_scan_pull(const char *body, size_t len, struct rn_message ***out, size_t *n);
+
+/* Sorts keys and values together by key (message attributes). */
+void client_sort_attrs(char **keys, char **values, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* subscriber.c */

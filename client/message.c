@@ -11,6 +11,11 @@ void message_free(struct rn_message *m)
 {
 	if (!m)
 		return;
+	if (m->one_block) { /* pullscan.c: all in m but its ack id */
+		free(m->ack_id);
+		free(m);
+		return;
+	}
 	free(m->data);
 	free(m->id);
 	client_strv_free(m->keys, m->nattrs);
@@ -102,7 +107,7 @@ static char *dup_json_string(const json_t *v)
 }
 
 /* Sorts keys/values together by key (insertion sort: at most 100). */
-static void sort_attrs(char **keys, char **values, size_t n)
+void client_sort_attrs(char **keys, char **values, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		char *k = keys[i], *v = values[i];
@@ -166,7 +171,7 @@ int message_from_json(const json_t *rm, struct rn_message **out)
 			if (!m->keys[m->nattrs - 1] || !m->values[m->nattrs - 1])
 				goto fail;
 		}
-		sort_attrs(m->keys, m->values, m->nattrs);
+		client_sort_attrs(m->keys, m->values, m->nattrs);
 	}
 	*out = m;
 	return 0;

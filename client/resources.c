@@ -405,18 +405,8 @@ int rn_pull(struct rn_client *c, const char *sub, int max, int wait, struct rn_m
 	if (!msgs_out || !n_out || max < 1 || max > CLIENT_MAX_BATCH)
 		return errors_set(RN_EINVAL, "max must be 1..%d and the outputs not NULL",
 				  CLIENT_MAX_BATCH);
-	json_t *body = json_pack("{s:i,s:b}", "maxMessages", max, "returnImmediately", !wait);
-	if (!body)
-		return errors_set(RN_ENOMEM, "Out of memory");
-	struct client_reply rep;
-	rv = client_call_json(c, NULL, WIRE_POST, path, body, wait ? client_longpoll_timeout(c) : 0,
-			      &rep);
-	json_decref(body);
-	if (rv)
-		return rv;
-	rv = message_parse_pull(rep.json, msgs_out, n_out);
-	client_reply_cleanup(&rep);
-	return rv;
+	return client_pull(c, NULL, path, max, wait, wait ? client_longpoll_timeout(c) : 0,
+			   msgs_out, n_out);
 }
 
 int resources_ack_ids(struct rn_client *c, const char *sub, const char *const *ids, size_t n,

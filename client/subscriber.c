@@ -273,19 +273,10 @@ static void *puller_main(void *arg)
 		core->reserved += n;
 		pthread_mutex_unlock(&core->mu);
 
-		json_t *body =
-			json_pack("{s:i,s:b}", "maxMessages", (int)n, "returnImmediately", 0);
-		struct client_reply rep;
 		struct rn_message **msgs = NULL;
 		size_t got = 0;
-		int rv = body ? client_call_json(core->c, ctx, WIRE_POST, core->pull_path, body,
-						 client_longpoll_timeout(core->c), &rep)
-			      : RN_ENOMEM;
-		json_decref(body);
-		if (!rv) {
-			rv = message_parse_pull(rep.json, &msgs, &got);
-			client_reply_cleanup(&rep);
-		}
+		int rv = client_pull(core->c, ctx, core->pull_path, (int)n, true,
+				     client_longpoll_timeout(core->c), &msgs, &got);
 		if (rv && rv != RN_ECLOSED)
 			client_log(core->c, RN_LOG_WARN, "pull from %s failed: %s (%s)", core->sub,
 				   rn_strerror(rv), rn_last_error_message());

@@ -484,6 +484,96 @@ static void received_message(void **state)
 	assert_int_equal(rn_message_attr_count(NULL), 0);
 }
 
+/* The in-place pull reply scanner (pullscan.c) gives what jansson's path
+ * gives, or hands the reply over to it (1). */
+static void same_message(const struct rn_message *a, const struct rn_message *b)
+{
+	size_t la, lb;
+	const unsigned char *da = rn_message_data(a, &la), *db = rn_message_data(b, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(da, db, la);
+	assert_string_equal(rn_message_id(a), rn_message_id(b));
+	assert_string_equal(rn_message_ack_id(a), rn_message_ack_id(b));
+	assert_string_equal(rn_message_ordering_key(a), rn_message_ordering_key(b));
+	assert_int_equal(rn_message_publish_time_ms(a), rn_message_publish_time_ms(b));
+	assert_int_equal(rn_message_delivery_attempt(a), rn_message_delivery_attempt(b));
+	assert_int_equal(rn_message_attr_count(a), rn_message_attr_count(b));
+	for (size_t i = 0; i < rn_message_attr_count(a); i++) {
+		const char *ka, *va, *kb, *vb;
+		assert_int_equal(rn_message_attr_at(a, i, &ka, &va), 0);
+		assert_int_equal(rn_message_attr_at(b, i, &kb, &vb), 0);
+		assert_string_equal(ka, kb);
+		assert_string_equal(va, vb);
+	}
+}
+
+static void pull_scan(void **state)
+{
+	(void)state;
+	const char *same[] = {
+		"{}", " { } ", "{\"receivedMessages\":[]}",
+		"{\"receivedMessages\":[{\"ackId\":\"1-0:1:ab\",\"message\":{\"data\":\"AP8K\","
+		"\"attributes\":{\"z\":\"1\",\"a\":\"2\"},\"messageId\":\"42\",\"publishTime\":"
+		"\"2026-11-28T08:10:28.464Z\",\"orderingKey\":\"k\"},\"deliveryAttempt\":3},"
+		"{\"ackId\":\"x\",\"message\":{\"messageId\":\"43\",\"publishTime\":"
+		"\"2026-11-28T08:10:28Z\",\"attributes\":{\"q\":\"\"}}}]}",
+		/* escapes, UTF-8, surrogate pairs, whitespace, any key order */
+		"{ \"receivedMessages\" : [ { \"message\" : { \"attributes\" : { \"q\\\"b\\\\s\" : "
+		"\"t\\tn\\n\\u00e9\\ud83d\\ude80\\/\", \"\xc3\xa9\" : \"\xf0\x9f\x9a\x80\" } , "
+		"\"data\" : \"aGVsbG8=\" , \"orderingKey\" : \"k\\u0001\" } , \"ackId\" : \"a\\u0062\" "
+		"} ] }",
+		NULL
+	};
+	for (int i = 0; same[i]; i++) {
+		struct rn_message **a = NULL, **b = NULL;
+		size_t na = 9, nb = 9;
+		assert_int_equal(message_scan_pull(same[i], strlen(same[i]), &a, &na), 0);
+		json_t *reply = json_loads(same[i], 0, NULL);
+		assert_non_null(reply);
+		assert_int_equal(message_parse_pull(reply, &b, &nb), 0);
+		assert_int_equal(na, nb);
+		for (size_t k = 0; k < na; k++)
+			same_message(a[k], b[k]);
+		rn_messages_free(a, na);
+		rn_messages_free(b, nb);
+		json_decref(reply);
+	}
+	/* Shapes it leaves to jansson (which accepts some, refuses others). */
+	const char *other[] = {
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{},\"extra\":1}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{\"attributes\":"
+		"{\"k\":\"1\",\"k\":\"2\"}}}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{\"data\":\"!!\"}}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{\"messageId\":\"\xff\"}}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{\"messageId\":\"\xed\xa0\x80\"}}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{\"orderingKey\":\"\\ud800\"}}]}",
+		"{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{}}]} x",
+		"{\"receivedMessages\":[{\"ackId\":1,\"message\":{}}]}",
+		"{\"receivedMessages\":3}",
+		"{\"receivedMessages\":[{}]}",
+		"[]",
+		"",
+		NULL
+	};
+	for (int i = 0; other[i]; i++) {
+		struct rn_message **a = NULL;
+		size_t na = 0;
+		assert_int_equal(message_scan_pull(other[i], strlen(other[i]), &a, &na), 1);
+		assert_null(a);
+	}
+	/* More than 100 attributes: jansson's path. */
+	char big[8192];
+	size_t o = (size_t)snprintf(big, sizeof(big),
+				    "{\"receivedMessages\":[{\"ackId\":\"a\",\"message\":{"
+				    "\"attributes\":{");
+	for (int i = 0; i < 101; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s\"k%d\":\"v\"", i ? "," : "", i);
+	snprintf(big + o, sizeof(big) - o, "}}}]}");
+	struct rn_message **a = NULL;
+	size_t na = 0;
+	assert_int_equal(message_scan_pull(big, strlen(big), &a, &na), 1);
+}
+
 static void pub_json(void **state)
 {
 	(void)state;
@@ -633,7 +723,8 @@ int main(void)
 		cmocka_unit_test(resolve),         cmocka_unit_test(b64_vectors),
 		cmocka_unit_test(b64_round_trip),  cmocka_unit_test(b64_alphabets_and_errors),
 		cmocka_unit_test(times),           cmocka_unit_test(received_message),
-		cmocka_unit_test(pub_json),        cmocka_unit_test(call_arguments),
+		cmocka_unit_test(pub_json),        cmocka_unit_test(pull_scan),
+		cmocka_unit_test(call_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
