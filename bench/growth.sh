@@ -60,7 +60,8 @@
 #            cap probe (CAP=1): the broker under `ulimit -n CAP_NOFILE` (1024,
 #            a common default soft limit) and CAP_N (1200) HTTP connections:
 #            how many get served, the broker's CPU and stderr lines/s at the
-#            limit, whether an active client still gets through.
+#            limit, whether a new client gets a reply within CAP_WAIT (10) s;
+#            then the same for CAP_N nng pipes.
 #
 # Output (OUT, default /tmp/rnbench/growth-DATE): growth.txt (raw lines
 # "id=growth.CURVE key=value ..."), growth.md (the tables), growth-*.png and
@@ -470,15 +471,18 @@ cap_probe() {   # the broker at its open-files limit
   s0=$(stat -c %s "$RDIR/broker.log"); t0=$(pid_ticks "$BPID"); sleep 1
   t1=$(pid_ticks "$BPID"); s1=$(stat -c %s "$RDIR/broker.log")
   sn=$(nfds "$BPID")
-  lh=$(gl lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20)
+  : >"$RDIR/broker.log"
+  # a new client while the broker is at its limit: is it served (within CAP_WAIT s)?
+  lh=$(timeout "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
+    lh="n=0 failed=1 no_reply_within_s=${CAP_WAIT:-10}"
   idle_close
   sleep 0.5
   t2=$(pid_ticks "$BPID"); sleep 1; t3=$(pid_ticks "$BPID")
-  line=$(head -c 4096 "$RDIR/broker.log" | head -1)
+  line=$(head -c 4096 "$RDIR/broker.log" | head -1 | tr -d '\0')
   record "id=growth.conns.cap transport=http nofile=$CAP_NOFILE tried=$CAP_N ${st#ready } fds=$sn" \
     "at_limit_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}')" \
     "at_limit_log_bytes_s=$((s1 - s0)) at_limit_log_lines_s=$(( (s1 - s0) / (${#line} + 1) ))" \
-    "log_line=$(echo "${line:-none}" | tr ' ' '_') log_bytes=$(stat -c %s "$RDIR/broker.log")" \
+    "log_line=$(echo "${line:-none}" | tr ' ' '_')" \
     "after_close_broker_cpu_pct=$(awk -v t="$((t3 - t2))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}') $(pfx "$lh" active_)"
   : >"$RDIR/broker.log"
   if [ "$NNG" = 1 ]; then   # the same limit for nng pipes
@@ -486,9 +490,10 @@ cap_probe() {   # the broker at its open-files limit
     st=$(cat "$ISTAT" 2>/dev/null || echo "ready open=0")
     fn=$(nfds "$BPID"); t0=$(pid_ticks "$BPID"); s0=$(stat -c %s "$RDIR/broker.log"); sleep 1
     t1=$(pid_ticks "$BPID"); s1=$(stat -c %s "$RDIR/broker.log")
-    lh=$(gl lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20)
+    lh=$(timeout "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
+      lh="n=0 failed=1 no_reply_within_s=${CAP_WAIT:-10}"
     idle_close
-    line=$(head -c 4096 "$RDIR/broker.log" | head -1)
+    line=$(head -c 4096 "$RDIR/broker.log" | head -1 | tr -d '\0')
     record "id=growth.conns.cap transport=nng nofile=$CAP_NOFILE tried=$CAP_N ${st#ready } fds=$fn" \
       "at_limit_broker_cpu_pct=$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f", t/hz*100}')" \
       "at_limit_log_bytes_s=$((s1 - s0)) log_line=$(echo "${line:-none}" | tr ' ' '_') $(pfx "$lh" active_)"

@@ -29,7 +29,8 @@
  *       req/rep, docs/protocol.md), pull1 / pull1000 (pull of 1 / 1000 with
  *       returnImmediately; its ack follows, untimed). -d SECS: run for SECS
  *       instead of COUNT requests (the sweep probe).
- *       -> n=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. slow10ms=..
+ *       -> n=.. p50_us=.. p90_us=.. p99_us=.. max_us=.. slow10ms=.. first_us=..
+ *       (first_us: from the connect to the first reply, warm-up included)
  *   growth_load idle-http -p PORT -n N [-H HOLD_SECS=120] [-G GIVEUP_SECS=60]
  *                         [-o STATUSFILE]
  *       Open N keep-alive connections (at most 64 connects in flight), send
@@ -677,6 +678,7 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 	long n = 0, slow = 0, got = 0;
 	struct buf out = { 0 }, in = { 0 }, ab = { 0 };
 	int fd = -1, st;
+	uint64_t tc0 = now_ns(), first = 0; /* connect + first reply */
 #ifndef NO_NNG
 	nng_socket s;
 	if (is_nng) {
@@ -708,6 +710,8 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 			blocking_rt(fd, &out, &in, &st, &body, &blen);
 		}
 		uint64_t el = now_ns() - t0;
+		if (i == 0)
+			first = now_ns() - tc0;
 		if (st != 200)
 			die("status %d on %s", st, path);
 		if (pullmax) { /* ack what came, untimed */
@@ -739,8 +743,9 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 	}
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 #define PCT(p) ((double)lat[(size_t)((double)(n - 1) * (p))] / 1e3)
-	printf("n=%ld p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f slow10ms=%ld%s", n, PCT(0.5),
-	       PCT(0.9), PCT(0.99), (double)lat[n - 1] / 1e3, slow, pullmax ? "" : "\n");
+	printf("n=%ld p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f slow10ms=%ld first_us=%.0f%s", n,
+	       PCT(0.5), PCT(0.9), PCT(0.99), (double)lat[n - 1] / 1e3, slow, (double)first / 1e3,
+	       pullmax ? "" : "\n");
 	if (pullmax)
 		printf(" msgs_per_pull=%.1f\n", (double)got / (double)(n + (dur > 0 ? 0 : warm)));
 	return 0;

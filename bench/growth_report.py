@@ -214,17 +214,22 @@ def main():
                     f"At the limit the broker used {r.get('at_limit_broker_cpu_pct')} % of a core and its stderr "
                     f"grew by {num(r.get('at_limit_log_bytes_s'), 0) / 1e6:.0f} MB/s "
                     f"({f0(r.get('at_limit_log_lines_s'))} lines/s of `{line}`); "
-                    f"{r.get('after_close_broker_cpu_pct')} % once the clients closed. An active client meanwhile: "
-                    f"p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs"
-                    f"{' (failed)' if r.get('active_failed') else ''}.\n")
+                    f"{r.get('after_close_broker_cpu_pct')} % once the clients closed. " +
+                    (f"A new client meanwhile got **no reply within {r.get('active_no_reply_within_s')} s** "
+                     f"(its connection waits in the listen backlog until an fd frees, e.g. when evhttp's "
+                     f"120-s idle timeout closes a connection).\n" if r.get('active_failed') else
+                     f"A new client meanwhile: first reply after {f0(num(r.get('active_first_us')) / 1000)} ms, "
+                     f"then p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs.\n"))
             else:
                 md.append(
                     f"\nCap probe (nng): the same broker, {r.get('tried')} nng pipes tried one after the other: "
                     f"{r.get('open')} got their reply, the next one's request timed out (2 s) and the probe "
                     f"stopped; broker fds {r.get('fds')}, broker CPU {r.get('at_limit_broker_cpu_pct')} %, stderr "
-                    f"{num(r.get('at_limit_log_bytes_s'), 0) / 1e6:.1f} MB/s (`{line}`); an active HTTP client "
-                    f"meanwhile: p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs"
-                    f"{' (failed)' if r.get('active_failed') else ''}.\n")
+                    f"{num(r.get('at_limit_log_bytes_s'), 0) / 1e6:.1f} MB/s; " +
+                    (f"a new HTTP client got no reply within {r.get('active_no_reply_within_s')} s.\n"
+                     if r.get('active_failed') else
+                     f"a new HTTP client meanwhile: first reply after {f0(num(r.get('active_first_us')) / 1000)} ms, "
+                     f"then p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs.\n"))
         md.append("\nPlot: `growth-conns.png`\n")
         plots.append("conns")
 

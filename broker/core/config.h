@@ -61,6 +61,7 @@ struct config {
 	int64_t pulled_window_ms;
 	/* Push delivery (deliver/push.c). */
 	int push_allow_link_local;
+	int push_client; /* 0 auto, 1 libcurl (config_table.c) */
 	long push_max_window;
 	/* Access control (auth/). */
 	int auth_required; /* --auth required|off */

@@ -390,6 +390,14 @@ const struct option_def config_options[] = {
 	  .choices = "true|false",
 	  .help = "allow push endpoints on link-local / cloud metadata addresses "
 		  "(169.254.0.0/16, fe80::/10, fd00:ec2::/32)" },
+	{ .name = "push_client",
+	  .type = OPT_ENUM,
+	  FIELD(push_client),
+	  .def = "auto",
+	  .choices = "auto|libcurl",
+	  .help = "auto: POSTs to plain http:// endpoints go on the broker's own keep-alive "
+		  "connections (evhttp), https:// and everything behind a proxy through "
+		  "libcurl; libcurl: every delivery through libcurl" },
 	{ .name = "push_max_window",
 	  .type = OPT_COUNT,
 	  FIELD(push_max_window),

@@ -3,6 +3,8 @@
  * watch and when to wake it; we tell curl what happened. */
 #include "http_client.h"
 
+#include "http_plain.h"
+
 #include "log.h"
 #include "mem.h"
 #include "push_config.h"
@@ -22,6 +24,7 @@ struct http_client {
 	struct xfer *xfers; /* every transfer in progress (for http_client_free) */
 	CURL *idle[256];    /* reset easy handles kept for reuse */
 	int nidle;
+	struct http_plain *plain; /* http:// without libcurl (http_plain.c) */
 };
 
 struct xfer {
@@ -177,7 +180,7 @@ static size_t discard(char *buf, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-struct http_client *http_client_new(struct event_base *base, int allow_link_local)
+struct http_client *http_client_new(struct event_base *base, int allow_link_local, int libcurl_only)
 {
 	struct http_client *hc = mem_calloc(1, sizeof(*hc));
 	hc->base = base;
@@ -194,6 +197,8 @@ struct http_client *http_client_new(struct event_base *base, int allow_link_loca
 	 * free connection, which is then reused. */
 	curl_multi_setopt(hc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
 	curl_multi_setopt(hc->multi, CURLMOPT_MAXCONNECTS, 256L);
+	if (!libcurl_only)
+		hc->plain = http_plain_new(base, allow_link_local);
 	return hc;
 }
 
@@ -201,6 +206,7 @@ void http_client_free(struct http_client *hc)
 {
 	if (hc == NULL)
 		return;
+	http_plain_free(hc->plain);
 	while (hc->xfers) {
 		/* The owner still hears about it (and frees its state). */
 		struct xfer *x = hc->xfers;
@@ -223,6 +229,9 @@ int http_client_post(struct http_client *hc, const char *url, struct curl_slist 
 		     char *body, size_t len, long timeout_ms, const char *ca_file, http_done_cb cb,
 		     void *arg)
 {
+	if ((ca_file == NULL || ca_file[0] == '\0') &&
+	    http_plain_post(hc->plain, url, headers, body, len, timeout_ms, cb, arg))
+		return 0;
 	struct xfer *x = mem_calloc(1, sizeof(*x));
 	x->hc = hc;
 	x->headers = headers;

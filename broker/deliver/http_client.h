@@ -22,8 +22,10 @@ struct http_result {
 typedef void (*http_done_cb)(const struct http_result *res, void *arg);
 
 /* Creates the client on base. allow_link_local: see push_config.h (the
- * address check runs on every connection, after DNS). Loop thread. */
-struct http_client *http_client_new(struct event_base *base, int allow_link_local);
+ * address check runs on every connection, after DNS). libcurl_only: no
+ * http_plain.c path (--push-client libcurl). Loop thread. */
+struct http_client *http_client_new(struct event_base *base, int allow_link_local,
+				    int libcurl_only);
 
 /* Aborts pending transfers (their callbacks run with CURLE_ABORTED_BY_CALLBACK)
  * and frees the client. */

@@ -471,7 +471,7 @@ int push_start(struct broker *b)
 {
 	struct deliver *d = mem_calloc(1, sizeof(*d));
 	d->b = b;
-	d->hc = http_client_new(b->base, b->cfg.push_allow_link_local);
+	d->hc = http_client_new(b->base, b->cfg.push_allow_link_local, b->cfg.push_client == 1);
 	d->refresh = event_new(b->base, -1, EV_PERSIST, on_refresh, d);
 	struct timeval tv = { REFRESH_MS / 1000, (REFRESH_MS % 1000) * 1000 };
 	event_add(d->refresh, &tv);
