@@ -27,6 +27,7 @@
  * stream of the messages that match (in the topic's slot: a publish writes
  * both in one step). */
 #define KEYS_TOPIC_FILTERS(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:filters", t), (buf))
+#define KEYS_TOPIC_PUBGUARD(buf, t) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:pubguard", t), (buf))
 #define KEYS_SUB_FLOG(buf, t, s) (snprintf(buf, KEYS_MAX, "rn:v1:{%s}:flog:%s", t, s), (buf))
 
 /* Snapshot N ("project/snapshot"): its hash (topic, source subscription,

@@ -13,7 +13,7 @@ import os
 import time
 
 import harness
-from harness import b64, unb64
+from harness import b64, unb64, topic_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "..", "data", "filter_cases.json"), encoding="utf-8") as f:
@@ -196,6 +196,33 @@ class FilterTest(harness.BrokerTestCase):
         # New messages still reach it after the rebuild.
         self.publish(p, "top", [{"data": b64("late-x"), "attributes": {"x": "3"}}])
         self.assertEqual(self.drain(p, "sub", 1), ["late-x"])
+
+    def test_a_filter_added_while_a_broker_publishes_without_lua(self):
+        """Publishes to a topic without filtered subscriptions skip Lua
+        (store/publish.c: WATCH, pubguard, MULTI, XADD..., EXEC). A filtered
+        subscription made meanwhile through another broker makes the next
+        publish of the first abort its EXEC and go through publish.lua:
+        the filtered subscription gets what matches, from the first
+        message after its creation."""
+        p = self.project()
+        self.create_topic(p, "top")
+        self.create_sub(p, "all", "top")
+        calls = lambda name: int(next((l.split("calls=")[1].split(",")[0] for l in
+                                       self.redis.cmd("INFO", "commandstats").decode().splitlines()
+                                       if l.startswith("cmdstat_%s:" % name)), 0))
+        exec0 = calls("exec")
+        self.publish(p, "top", [{"data": b64(b"before"), "attributes": {"k": "v"}}])
+        self.assertGreater(calls("exec"), exec0, "the first publish went without Lua")
+        other = self.env.start_broker(self.redis.port)
+        c2 = harness.Client(other.port)
+        self.addCleanup(c2.close)
+        self.assertOk(c2.req("PUT", "/v1/projects/%s/subscriptions/flt" % p,
+                             {"topic": topic_name(p, "top"), "filter": 'attributes.k = "v"'}))
+        self.publish(p, "top", [{"data": b64(b"match"), "attributes": {"k": "v"}},
+                                {"data": b64(b"other"), "attributes": {"k": "w"}}])
+        self.publish(p, "top", [{"data": b64(b"match2"), "attributes": {"k": "v"}}])
+        self.assertEqual(self.drain_data(p, "flt", 2), ["match", "match2"])
+        self.assertEqual(self.drain_data(p, "all", 4), ["before", "match", "match2", "other"])
 
     def test_delete_removes_the_filtered_stream(self):
         p = self.project()

@@ -1,6 +1,7 @@
 # Generates scripts.h (enum script_id, one SCRIPT_<NAME> per Lua file) and
 # scripts.c (each script's name, source with prelude_core.lua and prelude.lua
-# prepended - only the first with "-- PRELUDE: core" - and the
+# prepended - only the first with "-- PRELUDE: core", none with "-- PRELUDE:
+# none" - and the
 # number of KEYS its "-- KEYS:" line declares; -1 for "variable"), so the
 # list of scripts lives in one place: the .lua files of this folder.
 # Run as: cmake -DOUT_DIR=dir -DDIR=scripts-dir -P embed.cmake
@@ -20,7 +21,9 @@ foreach(f ${lua})
   endif()
   set(decl "${CMAKE_MATCH_1}")
   # "-- PRELUDE: core": only prelude_core.lua (the publish step's helpers).
-  if(body MATCHES "\n-- PRELUDE: core\n")
+  if(body MATCHES "\n-- PRELUDE: none\n")
+    set(prelude "")
+  elseif(body MATCHES "\n-- PRELUDE: core\n")
     set(prelude "${core}")
   else()
     set(prelude "${core}${full}")
