@@ -264,7 +264,7 @@ srv_cpu() {       # srv_cpu PREFIX [N]: CPU % of one core of broker and redis si
 kv() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; exit}'; }   # kv LINE KEY
 gl() {   # gl ARGS...: growth_load, its stderr to the log; a failure is recorded, not fatal
   local o
-  if ! o=$(timeout 900 "$GL" "$@" 2>>"$LOG"); then
+  if ! o=$(timeout -k 5 900 "$GL" "$@" 2>>"$LOG"); then
     echo "growth_load $* failed: $(tail -2 "$LOG" | tr '\n' ' ')" >&2
     o="$o failed=1"
   fi
@@ -473,7 +473,7 @@ cap_probe() {   # the broker at its open-files limit
   sn=$(nfds "$BPID")
   : >"$RDIR/broker.log"
   # a new client while the broker is at its limit: is it served (within CAP_WAIT s)?
-  lh=$(timeout "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
+  lh=$(timeout -k 2 "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
     lh="n=0 failed=1 no_reply_within_s=${CAP_WAIT:-10}"
   idle_close
   sleep 0.5
@@ -490,7 +490,7 @@ cap_probe() {   # the broker at its open-files limit
     st=$(cat "$ISTAT" 2>/dev/null || echo "ready open=0")
     fn=$(nfds "$BPID"); t0=$(pid_ticks "$BPID"); s0=$(stat -c %s "$RDIR/broker.log"); sleep 1
     t1=$(pid_ticks "$BPID"); s1=$(stat -c %s "$RDIR/broker.log")
-    lh=$(timeout "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
+    lh=$(timeout -k 2 "${CAP_WAIT:-10}" "$GL" lat -p "$PORT" -P "$PROJ" -t lat0 -m pub -N 200 -w 20 2>>"$LOG") ||
       lh="n=0 failed=1 no_reply_within_s=${CAP_WAIT:-10}"
     idle_close
     line=$(head -c 4096 "$RDIR/broker.log" | head -1 | tr -d '\0')

@@ -948,8 +948,10 @@ int main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
+	if (!strncmp(mode, "idle-", 5)) { /* only the idle modes wait for SIGTERM to stop */
+		signal(SIGTERM, on_term);
+		signal(SIGINT, on_term);
+	}
 	make_data();
 	if (!strcmp(mode, "create")) {
 		g_nt = n > 0 ? n : 1;

@@ -101,6 +101,37 @@ def row(name, bid, bk, aid, ak, target, op='>=', invert=False, unit=''):
 
 
 print('# ratio = median of per-run ratios when both sides ran in the same round')
+
+
+def below(name, i, k, limit):
+    v = med(i, k)
+    if v is None:
+        print(f'{name}: no data ({i}.{k})')
+        return
+    print(f'{name}: {spread(i, k)} us, target <= {limit} us -> '
+          f'{"MET" if v <= limit else "MISSED"}  [{fg(i)}]')
+
+
+print('## issue 14: the table to close')
+row('I14-1. durable single publish, keep-alive c64 / bare evhttp',
+    'rn.pub1.c64', 'rps', 'http.post300.c64', 'rps', 0.8)
+row('I14-2. batched publish (1000 x 300 B) / XADD c50 P32',
+    'rn.pubbatch.c8', 'msgs_s', 'redis.xadd.everysec.c50.P32', 'rps', 0.7)
+row('I14-3. REST pull + ack drain / JetStream nats.go pull drain',
+    'rn.drain', 'msgs_s', 'natsgo.consume.after_w256', 'msgs_s', 1.5)
+row('I14-4. REST publish->pull e2e p50 at 5k/s / JetStream e2e p50',
+    'rn.e2e.5000ps', 'e2e_p50_us', 'natsgo.e2e.5000ps', 'e2e_p50_us', 1.0, op='<=')
+below('I14-4b. REST e2e p99', 'rn.e2e.5000ps', 'e2e_p99_us', 1000)
+row('I14-5. libregnotify e2e p50 at 5k/s (nng) / JetStream e2e p50',
+    'rn.nng.e2e.5000ps', 'e2e_p50_us', 'natsgo.e2e.5000ps', 'e2e_p50_us', 1.0, op='<=')
+below('I14-5b. libregnotify e2e p99', 'rn.nng.e2e.5000ps', 'e2e_p99_us', 1000)
+row('I14-6. libregnotify streaming-subscriber drain / JetStream drain',
+    'rn.nng.drain', 'msgs_s', 'natsgo.consume.after_w256', 'msgs_s', 1.0)
+row('I14-7. push deliveries to a keep-alive C sink / wrk c64 on that sink',
+    'rn.push.sink', 'deliveries_s', 'http.post300.c64', 'rps', 0.5)
+row('I14-7b. the same through libcurl (--push-client libcurl; https:// and proxies)',
+    'rn.push.sink.libcurl', 'deliveries_s', 'http.post300.c64', 'rps', 0.0)
+print('## the earlier targets')
 row('1. durable single publish vs bare evhttp (POST 300 B, c64)',
     'rn.pub1.c64', 'rps', 'http.post300.c64', 'rps', 0.6)
 row('2a. batched publish vs pipelined XADD (c50 P32, AOF everysec)',

@@ -16,6 +16,8 @@
 #                      request (as docker-registry sends them)
 #   rn.push.sink       deliveries/s of one push subscription to the evhttp_200
 #                      sink (50k pre-published), against wrk on that sink
+#   rn.push.sink.libcurl  the same with --push-client libcurl (what https:// and
+#                      proxied endpoints use), where the broker has that option
 #   rn.grpc.*          gRPC (google.pubsub.v1 on the REST port) driven by Google's
 #                      official Node client @google-cloud/pubsub (bench/grpc_bench.js;
 #                      needs node and `cd tests/google && npm ci`, else skipped):
@@ -197,12 +199,14 @@ stop_redis() { stop_pid "$RPID"; rm -rf "$RDIR"; }
 start_stack() {   # start_stack [LD_PRELOAD lib]: fresh redis + regnotifyd -> BPID
   start_redis
   port_free "$PORT"
+  # BROKER_EXTRA: more regnotifyd arguments (word-split), e.g. --push-client libcurl
+  # shellcheck disable=SC2086
   if [ -n "${1:-}" ]; then
     LD_PRELOAD="$1" "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
-      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn 2>"$RDIR/broker.log" &
+      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn ${BROKER_EXTRA:-} 2>"$RDIR/broker.log" &
   else
     "$REGNOTIFYD" --listen "127.0.0.1:$PORT" --redis "redis://127.0.0.1:$RPORT/0" \
-      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn 2>"$RDIR/broker.log" &
+      --nng-listen "tcp://127.0.0.1:$NPORT" --log-level warn ${BROKER_EXTRA:-} 2>"$RDIR/broker.log" &
   fi
   BPID=$!; STARTED_PIDS+=("$BPID")
   wait_port "$PORT"; alive "$BPID"
@@ -365,8 +369,8 @@ push_metric() {  # acked push requests so far
   curl -sf "http://127.0.0.1:$PORT/metrics" |
     awk '/^regnotify_push_requests_total/ && /response_class="ack"/{s+=$2} END{print s+0}'
 }
-push_case() {    # deliveries/s from one push subscription to the evhttp_200 sink
-  local n="${PUSH_N:-50000}" fg sc sub hp a0 t0 t1 acked=0
+push_case() {    # push_case [ID]: deliveries/s from one push subscription to the evhttp_200 sink
+  local id="${1:-rn.push.sink}" n="${PUSH_N:-50000}" fg sc sub hp a0 t0 t1 acked=0
   start_stack
   port_free "$HPORT"
   "$BIN/evhttp_200" "$HPORT" 2>/dev/null &
@@ -386,7 +390,7 @@ push_case() {    # deliveries/s from one push subscription to the evhttp_200 sin
   sc=$(srv_cpu); fg=$(cpu_foreign)
   stop_pid "$hp"
   stop_stack
-  record "id=rn.push.sink run=$run n=$n acked=$acked deliveries_s=$(awk -v n="$acked" -v a="$a0" -v t="$(( t1 - t0 ))" 'BEGIN{printf "%.0f", (n-a)/(t/1e9)}') $sc $fg"
+  record "id=$id run=$run n=$n acked=$acked deliveries_s=$(awk -v n="$acked" -v a="$a0" -v t="$(( t1 - t0 ))" 'BEGIN{printf "%.0f", (n-a)/(t/1e9)}') $sc $fg"
 }
 
 # ---------------------------------------------------------------- the run
@@ -420,6 +424,10 @@ for run in $(seq "$RUNS"); do
     ingest_case rn.ingest.keepalive.c8 8 0
     ingest_case rn.ingest.newconn.c8   8 1
     push_case
+    # The libcurl path (https://, proxies), where the binary has the choice.
+    if "$REGNOTIFYD" --help 2>&1 | grep -q -- --push-client; then
+      BROKER_EXTRA="--push-client libcurl" push_case rn.push.sink.libcurl
+    fi
     http_anchor
     redis_xadd redis.xadd.everysec.c50.P1  50 1  200000
     redis_xadd redis.xadd.everysec.c50.P32 50 32 1000000
