@@ -60,6 +60,6 @@ echo "== tests under ASan+UBSan"
 echo "== build (TSan, -Werror): the threaded parts"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DRN_TSAN=ON -DRN_WERROR=ON >/dev/null
 cmake --build build-tsan -j"$JOBS"
-echo "== library, CLI, examples and key-file clients tests under TSan"
+echo "== library, CLI, examples, key-file clients and push (its resolver thread) tests under TSan"
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
-  ctest --output-on-failure -R 'unit_wire|unit_client|client_lib|test_cli|test_examples|test_auth_clients')
+  ctest --output-on-failure -R 'unit_wire|unit_client|client_lib|test_cli|test_examples|test_auth_clients|integration_test_push$')
