@@ -2,7 +2,7 @@
 # How cost grows (issue 14): four growth curves of regnotifyd, each a table
 # and a PNG plot (gnuplot), from a plain clone:
 #
-#   bash bench/growth.sh                      (full size, ~10-15 min on 2 vCPUs)
+#   bash bench/growth.sh                      (full size, ~6 min on 2 vCPUs)
 #   SIZES=small bash bench/growth.sh          (every curve, small sizes, ~3 min)
 #   CURVES="depth" MAXDEPTH=1000000 bash bench/growth.sh
 #

@@ -242,7 +242,7 @@ struct conn {
 	uint64_t t0;
 };
 
-typedef int (*next_fn)(struct conn *c);                 /* build the first request */
+typedef int (*next_fn)(struct conn *c); /* build the first request */
 typedef int (*reply_fn)(struct conn *c, int status, const char *body, size_t blen);
 
 static long g_errors;
@@ -250,8 +250,7 @@ static char g_errsample[200];
 
 static void note_error(int status, const char *body, size_t blen)
 {
-	if (g_errors++ == 0)
-	{
+	if (g_errors++ == 0) {
 		snprintf(g_errsample, sizeof(g_errsample), "%d:%.*s", status,
 			 (int)(blen > 120 ? 120 : blen), body);
 		for (char *p = g_errsample; *p; p++)
@@ -292,13 +291,15 @@ static void run_engine(struct conn *cs, int nc, next_fn first, reply_fn on_reply
 			if (c->done)
 				continue;
 			if (c->out.off < c->out.len) {
-				ssize_t w = write(c->fd, c->out.p + c->out.off, c->out.len - c->out.off);
+				ssize_t w = write(c->fd, c->out.p + c->out.off,
+						  c->out.len - c->out.off);
 				if (w < 0 && errno != EAGAIN)
 					die("write: %s", strerror(errno));
 				if (w > 0)
 					c->out.off += (size_t)w;
 				if (c->out.off == c->out.len) {
-					struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+					struct epoll_event ev = { .events = EPOLLIN,
+								  .data.ptr = c };
 					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 				}
 			}
@@ -309,7 +310,8 @@ static void run_engine(struct conn *cs, int nc, next_fn first, reply_fn on_reply
 					c->in.cap = c->in.cap * 2 + 65536;
 					c->in.p = xrealloc(c->in.p, c->in.cap);
 				}
-				ssize_t r = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1);
+				ssize_t r =
+					read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1);
 				if (r == 0)
 					die("connection %d closed by the broker", c->id);
 				if (r < 0) {
@@ -338,7 +340,8 @@ static void run_engine(struct conn *cs, int nc, next_fn first, reply_fn on_reply
 			if (w > 0)
 				c->out.off = (size_t)w;
 			if (c->out.off < c->out.len) {
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
+							  .data.ptr = c };
 				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 			}
 		}
@@ -363,9 +366,10 @@ static int create_next(struct conn *c)
 		long i = x / g_k, j = x % g_k;
 		snprintf(path, sizeof(path), "/v1/projects/%s/subscriptions/%s%ld-s%ld", g_proj,
 			 g_prefix, i, j);
-		int n = snprintf(body, sizeof(body),
-				 "{\"topic\":\"projects/%s/topics/%s%ld\",\"ackDeadlineSeconds\":600}",
-				 g_proj, g_prefix, i);
+		int n = snprintf(
+			body, sizeof(body),
+			"{\"topic\":\"projects/%s/topics/%s%ld\",\"ackDeadlineSeconds\":600}",
+			g_proj, g_prefix, i);
 		buf_request(&c->out, "PUT", path, body, (size_t)n);
 	}
 	return 1;
@@ -397,7 +401,8 @@ static int do_create(int nconn)
 	}
 	printf("topics=%ld subs=%ld topics_s=%.0f subs_s=%.0f create_secs=%.2f errors=%ld%s%s\n",
 	       made[0], made[1], (double)made[0] / secs[0], (double)made[1] / secs[1],
-	       secs[0] + secs[1], g_errors, g_errors ? " error_sample=" : "", g_errors ? g_errsample : "");
+	       secs[0] + secs[1], g_errors, g_errors ? " error_sample=" : "",
+	       g_errors ? g_errsample : "");
 	return g_errors ? 1 : 0;
 }
 
@@ -440,7 +445,8 @@ static int do_fill(int nconn)
 	if (g_batch > g_per_topic)
 		g_batch = g_per_topic;
 	g_pub_full = publish_body(g_batch, &g_pub_full_len);
-	g_pub_last = publish_body(g_per_topic % g_batch ? g_per_topic % g_batch : 1, &g_pub_last_len);
+	g_pub_last =
+		publish_body(g_per_topic % g_batch ? g_per_topic % g_batch : 1, &g_pub_last_len);
 	g_next = 0;
 	g_total = sample_count() * ((g_per_topic + g_batch - 1) / g_batch);
 	struct conn *cs = calloc((size_t)nconn, sizeof(*cs));
@@ -487,7 +493,8 @@ static int drain_pull(struct conn *c)
 		want = g_maxmsg;
 	char path[512], body[128];
 	sub_path(path, sizeof(path), d->t, "pull");
-	int n = snprintf(body, sizeof(body), "{\"maxMessages\":%ld,\"returnImmediately\":true}", want);
+	int n = snprintf(body, sizeof(body), "{\"maxMessages\":%ld,\"returnImmediately\":true}",
+			 want);
 	buf_request(&c->out, "POST", path, body, (size_t)n);
 	d->acking = 0;
 	g_pulls++;
@@ -633,8 +640,10 @@ static nng_msg *nng_frame(int method, const char *path, const char *body, size_t
 	if (nng_msg_alloc(&m, 0) != 0)
 		die("nng_msg_alloc");
 	size_t pl = strlen(path);
-	unsigned char h[8] = { 'R', 'N', 1, (unsigned char)method, (unsigned char)(pl >> 8),
-			       (unsigned char)pl, 0, 0 };
+	unsigned char h[8] = {
+		'R', 'N', 1, (unsigned char)method, (unsigned char)(pl >> 8), (unsigned char)pl,
+		0,   0
+	};
 	nng_msg_append(m, h, 8);
 	nng_msg_append(m, path, pl);
 	if (blen)
@@ -664,10 +673,11 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 	char *pbody = NULL, pullb[128];
 	if (pullmax) {
 		snprintf(path, sizeof(path), "/v1/projects/%s/subscriptions/%s:pull", g_proj, sub);
-		snprintf(apath, sizeof(apath), "/v1/projects/%s/subscriptions/%s:acknowledge", g_proj,
-			 sub);
+		snprintf(apath, sizeof(apath), "/v1/projects/%s/subscriptions/%s:acknowledge",
+			 g_proj, sub);
 		pblen = (size_t)snprintf(pullb, sizeof(pullb),
-					 "{\"maxMessages\":%ld,\"returnImmediately\":true}", pullmax);
+					 "{\"maxMessages\":%ld,\"returnImmediately\":true}",
+					 pullmax);
 		pbody = pullb;
 	} else {
 		snprintf(path, sizeof(path), "/v1/projects/%s/topics/%s:publish", g_proj, topic);
@@ -687,6 +697,7 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 		nng_setopt_ms(s, NNG_OPT_RECVTIMEO, 30000);
 	}
 #else
+	(void)url;
 	if (is_nng)
 		die("built without nng (-DNO_NNG)");
 #endif
@@ -743,9 +754,9 @@ static int do_lat(const char *mode, const char *topic, const char *sub, long cou
 	}
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 #define PCT(p) ((double)lat[(size_t)((double)(n - 1) * (p))] / 1e3)
-	printf("n=%ld p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f slow10ms=%ld first_us=%.0f%s", n,
-	       PCT(0.5), PCT(0.9), PCT(0.99), (double)lat[n - 1] / 1e3, slow, (double)first / 1e3,
-	       pullmax ? "" : "\n");
+	printf("n=%ld p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f slow10ms=%ld first_us=%.0f%s",
+	       n, PCT(0.5), PCT(0.9), PCT(0.99), (double)lat[n - 1] / 1e3, slow,
+	       (double)first / 1e3, pullmax ? "" : "\n");
 	if (pullmax)
 		printf(" msgs_per_pull=%.1f\n", (double)got / (double)(n + (dur > 0 ? 0 : warm)));
 	return 0;
@@ -775,12 +786,14 @@ static void write_status(const char *file, const char *fmt, ...)
 	rename(tmp, file);
 }
 
+#ifndef NO_NNG
 static void hold(double secs)
 {
 	uint64_t end = now_ns() + (uint64_t)(secs * 1e9);
 	while (!g_stop && now_ns() < end)
 		usleep(50000);
 }
+#endif
 
 static int do_idle_http(long n, double holds, const char *status)
 {
@@ -799,7 +812,8 @@ static int do_idle_http(long n, double holds, const char *status)
 				state[i] = 3;
 				failed++;
 				if (failed == 1)
-					fprintf(stderr, "growth_load: connect %ld: %s\n", i, strerror(errno));
+					fprintf(stderr, "growth_load: connect %ld: %s\n", i,
+						strerror(errno));
 				continue;
 			}
 			state[i] = 1;
@@ -816,12 +830,14 @@ static int do_idle_http(long n, double holds, const char *status)
 				int err = 0;
 				socklen_t el = sizeof(err);
 				getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &el);
-				if (err || write(fds[i], req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+				if (err || write(fds[i], req, sizeof(req) - 1) !=
+						   (ssize_t)sizeof(req) - 1) {
 					state[i] = 3, failed++, inflight--;
 					close(fds[i]);
 					continue;
 				}
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)i };
+				struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+							  .data.u64 = (uint64_t)i };
 				epoll_ctl(ep, EPOLL_CTL_MOD, fds[i], &ev);
 				continue;
 			}
@@ -860,7 +876,8 @@ static int do_idle_http(long n, double holds, const char *status)
 			}
 		}
 	}
-	printf("open=%ld failed=%ld open_secs=%.2f closed_by_peer=%ld\n", open, failed, secs, closed);
+	printf("open=%ld failed=%ld open_secs=%.2f closed_by_peer=%ld\n", open, failed, secs,
+	       closed);
 	return 0;
 }
 
@@ -878,7 +895,8 @@ static int do_idle_nng(long n, const char *url, double holds, const char *status
 		int rv;
 		if ((rv = nng_req0_open(&ss[open])) != 0) {
 			if (!failed++)
-				fprintf(stderr, "growth_load: nng_req0_open %ld: %s\n", i, nng_strerror(rv));
+				fprintf(stderr, "growth_load: nng_req0_open %ld: %s\n", i,
+					nng_strerror(rv));
 			continue;
 		}
 		nng_setopt_ms(ss[open], NNG_OPT_RECVTIMEO,
@@ -886,7 +904,8 @@ static int do_idle_nng(long n, const char *url, double holds, const char *status
 		nng_setopt_ms(ss[open], NNG_OPT_RECONNMINT, 1000);
 		nng_setopt_ms(ss[open], NNG_OPT_RECONNMAXT, 5000);
 		nng_msg *m = nng_frame(1, "/healthz", NULL, 0), *r = NULL;
-		if ((rv = nng_dial(ss[open], url, NULL, 0)) != 0 || (rv = nng_sendmsg(ss[open], m, 0)) != 0 ||
+		if ((rv = nng_dial(ss[open], url, NULL, 0)) != 0 ||
+		    (rv = nng_sendmsg(ss[open], m, 0)) != 0 ||
 		    (rv = nng_recvmsg(ss[open], &r, 0)) != 0 || nng_status(r) != 200) {
 			if (!failed++)
 				fprintf(stderr, "growth_load: nng pipe %ld: %s\n", i,
@@ -932,7 +951,10 @@ int main(int argc, char **argv)
 		case 'S': g_sample = atol(optarg); break;
 		case 'q': q = atol(optarg); break;
 		case 'b': g_batch = atol(optarg); break;
-		case 'm': lmode = optarg; g_maxmsg = atol(optarg) > 0 ? atol(optarg) : 100; break;
+		case 'm':
+			lmode = optarg;
+			g_maxmsg = atol(optarg) > 0 ? atol(optarg) : 100;
+			break;
 		case 'c': nconn = atoi(optarg); break;
 		case 't': topic = optarg; break;
 		case 's': sub = optarg; break;

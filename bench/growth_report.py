@@ -4,7 +4,8 @@
 Reads OUTDIR/growth.txt (lines "id=growth.CURVE key=value ..."), writes
 OUTDIR/growth.md (markdown tables), OUTDIR/growth-CURVE.dat and growth.gp,
 and runs gnuplot on it for OUTDIR/growth-{fanout,breadth,depth,conns}.png
-(pngcairo, or png without cairo). Standard library only.
+(pngcairo, or png without cairo; growth.gp names its files relative to
+OUTDIR: `cd OUTDIR && gnuplot growth.gp` redraws them). Standard library only.
 """
 import os
 import subprocess
@@ -170,7 +171,7 @@ def main():
         for r in by.get("growth.depth.lease", []):
             md.append(f"\nLeased, not acked: {f0(r.get('leased'))} messages pulled from the head "
                       f"and held: **{f1(r.get('lease_bytes_per_msg'))} Redis bytes per leased message** "
-                      f"(consumer-group PEL entry + lease sorted-set member), on top of the stored entry; "
+                      "(consumer-group PEL entry + lease sorted-set member), on top of the stored entry; "
                       f"broker RSS {mb(r.get('rss_kb'))} MB.\n")
         md.append("\nPlot: `growth-depth.png`\n")
         plots.append("depth")
@@ -216,8 +217,8 @@ def main():
                     f"({f0(r.get('at_limit_log_lines_s'))} lines/s of `{line}`); "
                     f"{r.get('after_close_broker_cpu_pct')} % once the clients closed. " +
                     (f"A new client meanwhile got **no reply within {r.get('active_no_reply_within_s')} s** "
-                     f"(its connection waits in the listen backlog until an fd frees, e.g. when evhttp's "
-                     f"120-s idle timeout closes a connection).\n" if r.get('active_failed') else
+                     "(its connection waits in the listen backlog until an fd frees, e.g. when evhttp's "
+                     "120-s idle timeout closes a connection).\n" if r.get('active_failed') else
                      f"A new client meanwhile: first reply after {f0(num(r.get('active_first_us')) / 1000)} ms, "
                      f"then p50 {f0(r.get('active_p50_us'))} µs, p99 {f0(r.get('active_p99_us'))} µs.\n"))
             else:
@@ -248,55 +249,56 @@ def main():
         return
     gp.append(f"set terminal {term}")
     if "fanout" in plots:
-        gp += [f"set output '{out}/growth-fanout.png'",
+        gp += ["set output 'growth-fanout.png'",
                "set multiplot layout 1,2 title 'Fan-out: one topic, K subscriptions'",
                "set xlabel 'subscriptions on the topic'", "set ylabel 'messages/s'", "set yrange [0:*]",
-               f"plot '{out}/growth-fanout.dat' u 1:2 w lp lw 2 pt 7 t 'publish msgs/s (1000 x 300 B, c8)',"
-               f" '' u 1:3 w lp lw 2 pt 5 t 'deliveries/s, all subscriptions (pull 100 + ack, 8 conns)'",
+               "plot 'growth-fanout.dat' u 1:2 w lp lw 2 pt 7 t 'publish msgs/s (1000 x 300 B, c8)',"
+               " '' u 1:3 w lp lw 2 pt 5 t 'deliveries/s, all subscriptions (pull 100 + ack, 8 conns)'",
                "set ylabel 'bytes / MB'", "set yrange [0:*]",
-               f"plot '{out}/growth-fanout.dat' u 1:5 w lp lw 2 pt 7 t 'Redis bytes per stored message',"
-               f" '' u 1:6 w lp lw 2 pt 5 t 'broker RSS MB'",
+               "plot 'growth-fanout.dat' u 1:5 w lp lw 2 pt 7 t 'Redis bytes per stored message',"
+               " '' u 1:6 w lp lw 2 pt 5 t 'broker RSS MB'",
                "unset multiplot"]
     if "breadth" in plots:
-        gp += [f"set output '{out}/growth-breadth.png'",
+        gp += ["set output 'growth-breadth.png'",
                "set multiplot layout 1,2 title 'Breadth: N topics x 1 subscription'",
                "set xrange [0.5:*]", "set xlabel 'topics'", "set ylabel 'per second'", "set yrange [0:*]",
-               f"plot '{out}/growth-breadth.dat' u 1:2 w lp lw 2 pt 7 t 'pull+ack msgs/s (sample)',"
-               f" '' u 1:3 w lp lw 2 pt 5 t 'publish req/s, one topic',"
-               f" '' u 1:4 w lp lw 2 pt 9 t 'publish req/s, spread over the sample'",
+               "plot 'growth-breadth.dat' u 1:2 w lp lw 2 pt 7 t 'pull+ack msgs/s (sample)',"
+               " '' u 1:3 w lp lw 2 pt 5 t 'publish req/s, one topic',"
+               " '' u 1:4 w lp lw 2 pt 9 t 'publish req/s, spread over the sample'",
                "set logscale y 10", "set ylabel 'MB / ms'", "set yrange [*:*]",
-               f"plot '{out}/growth-breadth.dat' u 1:5 w lp lw 2 pt 7 t 'Redis used MB',"
-               f" '' u 1:6 w lp lw 2 pt 5 t 'broker RSS MB',"
-               f" '' u 1:8 w lp lw 2 pt 9 t 'broker VmHWM MB across a sweep',"
-               f" '' u 1:7 w lp lw 2 pt 11 t 'longest request across a sweep, ms'",
+               "plot 'growth-breadth.dat' u 1:5 w lp lw 2 pt 7 t 'Redis used MB',"
+               " '' u 1:6 w lp lw 2 pt 5 t 'broker RSS MB',"
+               " '' u 1:8 w lp lw 2 pt 9 t 'broker VmHWM MB across a sweep',"
+               " '' u 1:7 w lp lw 2 pt 11 t 'longest request across a sweep, ms'",
                "unset logscale y", "set xrange [*:*]", "unset multiplot"]
     if "depth" in plots:
-        gp += [f"set output '{out}/growth-depth.png'",
+        gp += ["set output 'growth-depth.png'",
                "set multiplot layout 1,2 title 'Depth: one subscription, backlog of N x 300 B'",
                "set xlabel 'backlog (messages)'", "set ylabel 'Redis bytes per message'", "set yrange [0:*]",
-               f"plot '{out}/growth-depth.dat' u 1:2 w lp lw 2 pt 7 t 'regnotifyd',"
-               f" '' u 1:3 w lp lw 2 pt 5 t 'bare XADD',"
-               f" '' u 1:($3*1.5) w l dt 2 lw 1 t 'target: 1.5 x bare'",
-               "set logscale y 10", "set ylabel 'µs / MB'", "set yrange [*:*]",
-               f"plot '{out}/growth-depth.dat' u 1:4 w lp lw 2 pt 7 t 'pull 1 at the head, p50 µs',"
-               f" '' u 1:5 w lp lw 2 pt 5 t 'pull 1000 at the head, p50 µs',"
-               f" '' u 1:6 w lp lw 2 pt 9 t 'broker RSS MB',"
-               f" 30 w l dt 2 t 'RSS target 30 MB'",
+               "set key bottom right",
+               "plot 'growth-depth.dat' u 1:2 w lp lw 2 pt 7 t 'regnotifyd',"
+               " '' u 1:3 w lp lw 2 pt 5 t 'bare XADD',"
+               " '' u 1:($3*1.5) w l dt 2 lw 1 t 'target: 1.5 x bare'",
+               "set key top left", "set logscale y 10", "set ylabel 'µs / MB'", "set yrange [*:*]",
+               "plot 'growth-depth.dat' u 1:4 w lp lw 2 pt 7 t 'pull 1 at the head, p50 µs',"
+               " '' u 1:5 w lp lw 2 pt 5 t 'pull 1000 at the head, p50 µs',"
+               " '' u 1:6 w lp lw 2 pt 9 t 'broker RSS MB',"
+               " 30 w l dt 2 t 'RSS target 30 MB'",
                "unset logscale y", "unset multiplot"]
     if "conns" in plots:
-        gp += [f"set output '{out}/growth-conns.png'",
+        gp += ["set output 'growth-conns.png'",
                "set multiplot layout 1,2 title 'Idle connections: broker RSS, and one active client meanwhile'",
                "set xlabel 'idle connections'", "set ylabel 'broker RSS MB'", "set yrange [0:*]",
-               f"plot '{out}/growth-conns.dat' u 1:2 w lp lw 2 pt 7 t 'HTTP keep-alive',"
-               f" '' u 1:3 w lp lw 2 pt 5 t 'nng pipes'",
+               "plot 'growth-conns.dat' u 1:2 w lp lw 2 pt 7 t 'HTTP keep-alive',"
+               " '' u 1:3 w lp lw 2 pt 5 t 'nng pipes'",
                "set ylabel 'single publish latency µs'", "set yrange [0:*]",
-               f"plot '{out}/growth-conns.dat' u 1:4 w lp lw 2 pt 7 t 'HTTP p50', '' u 1:5 w lp lw 2 pt 6 dt 2 t 'HTTP p99',"
-               f" '' u 1:6 w lp lw 2 pt 5 t 'nng p50', '' u 1:7 w lp lw 2 pt 4 dt 2 t 'nng p99'",
+               "plot 'growth-conns.dat' u 1:4 w lp lw 2 pt 7 t 'HTTP p50', '' u 1:5 w lp lw 2 pt 6 dt 2 t 'HTTP p99',"
+               " '' u 1:6 w lp lw 2 pt 5 t 'nng p50', '' u 1:7 w lp lw 2 pt 4 dt 2 t 'nng p99'",
                "unset multiplot"]
     with open(os.path.join(out, "growth.gp"), "w") as f:
         f.write("\n".join(gp) + "\n")
     if plots:
-        r = subprocess.run(["gnuplot", os.path.join(out, "growth.gp")], capture_output=True, text=True)
+        r = subprocess.run(["gnuplot", "growth.gp"], cwd=out, capture_output=True, text=True)
         if r.returncode != 0:
             print("gnuplot failed:\n" + r.stderr, file=sys.stderr)
         elif r.stderr.strip():
