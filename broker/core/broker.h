@@ -18,6 +18,7 @@ struct event_base;
 struct event;
 struct route;
 struct link;
+struct sweeper;
 struct pull_waiters;
 struct wake;
 struct gate_auth;
@@ -47,6 +48,7 @@ struct broker {
 	const struct route *routes;
 	size_t nroutes;
 	struct link *link;                 /* store/: the Redis link */
+	struct sweeper *sweeper;           /* deliver/sweeper.c (NULL when stopped) */
 	struct pull_waiters *waiters;      /* api/pull.c: parked long-poll pulls */
 	struct wake *wake;                 /* core/wake.c: publish observers */
 	const struct gate_auth *gate_auth; /* core/gate.c: the access-control steps */

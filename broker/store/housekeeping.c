@@ -16,12 +16,15 @@ int store_push_list(struct link *l, store_cb cb, void *arg)
 	return store_run(l, SCRIPT_PUSH_LIST, cb, arg, 1, keys, 0, NULL);
 }
 
-int store_members(struct link *l, int subs, store_cb cb, void *arg)
+int store_scan_members(struct link *l, int subs, const char *cursor, long count, store_cb cb,
+		       void *arg)
 {
 	const char *set = subs ? KEYS_ALL_SUBS : KEYS_ALL_TOPICS;
-	const char *argv[] = { "SMEMBERS", set };
-	size_t lens[] = { 8, strlen(set) };
-	return link_argv(l, cb, arg, 2, argv, lens);
+	char n[24];
+	snprintf(n, sizeof(n), "%ld", count);
+	const char *argv[] = { "SSCAN", set, cursor, "COUNT", n };
+	size_t lens[] = { 5, strlen(set), strlen(cursor), 5, strlen(n) };
+	return link_argv(l, cb, arg, 5, argv, lens);
 }
 
 /* The System Event entry of the broker's own change to "p/id" (kind

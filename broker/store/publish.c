@@ -242,8 +242,8 @@ static int send_fast(struct link *l, const char *t, const char **argv, size_t *l
 		 link_script(l, SCRIPT_PUBGUARD, on_queued, NULL, 2, 2, gk, gl) ||
 		 link_argv(l, on_queued, NULL, 1, multi, ml);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const char *xa[9] = { "XADD", log, "NOMKSTREAM", "*", "d", argv[4 + 3 * i] };
-		size_t xl[9] = { 4, strlen(log), 10, 1, 1, lens[4 + 3 * i] };
+		const char *xa[10] = { "XADD", log, "NOMKSTREAM", "*", "d", argv[4 + 3 * i] };
+		size_t xl[10] = { 4, strlen(log), 10, 1, 1, lens[4 + 3 * i] };
 		int k = 6;
 		if (lens[5 + 3 * i]) {
 			xa[k] = "a";

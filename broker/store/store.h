@@ -305,8 +305,11 @@ int store_audit_range(struct link *l, const char *project, const char *log, cons
 /* Housekeeping (store/housekeeping.c). */
 /* Every push subscription: {name, push-config-json, ack-ms, topic, ...}. */
 int store_push_list(struct link *l, store_cb cb, void *arg);
-/* Every topic (subs 0) or subscription (1) as "p/id" (SMEMBERS). */
-int store_members(struct link *l, int subs, store_cb cb, void *arg);
+/* A page of the topics (subs 0) or subscriptions (1), "p/id" each: SSCAN
+ * from cursor ("0" to start) for about count; reply [next-cursor ("0":
+ * done), [member...]], a member possibly more than once. */
+int store_scan_members(struct link *l, int subs, const char *cursor, long count, store_cb cb,
+		       void *arg);
 /* Retention trim of topic t ("p/t"): integer reply, entries removed. */
 int store_trim(struct link *l, const char *t, int64_t now_ms, store_cb cb, void *arg);
 /* Expiry of subscription s ("p/s"): integer reply 1 when it was deleted. */
