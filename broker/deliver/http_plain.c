@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <netdb.h>
@@ -183,6 +184,26 @@ static void on_chunk(struct evhttp_request *req, void *arg)
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* What evhttp queued on c goes out now, not on the next loop turn (its
+ * client writes through the bufferevent, whose write event only comes
+ * then): the endpoint gets the next request while this broker still
+ * reads the other answers of this turn, instead of the two taking turns
+ * (docs/performance.md "Push"). What the socket does not take stays for
+ * the bufferevent. */
+static void flush_conn(struct plain_conn *c)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	struct evbuffer *out = bev ? bufferevent_get_output(bev) : NULL;
+	if (fd < 0 || evbuffer_get_length(out) == 0)
+		return;
+	/* A bufferevent keeps the start of its output frozen: only it
+	 * drains it. Draining it here is what it would do next turn. */
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+}
+
 static void on_done(struct evhttp_request *req, void *arg)
 {
 	struct plain_req *r = arg;
@@ -225,8 +246,10 @@ static void on_done(struct evhttp_request *req, void *arg)
 			   why);
 		return;
 	}
-	if (c)
+	if (c) {
 		c->answered++;
+		flush_conn(c); /* evhttp has just queued this connection's next request */
+	}
 	const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
 	if (ra) {
 		char *end;
